@@ -1,0 +1,204 @@
+"""The data module: discovery, decoding with a disk cache, duplicate audit and splits."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
+
+from ..errors import DatasetError
+from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups, file_sha256
+from .cache import ArrayCache
+from .decode import DEFAULT_MAX_PIXELS, DecodeSettings, ImageDecodeError, decode_image
+from .discovery import FileRecord, discover, fingerprint
+from .split import stratified_group_split
+
+log = logging.getLogger("xraynet")
+CACHE_FORMAT = 1  # bump when the cached layout or decoding changes
+
+
+@dataclass
+class SplitArrays:
+    """Images ``x`` ``(n, size, size, 1)`` uint8 0..255, integer labels ``y`` and relative paths."""
+
+    x: np.ndarray
+    y: np.ndarray
+    paths: list[str]
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def counts(self, n_classes: int) -> list[int]:
+        return np.bincount(self.y, minlength=n_classes).tolist()
+
+    def subset(self, indices: np.ndarray) -> "SplitArrays":
+        return SplitArrays(self.x[indices], self.y[indices], [self.paths[i] for i in indices])
+
+
+class XRayDataModule:
+    """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
+
+    Args:
+        root: dataset folder in Kaggle layout, ``<root>/{train,test}/<class>/<images>``.
+        image_size: side of the square grayscale images fed to the model (default 128).
+        val_fraction: share of each class of train held out for validation (default 0.2).
+        seed: seed of the validation split (default 42).
+        cache_dir: where decoded arrays are cached (default ``~/.cache/xraynet``).
+        use_cache: read and write the cache (default True).
+        max_pixels: files above this many pixels are refused as decompression bombs.
+        dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
+        workers: decoding threads (default: number of CPU cores).
+    """
+
+    def __init__(self, *, root: str | Path, image_size: int = 128, val_fraction: float = 0.2,
+                 seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
+                 workers: int | None = None) -> None:
+        self.root = Path(root).expanduser()
+        self.image_size = image_size
+        self.val_fraction = val_fraction
+        self.seed = seed
+        self.cache = ArrayCache(cache_dir) if use_cache else None
+        self.max_pixels = max_pixels
+        self.dup_max_distance = dup_max_distance
+        self.workers = workers or os.cpu_count() or 1
+        self.class_names: list[str] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.cache_hit = False
+        self.audit_result: AuditResult | None = None
+        self.train: SplitArrays | None = None
+        self.val: SplitArrays | None = None
+        self.test: SplitArrays | None = None
+        self.test_leak_free: SplitArrays | None = None
+
+    # -- public API ---------------------------------------------------------------------------
+    def hparams(self) -> dict:
+        """The resolved settings, for ``config.json``."""
+        return {"root": str(self.root), "image_size": self.image_size,
+                "val_fraction": self.val_fraction, "seed": self.seed,
+                "max_pixels": self.max_pixels, "dup_max_distance": self.dup_max_distance}
+
+    def setup(self) -> "XRayDataModule":
+        """Discover, decode (or load from cache), audit and split. Idempotent."""
+        if self.train is not None:
+            return self
+        self.class_names, records = discover(self.root)
+        arrays, header = self._decoded(records)
+        self.skipped = [tuple(s) for s in header["skipped"]]
+        for path, reason in self.skipped:
+            log.warning("warning: skipped %s: %s", path, reason)
+        if self.skipped:
+            log.warning("warning: %d file(s) skipped as unreadable", len(self.skipped))
+        paths, splits = header["paths"], header["splits"]
+        labels = arrays["labels"]
+        for split in ("train", "test"):
+            for ci, name in enumerate(self.class_names):
+                if not np.any((labels == ci) & (np.array(splits) == split)):
+                    raise DatasetError(f"no readable image in {self.root / split / name}")
+        self.audit_result = audit(paths, splits, header["sha256"], arrays["dhash"],
+                                  max_distance=self.dup_max_distance)
+        self._make_splits(arrays["images"][..., None], labels, paths, np.array(splits))
+        return self
+
+    def class_weights(self) -> dict[int, float]:
+        """Balanced class weights from the training split (inverse class frequency)."""
+        y = self._require(self.train).y
+        classes = np.arange(len(self.class_names))
+        weights = compute_class_weight("balanced", classes=classes, y=y)
+        return {int(c): float(w) for c, w in zip(classes, weights)}
+
+    def summary(self) -> dict:
+        """Counts per split and class, skipped files and cache state."""
+        n = len(self.class_names)
+        splits = {name: dict(zip(self.class_names, s.counts(n)))
+                  for name, s in (("train", self.train), ("val", self.val), ("test", self.test),
+                                  ("test_leak_free", self.test_leak_free)) if s is not None}
+        return {"root": str(self.root), "classes": self.class_names, "splits": splits,
+                "skipped": [list(s) for s in self.skipped], "cache_hit": self.cache_hit}
+
+    # -- internals ----------------------------------------------------------------------------
+    @staticmethod
+    def _require(split: SplitArrays | None) -> SplitArrays:
+        if split is None:
+            raise RuntimeError("call setup() first")
+        return split
+
+    def _decoded(self, records: list[FileRecord]) -> tuple[dict[str, np.ndarray], dict]:
+        settings = DecodeSettings(image_size=self.image_size, max_pixels=self.max_pixels)
+        key = fingerprint(self.root, records, {"size": settings.image_size,
+                                               "max_pixels": settings.max_pixels,
+                                               "format": CACHE_FORMAT,
+                                               "classes": self.class_names})
+        if self.cache is not None:
+            cached = self.cache.load(key)
+            if cached is not None:
+                self.cache_hit = True
+                log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",
+                         len(cached[0]["labels"]), self.cache.path(key))
+                return cached
+        log.info("cache miss: decoding %d files at %dx%d with %d threads",
+                 len(records), self.image_size, self.image_size, self.workers)
+        arrays, header = self._decode_all(records, settings)
+        if self.cache is not None:
+            path = self.cache.save(key, arrays, header)
+            log.info("decoded arrays cached at %s", path)
+        return arrays, header
+
+    def _decode_all(self, records: list[FileRecord], settings: DecodeSettings):
+        start = time.perf_counter()
+
+        def work(record: FileRecord):
+            try:
+                image = decode_image(record.path, settings)
+            except ImageDecodeError as exc:
+                return record, None, str(exc)
+            return record, image, file_sha256(record.path)
+
+        images, labels, paths, splits, digests, skipped = [], [], [], [], [], []
+        done, step = 0, max(1, len(records) // 10)
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for record, image, extra in pool.map(work, records):
+                done += 1
+                if done % step == 0 or done == len(records):
+                    log.info("  decoded %d/%d files (%.1fs)", done, len(records),
+                             time.perf_counter() - start)
+                rel = str(record.path.relative_to(self.root))
+                if image is None:
+                    skipped.append([rel, extra])
+                    continue
+                images.append(image)
+                labels.append(self.class_names.index(record.label))
+                paths.append(rel)
+                splits.append(record.split)
+                digests.append(extra)
+        size = settings.image_size
+        stacked = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+        hashes = np.stack([dhash(im) for im in images]) if images else np.zeros((0, 256), bool)
+        arrays = {"images": stacked, "labels": np.array(labels, dtype=np.int32), "dhash": hashes}
+        header = {"paths": paths, "splits": splits, "sha256": digests, "skipped": skipped}
+        return arrays, header
+
+    def _make_splits(self, x: np.ndarray, y: np.ndarray, paths: list[str], splits: np.ndarray):
+        train_idx = np.flatnonzero(splits == "train")
+        test_idx = np.flatnonzero(splits == "test")
+        full_train = SplitArrays(x[train_idx], y[train_idx], [paths[i] for i in train_idx])
+        position = {p: i for i, p in enumerate(full_train.paths)}
+        pairs = [(position[p.a], position[p.b]) for p in self.audit_result.pairs
+                 if p.a in position and p.b in position]
+        groups = duplicate_groups(len(full_train), pairs)
+        try:
+            tr, va = stratified_group_split(full_train.y, groups, val_fraction=self.val_fraction,
+                                            seed=self.seed)
+        except ValueError as exc:
+            raise DatasetError(f"cannot split {self.root / 'train'}: {exc}") from exc
+        self.train, self.val = full_train.subset(tr), full_train.subset(va)
+        self.test = SplitArrays(x[test_idx], y[test_idx], [paths[i] for i in test_idx])
+        leaked = set(self.audit_result.leaked_test)
+        keep = np.array([i for i, p in enumerate(self.test.paths) if p not in leaked], dtype=int)
+        self.test_leak_free = self.test.subset(keep)
