@@ -1,0 +1,119 @@
+"""Preprocessing layers that live inside the model, so a saved model takes raw 0..255 images.
+
+Backend-agnostic: ``keras.ops`` and ``keras.random`` only; registered and serialisable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="xraynet")
+class IntensityNormalization(keras.layers.Layer):
+    """Maps raw 0..255 intensities to network inputs.
+
+    Args:
+        mode: ``"per_image"`` standardises each image to zero mean and unit variance (removes
+            exposure differences between hospitals); ``"scale"`` divides by 255.
+        epsilon: floor of the standard deviation in ``per_image`` mode.
+    """
+
+    MODES = ("per_image", "scale")
+
+    def __init__(self, mode: str = "per_image", epsilon: float = 1e-3, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        self.mode = mode
+        self.epsilon = epsilon
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        if self.mode == "scale":
+            return x / 255.0
+        mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
+        std = ops.std(x, axis=(1, 2, 3), keepdims=True)
+        return (x - mean) / ops.maximum(std, self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mode": self.mode, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="xraynet")
+class XRayAugmentation(keras.layers.Layer):
+    """Random rotation, zoom, translation and contrast in one resampling; active in training only.
+
+    Horizontal flip is off by default: the heart's side is anatomy, not noise.
+
+    Args:
+        rotation: maximum rotation in degrees (uniform in ``[-rotation, rotation]``).
+        zoom: maximum relative zoom (scale uniform in ``[1 - zoom, 1 + zoom]``).
+        translation: maximum shift as a fraction of the image side, per axis.
+        contrast: maximum relative contrast change around the image mean.
+        horizontal_flip: flip left-right with probability 0.5.
+        seed: seed of the layer's ``SeedGenerator``.
+    """
+
+    def __init__(self, rotation: float = 10.0, zoom: float = 0.1, translation: float = 0.08,
+                 contrast: float = 0.2, horizontal_flip: bool = False, seed: int | None = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rotation = rotation
+        self.zoom = zoom
+        self.translation = translation
+        self.contrast = contrast
+        self.horizontal_flip = horizontal_flip
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _uniform(self, batch, bound: float):
+        return keras.random.uniform((batch,), -bound, bound, seed=self.seed_generator)
+
+    def _transforms(self, batch, height, width):
+        """Per-image projective transforms (output -> input coordinates), shape (batch, 8)."""
+        angle = self._uniform(batch, self.rotation * math.pi / 180.0)
+        scale = 1.0 + self._uniform(batch, self.zoom)
+        tx = self._uniform(batch, self.translation) * width
+        ty = self._uniform(batch, self.translation) * height
+        if self.horizontal_flip:
+            flip = ops.where(keras.random.uniform((batch,), seed=self.seed_generator) < 0.5, -1.0, 1.0)
+        else:
+            flip = ops.ones((batch,))
+        cos, sin = ops.cos(angle) / scale, ops.sin(angle) / scale
+        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+        a0, a1 = cos * flip, -sin
+        b0, b1 = sin * flip, cos
+        a2 = cx - a0 * cx - a1 * cy + tx
+        b2 = cy - b0 * cx - b1 * cy + ty
+        zeros = ops.zeros((batch,))
+        return ops.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        x = ops.cast(inputs, self.compute_dtype)
+        shape = ops.shape(x)
+        batch, height, width = shape[0], shape[1], shape[2]
+        if self.rotation or self.zoom or self.translation or self.horizontal_flip:
+            x = ops.image.affine_transform(x, self._transforms(batch, height, width),
+                                           interpolation="bilinear", fill_mode="constant",
+                                           fill_value=0)
+        if self.contrast:
+            factor = 1.0 + ops.reshape(self._uniform(batch, self.contrast), (-1, 1, 1, 1))
+            mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
+            x = ops.clip((x - mean) * factor + mean, 0.0, 255.0)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rotation": self.rotation, "zoom": self.zoom,
+                "translation": self.translation, "contrast": self.contrast,
+                "horizontal_flip": self.horizontal_flip, "seed": self.seed}
