@@ -1,0 +1,51 @@
+"""Shared fixtures: synthetic datasets, a private cache folder, quiet TensorFlow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+
+from synthetic import make_dataset  # noqa: E402
+
+REAL_DATA = Path(os.environ.get("XRAYNET_DATA", Path(__file__).resolve().parents[1].parent
+                                / "shared" / "data" / "Covid19-dataset"))
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """A learnable synthetic dataset: 3 classes, 24 train and 8 test images each."""
+    return make_dataset(tmp_path / "ds")
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def real_data() -> Path:
+    if not (REAL_DATA / "train").is_dir():
+        pytest.skip(f"real dataset not found at {REAL_DATA} (set XRAYNET_DATA)")
+    return REAL_DATA
+
+
+TINY = {"image_size": 32, "depth": 2, "base_filters": 8}
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """One small model trained on a synthetic set, shared by the bundle, predict and CLI tests."""
+    from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule
+
+    root = make_dataset(tmp_path_factory.mktemp("data") / "ds")
+    dm = XRayDataModule(root=root, image_size=32, cache_dir=tmp_path_factory.mktemp("cache"))
+    module = XRayClassifier(model=ModelConfig(**TINY, seed=0), learning_rate=3e-3)
+    trainer = Trainer(epochs=15, batch_size=16, seed=0, patience=15,
+                      out_dir=tmp_path_factory.mktemp("runs"), verbose=0)
+    result = trainer.fit(module, dm)
+    report = trainer.test(result.model, dm, result.run_dir)
+    return {"root": root, "dm": dm, "trainer": trainer, "result": result, "report": report}

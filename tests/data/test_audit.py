@@ -1,0 +1,46 @@
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from xraynet.data import XRayDataModule
+from xraynet.data.audit import dhash, duplicate_groups, hamming_matrix
+
+
+def test_hamming_matrix_counts_differing_bits():
+    h = np.array([[1, 0, 1, 1], [1, 1, 1, 0], [1, 0, 1, 1]], dtype=bool)
+    d = hamming_matrix(h)
+    assert d[0, 1] == 2 and d[0, 2] == 0 and d[1, 2] == 2 and np.all(np.diag(d) == 0)
+
+
+def test_dhash_is_stable_under_small_noise_and_differs_between_images():
+    rng = np.random.default_rng(0)
+    a = (np.linspace(0, 255, 64)[None, :] * np.ones((64, 1))).astype(np.uint8)
+    a = np.clip(a + rng.normal(0, 30, a.shape), 0, 255).astype(np.uint8)
+    noisy = np.clip(a + rng.normal(0, 3, a.shape), 0, 255).astype(np.uint8)
+    other = rng.integers(0, 255, a.shape, dtype=np.uint8)
+    assert (dhash(a) != dhash(noisy)).sum() <= 12
+    assert (dhash(a) != dhash(other)).sum() > 60
+
+
+def test_duplicate_groups_are_connected_components():
+    groups = duplicate_groups(5, [(0, 1), (1, 2)])
+    assert groups[0] == groups[1] == groups[2]
+    assert len({groups[0], groups[3], groups[4]}) == 3
+
+
+def test_audit_finds_identical_and_near_copies_and_leak_free_excludes_them(dataset: Path, cache_dir):
+    train_file = dataset / "train" / "Alpha" / "train_000.png"
+    shutil.copy(train_file, dataset / "test" / "Alpha" / "copy.png")  # byte-identical
+    near = np.asarray(Image.open(dataset / "train" / "Beta" / "train_001.png")).astype(int) + 3
+    Image.fromarray(np.clip(near, 0, 255).astype(np.uint8)).save(dataset / "test" / "Beta" / "near.png")
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    result = dm.audit_result
+    assert "test/Alpha/copy.png" in result.leaked_test
+    assert "test/Beta/near.png" in result.leaked_test
+    kinds = {(p.a, p.b): p.kind for p in result.pairs}
+    assert kinds[("train/Alpha/train_000.png", "test/Alpha/copy.png")] == "identical"
+    assert len(dm.test_leak_free) == len(dm.test) - 2
+    assert "test/Alpha/copy.png" not in dm.test_leak_free.paths
+    assert any("identical" in line for line in result.summary_lines())

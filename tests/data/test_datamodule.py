@@ -1,0 +1,59 @@
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from xraynet.data import XRayDataModule
+
+
+def test_splits_counts_and_class_weights(dataset: Path, cache_dir):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    assert dm.class_names == ["Alpha", "Beta", "Gamma"]
+    assert len(dm.train) + len(dm.val) == 72 and len(dm.test) == 24
+    assert dm.train.x.shape[1:] == (32, 32, 1) and dm.train.x.dtype == np.uint8
+    assert dm.val.counts(3) == [5, 5, 5]
+    assert not set(dm.train.paths) & set(dm.val.paths)
+    weights = dm.class_weights()
+    assert set(weights) == {0, 1, 2} and all(abs(w - 1.0) < 1e-6 for w in weights.values())
+
+
+def test_class_weights_follow_imbalance(dataset: Path, cache_dir):
+    for f in sorted((dataset / "train" / "Gamma").iterdir())[:12]:
+        f.unlink()
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    w = dm.class_weights()
+    assert w[2] > w[0] and abs(w[0] - w[1]) < 1e-6
+
+
+def test_second_setup_hits_the_cache_and_a_changed_file_misses(dataset: Path, cache_dir, caplog):
+    caplog.set_level(logging.INFO, logger="xraynet")
+    first = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    assert not first.cache_hit and "cache miss" in caplog.text
+    caplog.clear()
+    second = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    assert second.cache_hit and "decoding skipped" in caplog.text
+    assert np.array_equal(first.train.x, second.train.x)
+    other_size = XRayDataModule(root=dataset, image_size=24, cache_dir=cache_dir).setup()
+    assert not other_size.cache_hit
+    Image.new("L", (48, 48), 9).save(dataset / "train" / "Alpha" / "new.png")
+    assert not XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup().cache_hit
+
+
+def test_bad_files_are_skipped_with_one_warning_each(dataset: Path, cache_dir, caplog):
+    caplog.set_level(logging.INFO, logger="xraynet")
+    alpha = dataset / "train" / "Alpha"
+    (alpha / "notes.txt").write_text("hello")
+    (alpha / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 50)
+    Image.new("RGBA", (40, 40), (200, 10, 10, 128)).save(alpha / "rgba.png")
+    Image.new("P", (40, 40), 3).save(alpha / "palette.png")
+    Image.new("CMYK", (40, 40), (0, 0, 0, 100)).save(alpha / "cmyk.jpg")
+    Image.fromarray(np.full((8, 8), 40000, np.uint16), "I;16").save(alpha / "deep.png")
+    Image.new("L", (1, 1), 100).save(alpha / "tiny.png")
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    assert sorted(p for p, _ in dm.skipped) == ["train/Alpha/broken.jpg", "train/Alpha/notes.txt"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sum("notes.txt" in w for w in warnings) == 1
+    assert any("2 file(s) skipped" in w for w in warnings)
+    assert len(dm.train) + len(dm.val) == 72 + 5
+    assert dm.summary()["skipped"]

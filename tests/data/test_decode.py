@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from xraynet.data.decode import DecodeSettings, ImageDecodeError, decode_image
+
+S = DecodeSettings(image_size=32)
+
+
+def _gradient(size=64):
+    return np.tile(np.linspace(0, 255, size, dtype=np.float32), (size, 1))
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P", "CMYK", "1", "I;16", "I", "F"])
+def test_every_mode_decodes_to_uint8_square(tmp_path: Path, mode: str):
+    base = Image.fromarray(_gradient().astype(np.uint8), "L")
+    if mode == "I;16":
+        img = Image.fromarray((_gradient() * 257).astype(np.uint16), "I;16")
+    elif mode in ("I", "F"):
+        img = Image.fromarray((_gradient() * 100).astype(np.int32 if mode == "I" else np.float32))
+    else:
+        img = base.convert(mode)
+    path = tmp_path / ("img.tiff" if mode in ("CMYK", "I", "F", "I;16") else "img.png")
+    img.save(path)
+    out = decode_image(path, S)
+    assert out.shape == (32, 32) and out.dtype == np.uint8
+    if mode not in ("1",):  # the gradient survives: dark left, bright right
+        assert out[:, -4:].mean() > out[:, :4].mean() + 100
+
+
+def test_sixteen_bit_uses_full_range(tmp_path: Path):
+    arr = np.full((40, 40), 1000, np.uint16)
+    arr[:, 20:] = 3000  # all values would clip to 255 in a naive 8-bit conversion
+    Image.fromarray(arr, "I;16").save(tmp_path / "a.png")
+    out = decode_image(tmp_path / "a.png", S)
+    assert out.min() < 10 and out.max() > 245
+
+
+def test_tiny_image_is_upscaled(tmp_path: Path):
+    Image.new("L", (2, 3), 200).save(tmp_path / "tiny.png")
+    assert decode_image(tmp_path / "tiny.png", S).shape == (32, 32)
+
+
+def test_corrupt_truncated_and_non_image_are_refused(tmp_path: Path):
+    (tmp_path / "text.jpg").write_text("not an image")
+    Image.fromarray(_gradient().astype(np.uint8)).save(tmp_path / "full.jpg", quality=90)
+    data = (tmp_path / "full.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    for name in ("text.jpg", "cut.jpg", "garbage.png"):
+        with pytest.raises(ImageDecodeError):
+            decode_image(tmp_path / name, S)
+
+
+def test_decompression_bomb_refused_before_decoding(tmp_path: Path):
+    Image.new("L", (3000, 3000)).save(tmp_path / "big.png")
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        decode_image(tmp_path / "big.png", DecodeSettings(image_size=32, max_pixels=1_000_000))

@@ -1,0 +1,63 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from xraynet import BundleError, Predictor, load_bundle
+from xraynet.predict import apply_temperature
+
+
+def test_bundle_round_trip_gives_identical_predictions(trained_run):
+    result, dm = trained_run["result"], trained_run["dm"]
+    bundle = load_bundle(result.run_dir)
+    assert bundle.class_names == dm.class_names and bundle.image_size == 32
+    expected = np.asarray(result.model.predict(dm.test.x, verbose=0))
+    got = np.asarray(bundle.model.predict(dm.test.x, verbose=0))
+    assert np.allclose(expected, got, atol=1e-5)
+    assert load_bundle(result.run_dir / "model.keras").directory == result.run_dir
+
+
+def test_missing_bundle_is_a_clear_error(tmp_path):
+    with pytest.raises(BundleError, match="model file not found"):
+        load_bundle(tmp_path)
+
+
+def test_predictor_reads_raw_files(trained_run):
+    root = trained_run["root"]
+    files = sorted((root / "test" / "Beta").iterdir())[:3] + [root / "missing.png"]
+    predictions, failed = Predictor.from_path(trained_run["result"].run_dir).predict_files(files)
+    assert len(predictions) == 3 and failed[0][0].endswith("missing.png")
+    for p in predictions:
+        assert set(p.probabilities) == {"Alpha", "Beta", "Gamma"}
+        assert abs(sum(p.probabilities.values()) - 1) < 1e-4
+    assert sum(p.label == "Beta" for p in predictions) >= 2
+
+
+def test_temperature_keeps_ranking_and_softens():
+    p = np.array([[0.7, 0.2, 0.1]])
+    soft = apply_temperature(p, 2.0)
+    assert soft.argmax() == 0 and soft.max() < 0.7 and np.isclose(soft.sum(), 1)
+    assert np.array_equal(apply_temperature(p, 1.0), p)
+
+
+@pytest.mark.slow
+def test_a_model_saved_on_one_backend_loads_on_another(trained_run, tmp_path):
+    import keras
+
+    other = "tensorflow" if keras.backend.backend() != "tensorflow" else "jax"
+    pytest.importorskip(other)
+    dm = trained_run["dm"]
+    np.save(tmp_path / "x.npy", dm.test.x)
+    code = ("import sys, json, numpy as np; from xraynet import Predictor; "
+            "p = Predictor.from_path(sys.argv[1]); "
+            "print(json.dumps(p.predict_arrays(np.load(sys.argv[2])).tolist()))")
+    env = {**os.environ, "KERAS_BACKEND": other, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code, str(trained_run["result"].run_dir),
+                          str(tmp_path / "x.npy")], env=env, capture_output=True, text=True,
+                         timeout=300, check=True)
+    theirs = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+    ours = Predictor.from_path(trained_run["result"].run_dir).predict_arrays(dm.test.x)
+    assert np.allclose(ours, theirs, atol=1e-4)

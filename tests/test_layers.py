@@ -1,0 +1,57 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from xraynet.layers import IntensityNormalization, XRayAugmentation
+
+
+def _images(n=4, size=24):
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 255, (n, size, size, 1)).astype("float32")
+
+
+@pytest.mark.parametrize("layer", [
+    IntensityNormalization("scale", name="n1"),
+    IntensityNormalization("per_image", epsilon=0.5, name="n2"),
+    XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, horizontal_flip=True,
+                     seed=3, name="aug"),
+])
+def test_get_config_round_trip(layer):
+    config = layer.get_config()
+    clone = layer.__class__.from_config(config)
+    assert clone.get_config() == config
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(restored) is type(layer) and restored.get_config() == config
+
+
+def test_per_image_normalisation_standardises_each_image():
+    out = ops.convert_to_numpy(IntensityNormalization("per_image")(_images()))
+    assert np.allclose(out.mean(axis=(1, 2, 3)), 0, atol=1e-4)
+    assert np.allclose(out.std(axis=(1, 2, 3)), 1, atol=1e-3)
+    scaled = ops.convert_to_numpy(IntensityNormalization("scale")(_images()))
+    assert scaled.max() <= 1.0 and scaled.min() >= 0.0
+
+
+def test_unknown_mode_rejected():
+    with pytest.raises(ValueError):
+        IntensityNormalization("nope")
+
+
+def test_augmentation_only_in_training_and_keeps_shape_and_range():
+    x = _images()
+    aug = XRayAugmentation(seed=1)
+    assert np.array_equal(ops.convert_to_numpy(aug(x, training=False)), x)
+    out = ops.convert_to_numpy(aug(x, training=True))
+    assert out.shape == x.shape and not np.allclose(out, x)
+    assert out.min() >= 0 and out.max() <= 255
+
+
+def test_no_flip_by_default_and_flip_mirrors():
+    x = np.zeros((1, 16, 16, 1), "float32")
+    x[:, :, :4] = 255  # bright left edge
+    keep = XRayAugmentation(rotation=0, zoom=0, translation=0, contrast=0, seed=0)
+    assert np.array_equal(ops.convert_to_numpy(keep(x, training=True)), x)
+    flips = XRayAugmentation(rotation=0, zoom=0, translation=0, contrast=0, horizontal_flip=True, seed=0)
+    outs = [ops.convert_to_numpy(flips(x, training=True)) for _ in range(12)]
+    assert any(o[0, :, -4:].mean() > 200 for o in outs)  # some were mirrored to the right

@@ -1,0 +1,69 @@
+import json
+
+import keras
+import numpy as np
+
+from conftest import TINY
+from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule
+
+
+def test_model_learns_the_synthetic_set_well_above_chance(trained_run):
+    metrics = json.loads((trained_run["result"].run_dir / "metrics.json").read_text())
+    assert metrics["splits"]["val"]["accuracy"] >= 0.85  # chance is 1/3
+    assert metrics["splits"]["test"]["accuracy"] >= 0.85
+
+
+def test_run_directory_holds_the_bundle_history_report_and_plots(trained_run):
+    run_dir = trained_run["result"].run_dir
+    for name in ("model.keras", "config.json", "metadata.json", "history.csv", "metrics.json",
+                 "report.txt", "audit.json", "audit.txt", "curves.png",
+                 "confusion_matrix_test.png", "confusion_matrix_test_leak_free.png",
+                 "checkpoints/best.weights.h5"):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "tensorboard").is_dir()
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["trainer"]["epochs"] == 15 and config["module"]["model"]["depth"] == 2
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    assert meta["class_names"] == ["Alpha", "Beta", "Gamma"] and meta["image_size"] == 32
+    assert 1 <= meta["best_epoch"] <= 15
+    assert "test (leak-free" in trained_run["report"] and "sensitivity" in trained_run["report"]
+
+
+def test_best_epoch_weights_are_the_ones_kept(trained_run):
+    result = trained_run["result"]
+    dm = trained_run["dm"]
+    model = keras.saving.load_model(result.run_dir / "model.keras", compile=False)
+    proba = np.asarray(model.predict(dm.val.x, verbose=0))
+    loss = float(np.mean(keras.ops.convert_to_numpy(keras.losses.categorical_crossentropy(
+        keras.utils.to_categorical(dm.val.y, 3), proba))))
+    assert abs(loss - result.best_value) < 0.05 * max(1.0, result.best_value)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def __init__(self, at_epoch):
+        super().__init__()
+        self.at_epoch = at_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 == self.at_epoch:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(dataset, cache_dir, tmp_path):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    module = XRayClassifier(model=ModelConfig(**TINY, augmentation=None))
+    run_dir = tmp_path / "run"
+    first = Trainer(epochs=5, batch_size=16, patience=10, out_dir=tmp_path, verbose=0,
+                    callbacks=[_Interrupt(3)])
+    try:
+        first.fit(module, dm, run_dir=run_dir)
+        raise AssertionError("the interrupt callback did not fire")
+    except KeyboardInterrupt:
+        pass
+    assert (run_dir / "backup").is_dir()
+    result = Trainer(epochs=5, batch_size=16, patience=10, out_dir=tmp_path, verbose=0).fit(
+        module, dm, run_dir=run_dir)
+    epochs = [int(line.split(",")[0]) for line in (run_dir / "history.csv").read_text().splitlines()[1:]]
+    assert epochs == [0, 1, 2, 3, 4]  # three before the interruption, two after, none twice
+    assert not (run_dir / "backup").exists()
+    assert (result.run_dir / "model.keras").is_file()

@@ -1,0 +1,207 @@
+"""Command line: ``xraynet fit | evaluate | predict | audit | info | download``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .errors import XRayNetError
+
+log = logging.getLogger("xraynet")
+
+
+def _add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True) -> None:
+    p.add_argument("--data", help="dataset folder in Kaggle layout (default: $XRAYNET_DATA, "
+                   "./data/Covid19-dataset, ../shared/data/Covid19-dataset)")
+    p.add_argument("--out", default="runs", help="folder that receives run directories (default: runs)")
+    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
+    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
+    if image_size:
+        p.add_argument("--image-size", type=int, default=128, help="square input side (default: 128)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xraynet", description="Train, evaluate and use chest "
+                                     "X-ray classifiers (Covid / Normal / Viral Pneumonia) on Keras 3.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and results")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = sub.add_parser("fit", help="train a model, save its bundle and report on test")
+    _add_data_args(fit)
+    fit.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
+    fit.add_argument("--batch-size", type=int, default=16, help="default: 16")
+    fit.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
+    fit.add_argument("--depth", type=int, default=4, help="conv blocks (default: 4)")
+    fit.add_argument("--base-filters", type=int, default=16, help="first block's filters (default: 16)")
+    fit.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
+    fit.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
+    fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
+    fit.add_argument("--seed", type=int, default=42, help="default: 42")
+    fit.add_argument("--hflip", action="store_true", help="augment with horizontal flips (off: anatomy)")
+    fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
+
+    ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free)")
+    ev.add_argument("model", help="run directory or its model.keras")
+    _add_data_args(ev, image_size=False)
+
+    pr = sub.add_parser("predict", help="diagnose image files with a saved model")
+    pr.add_argument("model", help="run directory or its model.keras")
+    pr.add_argument("images", nargs="+", help="image files")
+    pr.add_argument("--json", action="store_true", help="print a JSON list of {path, label, probabilities}")
+
+    au = sub.add_parser("audit", help="find duplicate images within and across splits")
+    _add_data_args(au)
+
+    info = sub.add_parser("info", help="backend, library versions and dataset summary")
+    _add_data_args(info)
+
+    dl = sub.add_parser("download", help="download the Kaggle dataset with kagglehub (needs network)")
+    dl.add_argument("--dest", help="kagglehub cache folder (default: kagglehub's)")
+    return parser
+
+
+def _datamodule(args, **overrides):
+    from .data import XRayDataModule
+    from .locate import resolve_data_dir
+
+    settings = {"root": resolve_data_dir(args.data), "cache_dir": args.cache_dir,
+                "use_cache": not args.no_cache}
+    if getattr(args, "image_size", None):
+        settings["image_size"] = args.image_size
+    settings.update(overrides)
+    return XRayDataModule(**settings)
+
+
+def cmd_fit(args) -> int:
+    from .data import XRayDataModule
+    from .models import AugmentationConfig, ModelConfig
+    from .module import XRayClassifier
+    from .trainer import Trainer
+
+    if args.resume:
+        config = json.loads((Path(args.resume) / "config.json").read_text())
+        dm = XRayDataModule(**config["data"], cache_dir=args.cache_dir, use_cache=not args.no_cache)
+        module_cfg = dict(config["module"])
+        module = XRayClassifier(model=ModelConfig.from_dict(module_cfg.pop("model")), **module_cfg)
+        trainer = Trainer(**config["trainer"])
+    else:
+        dm = _datamodule(args, val_fraction=args.val_fraction, seed=args.seed)
+        dm.setup()
+        model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
+                            depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
+                            augmentation=AugmentationConfig(horizontal_flip=args.hflip), seed=args.seed)
+        module = XRayClassifier(model=model, learning_rate=args.lr)
+        trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                          patience=args.patience, out_dir=args.out)
+    result = trainer.fit(module, dm, run_dir=args.resume)
+    print("\n".join(dm.audit_result.summary_lines()[:3]))
+    print(trainer.test(result.model, dm, result.run_dir))
+    print(f"run directory: {result.run_dir}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .bundle import load_bundle
+    from .evaluation import evaluate_splits, write_evaluation
+    from .trainer import new_run_dir
+
+    bundle = load_bundle(args.model)
+    data_cfg = bundle.config.get("data", {})
+    dm = _datamodule(args, image_size=bundle.image_size,
+                     **{k: data_cfg[k] for k in ("max_pixels", "dup_max_distance") if k in data_cfg})
+    dm.setup()
+    if dm.class_names != bundle.class_names:
+        raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
+    splits = {"test": dm.test, "test_leak_free": dm.test_leak_free}
+    results = evaluate_splits(bundle.model, splits, dm.class_names)
+    out = new_run_dir(args.out, prefix="eval")
+    text = write_evaluation(results, dm.class_names, out, extra={"model": str(bundle.directory)})
+    print(text)
+    print(f"evaluation written to {out}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .predict import Predictor
+
+    predictor = Predictor.from_path(args.model)
+    predictions, failed = predictor.predict_files(args.images)
+    for path, reason in failed:
+        log.warning("warning: skipped %s: %s", path, reason)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in predictions], indent=2))
+    else:
+        for p in predictions:
+            probs = "  ".join(f"{c}={v:.3f}" for c, v in p.probabilities.items())
+            print(f"{p.path}: {p.label}  ({probs})")
+    return 0 if predictions else 2
+
+
+def cmd_audit(args) -> int:
+    from .bundle import write_json
+    from .trainer import new_run_dir
+
+    dm = _datamodule(args).setup()
+    lines = dm.audit_result.summary_lines()
+    print("\n".join(lines))
+    out = new_run_dir(args.out, prefix="audit")
+    out.mkdir(parents=True)
+    write_json(out / "audit.json", {**dm.audit_result.to_dict(), "skipped": dm.skipped})
+    (out / "audit.txt").write_text("\n".join(lines) + "\n")
+    print(f"audit written to {out}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from .backend import backend_name, cpu_threads, versions
+
+    print(f"backend: {backend_name()}  (CPU threads: {cpu_threads()})", flush=True)
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    summary = _datamodule(args).setup().summary()
+    print(f"dataset: {summary['root']}  classes: {', '.join(summary['classes'])}")
+    for split, counts in summary["splits"].items():
+        print(f"  {split:15s} " + "  ".join(f"{c}: {n}" for c, n in counts.items())
+              + f"  (total {sum(counts.values())})")
+    print(f"  skipped files: {len(summary['skipped'])}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    from .locate import download_dataset
+
+    print(f"dataset downloaded to {download_dataset(args.dest)}")
+    return 0
+
+
+COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "audit": cmd_audit, "info": cmd_info, "download": cmd_download}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+    args = build_parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    log.propagate = False
+    try:
+        if args.command != "download":
+            import keras
+
+            log.info("backend: %s (keras %s)", keras.backend.backend(), keras.__version__)
+        return COMMANDS[args.command](args)
+    except XRayNetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

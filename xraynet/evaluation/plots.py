@@ -1,0 +1,54 @@
+"""Matplotlib figures saved as PNG: training curves and confusion matrices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_history(history: dict[str, list[float]], path: str | Path) -> Path:
+    """Train/validation loss and AUC per epoch: one figure, two panels."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "auc", "AUC")):
+        for key, label, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "--")):
+            if key in history and len(history[key]):
+                ax.plot(epochs, history[key], style, marker="o", markersize=3, label=label)
+        ax.set_title(f"{title} per epoch")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_confusion_matrix(cm: list[list[int]] | np.ndarray, class_names: list[str],
+                          path: str | Path, title: str = "Confusion matrix") -> Path:
+    """Counts with row-normalised shading (rows = true class)."""
+    cm = np.asarray(cm)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ticks = np.arange(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=20, ha="right")
+    ax.set_yticks(ticks, class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center",
+                    color="white" if share[i, j] > 0.5 else "black")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

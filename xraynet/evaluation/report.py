@@ -1,0 +1,82 @@
+"""Evaluate a model on named splits, format the report, and write it into a run directory."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..bundle import write_json
+from .metrics import classification_metrics
+from .plots import plot_confusion_matrix, plot_history
+
+SPLIT_TITLES = {"val": "validation", "test": "test (full)",
+                "test_leak_free": "test (leak-free: duplicates of train removed)"}
+
+
+def evaluate_splits(model, splits: dict, class_names: list[str], *, batch_size: int = 32) -> dict:
+    """Metrics per split name; ``splits`` maps names to objects with ``x`` and ``y``."""
+    results = {}
+    for name, split in splits.items():
+        proba = model.predict(split.x, batch_size=batch_size, verbose=0)
+        results[name] = classification_metrics(split.y, np.asarray(proba), class_names)
+    return results
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def format_report(results: dict, class_names: list[str]) -> str:
+    """Human-readable report: per split, headline figures, sklearn's report, sens/spec."""
+    lines = []
+    for name, m in results.items():
+        lines.append(f"== {SPLIT_TITLES.get(name, name)}: {m['n']} images ==")
+        lines.append(f"accuracy {_fmt(m['accuracy'])}   macro-F1 {_fmt(m['macro_f1'])}   "
+                     f"macro AUC (one-vs-rest) {_fmt(m['macro_auc_ovr'])}")
+        lines.append(m["classification_report_text"].rstrip())
+        lines.append(f"{'class':>20s}  sensitivity  specificity")
+        for c in class_names:
+            lines.append(f"{c:>20s}  {_fmt(m['sensitivity'][c]):>11s}  {_fmt(m['specificity'][c]):>11s}")
+        lines.append("confusion matrix (rows = true, columns = predicted): "
+                     + str(m["confusion_matrix"]))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def read_history(path: str | Path) -> dict[str, list[float]]:
+    """A Keras CSVLogger file as ``{metric: [value per epoch]}``."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
+    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+
+
+def write_evaluation(results: dict, class_names: list[str], directory: str | Path, *,
+                     extra: dict | None = None) -> str:
+    """Write ``metrics.json``, ``report.txt`` and a confusion-matrix PNG per split; return the text."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    text = format_report(results, class_names)
+    (directory / "report.txt").write_text(text)
+    serialisable = {k: {kk: vv for kk, vv in v.items() if kk != "classification_report_text"}
+                    for k, v in results.items()}
+    write_json(directory / "metrics.json", {**(extra or {}), "splits": serialisable})
+    for name, m in results.items():
+        plot_confusion_matrix(m["confusion_matrix"], class_names,
+                              directory / f"confusion_matrix_{name}.png",
+                              title=f"Confusion matrix: {SPLIT_TITLES.get(name, name)}")
+    return text
+
+
+def write_curves(history_csv: str | Path, directory: str | Path) -> Path | None:
+    """``curves.png`` (loss and AUC per epoch) from ``history.csv``; None without history."""
+    history = read_history(history_csv)
+    if not history:
+        return None
+    return plot_history(history, Path(directory) / "curves.png")

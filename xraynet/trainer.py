@@ -1,0 +1,181 @@
+"""The trainer: wraps ``model.fit`` with callbacks, checkpoints, seeding and the run directory."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .backend import backend_name, has_tensorboard, seed_everything, versions
+from .bundle import save_bundle, write_json
+from .data.datamodule import XRayDataModule
+from .evaluation.report import evaluate_splits, read_history, write_curves, write_evaluation
+from .models import LAST_CONV_NAME
+from .module import XRayClassifier
+
+log = logging.getLogger("xraynet")
+BEST_WEIGHTS = "checkpoints/best.weights.h5"
+
+
+@dataclass
+class FitResult:
+    """What :meth:`Trainer.fit` leaves: the run directory, the best model and its history."""
+
+    run_dir: Path
+    model: keras.Model
+    history: dict = field(default_factory=dict)
+    best_epoch: int | None = None
+    best_value: float | None = None
+
+
+def new_run_dir(out_dir: str | Path, prefix: str = "fit") -> Path:
+    """``<out_dir>/<prefix>-<YYYYmmdd-HHMMSS>-<backend>``, made unique if needed."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(out_dir) / f"{prefix}-{stamp}-{backend_name()}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+class Trainer:
+    """Runs training and testing; owns callbacks, checkpoints and the run directory.
+
+    Args:
+        epochs: maximum epochs (default 40).
+        batch_size: images per step (default 16).
+        seed: global seed for weights, augmentation and shuffling (default 42).
+        monitor: validation metric that picks the best epoch (default ``"val_loss"``).
+        patience: epochs without improvement before early stopping (default 15).
+        out_dir: folder that receives run directories (default ``"runs"``).
+        tensorboard: write TensorBoard logs when tensorflow and tensorboard are installed (default True).
+        callbacks: extra Keras callbacks.
+        verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
+    """
+
+    def __init__(self, *, epochs: int = 40, batch_size: int = 16, seed: int = 42,
+                 monitor: str = "val_loss", patience: int = 15, out_dir: str | Path = "runs",
+                 tensorboard: bool = True, callbacks: list | None = None, verbose: int | str = 2) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.seed = seed
+        self.monitor = monitor
+        self.patience = patience
+        self.out_dir = Path(out_dir)
+        self.tensorboard = tensorboard
+        self.extra_callbacks = list(callbacks or [])
+        self.verbose = verbose
+
+    def hparams(self) -> dict:
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
+                "monitor": self.monitor, "patience": self.patience, "out_dir": str(self.out_dir),
+                "tensorboard": self.tensorboard}
+
+    @property
+    def mode(self) -> str:
+        return "min" if "loss" in self.monitor else "max"
+
+    def callbacks(self, run_dir: Path, *, resuming: bool) -> list[keras.callbacks.Callback]:
+        """Checkpoint of the best epoch, early stopping, CSV history, backup and TensorBoard."""
+        history = read_history(run_dir / "history.csv") if resuming else {}
+        seen = history.get(self.monitor, [])
+        best_so_far = (min(seen) if self.mode == "min" else max(seen)) if seen else None
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            keras.callbacks.ModelCheckpoint(str(run_dir / BEST_WEIGHTS), monitor=self.monitor,
+                                            mode=self.mode, save_best_only=True,
+                                            save_weights_only=True,
+                                            initial_value_threshold=best_so_far),
+            keras.callbacks.EarlyStopping(monitor=self.monitor, mode=self.mode,
+                                          patience=self.patience),
+            keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resuming),
+        ]
+        if self.tensorboard and has_tensorboard():
+            callbacks.append(keras.callbacks.TensorBoard(
+                str(run_dir / "tensorboard"), write_graph=backend_name() == "tensorflow"))
+        return callbacks + self.extra_callbacks
+
+    def fit(self, module: XRayClassifier, datamodule: XRayDataModule, *,
+            run_dir: str | Path | None = None) -> FitResult:
+        """Train, keep the best epoch by ``monitor``, and save the bundle into the run directory.
+
+        Passing the ``run_dir`` of an interrupted run resumes it from its last finished epoch.
+        """
+        datamodule.setup()
+        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(self.out_dir)
+        resuming = (run_dir / "backup").is_dir()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
+        config = {"backend": backend_name(), "data": datamodule.hparams(),
+                  "module": module.hparams(), "trainer": self.hparams()}
+        write_json(run_dir / "config.json", config)
+        self._write_audit(datamodule, run_dir)
+
+        seed_everything(self.seed)
+        train, val = datamodule.train, datamodule.val
+        n_classes = len(datamodule.class_names)
+        steps = math.ceil(len(train) / self.batch_size) * self.epochs
+        model = module.build(total_steps=steps)
+        model.fit(train.x, keras.utils.to_categorical(train.y, n_classes),
+                  validation_data=(val.x, keras.utils.to_categorical(val.y, n_classes)),
+                  epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+                  class_weight=datamodule.class_weights(), verbose=self.verbose,
+                  callbacks=self.callbacks(run_dir, resuming=resuming))
+        if (run_dir / BEST_WEIGHTS).is_file():
+            model.load_weights(run_dir / BEST_WEIGHTS)
+        history = read_history(run_dir / "history.csv")
+        best_epoch, best_value = self._best(history)
+        log.info("best epoch %s (%s = %s)", best_epoch, self.monitor,
+                 None if best_value is None else round(best_value, 4))
+        metadata = self._metadata(datamodule, best_epoch, best_value)
+        save_bundle(model, run_dir, config=config, metadata=metadata)
+        write_curves(run_dir / "history.csv", run_dir)
+        return FitResult(run_dir, model, history, best_epoch, best_value)
+
+    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> str:
+        """Evaluate on validation, full test and leak-free test; write and return the report."""
+        splits = {"val": datamodule.val, "test": datamodule.test,
+                  "test_leak_free": datamodule.test_leak_free}
+        results = evaluate_splits(model, splits, datamodule.class_names, batch_size=32)
+        return write_evaluation(results, datamodule.class_names, run_dir,
+                                extra={"backend": backend_name(), "data": datamodule.summary()})
+
+    # -- internals ----------------------------------------------------------------------------
+    def _best(self, history: dict) -> tuple[int | None, float | None]:
+        values = history.get(self.monitor)
+        if not values:
+            return None, None
+        index = int(np.argmin(values) if self.mode == "min" else np.argmax(values))
+        return index + 1, float(values[index])
+
+    @staticmethod
+    def _write_audit(datamodule: XRayDataModule, run_dir: Path) -> None:
+        audit = datamodule.audit_result
+        write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped})
+        (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")
+
+    def _metadata(self, datamodule: XRayDataModule, best_epoch, best_value) -> dict:
+        audit = datamodule.audit_result
+        return {
+            "class_names": datamodule.class_names,
+            "image_size": datamodule.image_size,
+            "input": "raw grayscale pixels 0..255, shape (image_size, image_size, 1)",
+            "output": "softmax probabilities in class_names order",
+            "temperature": 1.0,
+            "gradcam_layer": LAST_CONV_NAME,
+            "backend": backend_name(),
+            "versions": versions(),
+            "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "best_epoch": best_epoch,
+            "monitor": self.monitor,
+            "best_value": best_value,
+            "data": datamodule.summary(),
+            "audit": {"leaked_test": audit.leaked_test, "pairs": len(audit.pairs)},
+        }
