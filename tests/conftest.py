@@ -33,7 +33,7 @@ def real_data() -> Path:
     return REAL_DATA
 
 
-TINY = {"image_size": 32, "depth": 2, "base_filters": 8}
+TINY = {"image_size": 32, "depth": 3, "base_filters": 8}
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def test_bad_files_are_skipped_with_one_warning_each(dataset: Path, cache_dir, c
     Image.new("RGBA", (40, 40), (200, 10, 10, 128)).save(alpha / "rgba.png")
     Image.new("P", (40, 40), 3).save(alpha / "palette.png")
     Image.new("CMYK", (40, 40), (0, 0, 0, 100)).save(alpha / "cmyk.jpg")
-    Image.fromarray(np.full((8, 8), 40000, np.uint16), "I;16").save(alpha / "deep.png")
+    Image.fromarray(np.full((8, 8), 40000, np.uint16)).save(alpha / "deep.png")
     Image.new("L", (1, 1), 100).save(alpha / "tiny.png")
     dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
     assert sorted(p for p, _ in dm.skipped) == ["train/Alpha/broken.jpg", "train/Alpha/notes.txt"]

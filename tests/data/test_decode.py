@@ -17,7 +17,7 @@ def _gradient(size=64):
 def test_every_mode_decodes_to_uint8_square(tmp_path: Path, mode: str):
     base = Image.fromarray(_gradient().astype(np.uint8), "L")
     if mode == "I;16":
-        img = Image.fromarray((_gradient() * 257).astype(np.uint16), "I;16")
+        img = Image.fromarray((_gradient() * 257).astype(np.uint16))
     elif mode in ("I", "F"):
         img = Image.fromarray((_gradient() * 100).astype(np.int32 if mode == "I" else np.float32))
     else:
@@ -33,7 +33,7 @@ def test_every_mode_decodes_to_uint8_square(tmp_path: Path, mode: str):
 def test_sixteen_bit_uses_full_range(tmp_path: Path):
     arr = np.full((40, 40), 1000, np.uint16)
     arr[:, 20:] = 3000  # all values would clip to 255 in a naive 8-bit conversion
-    Image.fromarray(arr, "I;16").save(tmp_path / "a.png")
+    Image.fromarray(arr).save(tmp_path / "a.png")
     out = decode_image(tmp_path / "a.png", S)
     assert out.min() < 10 and out.max() > 245
 
