@@ -26,7 +26,7 @@ def cache_dir(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def real_data() -> Path:
     if not (REAL_DATA / "train").is_dir():
         pytest.skip(f"real dataset not found at {REAL_DATA} (set XRAYNET_DATA)")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command: sets up the environment, then runs the suite once per installed backend
+# (jax, tensorflow, and torch where it is installed). Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=$(bash scripts/setup_env.sh | tail -n 1) || { echo "environment set-up failed" >&2; exit 1; }
+backends="jax tensorflow"
+if "$PY" -c "import torch" >/dev/null 2>&1; then backends="$backends torch"; fi
+status=0
+for backend in $backends; do
+  echo "=== KERAS_BACKEND=$backend ==="
+  KERAS_BACKEND=$backend "$PY" -m pytest -q "$@"
+  rc=$?
+  if [ "$rc" -eq 5 ]; then
+    echo "no tests were collected under $backend: failing" >&2
+    rc=1
+  fi
+  [ "$rc" -eq 0 ] || status=$rc
+done
+exit $status

@@ -1,0 +1,97 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xraynet.cli import main
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fit_evaluate_predict_end_to_end(dataset, cache_dir, tmp_path, capsys):
+    runs = tmp_path / "runs"
+    code, out, err = _run(capsys, "fit", "--data", str(dataset), "--out", str(runs),
+                          "--cache-dir", str(cache_dir), "--image-size", "32", "--depth", "3",
+                          "--base-filters", "8", "--epochs", "12", "--lr", "3e-3")
+    assert code == 0, err
+    assert "backend:" in err and "Epoch 1/12" in out + err
+    assert "precision" in out and "test (leak-free" in out
+    run_dir = Path(out.strip().splitlines()[-1].split("run directory: ")[1])
+    assert (run_dir / "model.keras").is_file()
+
+    code, out, err = _run(capsys, "evaluate", str(run_dir), "--data", str(dataset),
+                          "--out", str(runs), "--cache-dir", str(cache_dir))
+    assert code == 0, err
+    assert "cache hit" in err
+    fit_metrics = json.loads((run_dir / "metrics.json").read_text())["splits"]["test"]
+    eval_dir = Path(out.strip().splitlines()[-1].split("evaluation written to ")[1])
+    eval_metrics = json.loads((eval_dir / "metrics.json").read_text())["splits"]["test"]
+    assert eval_metrics["confusion_matrix"] == fit_metrics["confusion_matrix"]
+
+    images = sorted((dataset / "test" / "Gamma").iterdir())[:2]
+    code, out, err = _run(capsys, "predict", str(run_dir / "model.keras"), *map(str, images), "--json")
+    assert code == 0, err
+    predictions = json.loads(out)
+    assert [p["path"] for p in predictions] == [str(p) for p in images]
+    for p in predictions:
+        assert set(p) == {"path", "label", "probabilities"}
+        assert np.isclose(sum(p["probabilities"].values()), 1, atol=1e-4)
+
+
+def test_missing_data_folder_is_a_one_line_error_with_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "xraynet.cli", "audit", "--data",
+                           str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    lines = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert lines == [f"error: dataset folder not found: {tmp_path / 'nowhere'} "
+                     "(expected <root>/{train,test}/<class>/<images>)"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_class_mismatch_exits_2(dataset, capsys):
+    (dataset / "test" / "Gamma").rename(dataset / "test" / "Delta")
+    code, _, err = _run(capsys, "info", "--data", str(dataset), "--no-cache")
+    assert code == 2 and "class folders differ" in err
+
+
+def test_audit_prints_and_saves(dataset, cache_dir, tmp_path, capsys):
+    import shutil
+
+    shutil.copy(dataset / "train" / "Beta" / "train_002.png", dataset / "test" / "Beta" / "dup.png")
+    code, out, _ = _run(capsys, "audit", "--data", str(dataset), "--out", str(tmp_path / "runs"),
+                        "--cache-dir", str(cache_dir))
+    assert code == 0 and "test/Beta/dup.png" in out
+    saved = next((tmp_path / "runs").glob("audit-*/audit.json"))
+    assert json.loads(saved.read_text())["leaked_test"] == ["test/Beta/dup.png"]
+
+
+def test_predict_with_no_readable_image_exits_2(trained_run, tmp_path, capsys):
+    (tmp_path / "x.png").write_text("nope")
+    code, _, err = _run(capsys, "predict", str(trained_run["result"].run_dir), str(tmp_path / "x.png"))
+    assert code == 2 and "skipped" in err
+
+
+def test_download_fails_offline_with_a_clear_message(monkeypatch, capsys):
+    import types
+
+    def refuse(handle):
+        raise ConnectionError("Failed to resolve 'www.kaggle.com'")
+
+    monkeypatch.setitem(sys.modules, "kagglehub", types.SimpleNamespace(dataset_download=refuse))
+    code, _, err = _run(capsys, "download")
+    assert code == 2
+    assert "download of pranavraikokte/covid19-image-dataset failed (offline" in err
+
+
+@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "audit", "info", "download"])
+def test_help_on_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0 and "usage: xraynet" in capsys.readouterr().out
