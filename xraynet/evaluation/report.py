@@ -14,6 +14,7 @@ from .plots import plot_confusion_matrix, plot_history
 
 SPLIT_TITLES = {"val": "validation", "test": "test (full)",
                 "test_leak_free": "test (leak-free: duplicates of train removed)"}
+SHORT_TITLES = {"val": "validation", "test": "test, full", "test_leak_free": "test, leak-free"}
 
 
 def evaluate_splits(model, splits: dict, class_names: list[str], *, batch_size: int = 32) -> dict:
@@ -70,7 +71,7 @@ def write_evaluation(results: dict, class_names: list[str], directory: str | Pat
     for name, m in results.items():
         plot_confusion_matrix(m["confusion_matrix"], class_names,
                               directory / f"confusion_matrix_{name}.png",
-                              title=f"Confusion matrix: {SPLIT_TITLES.get(name, name)}")
+                              title=f"{SHORT_TITLES.get(name, name)} (n={m['n']})")
     return text
 
 
