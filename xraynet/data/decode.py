@@ -17,7 +17,8 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never h
 
 #: Default pixel budget: 8x the largest scan in the Kaggle set (4248x4095).
 DEFAULT_MAX_PIXELS = 140_000_000
-IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".pgm")
+# PIL warns above this and refuses above twice this; align it with our own limit.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 
 
 class ImageDecodeError(ValueError):
@@ -30,7 +31,8 @@ class DecodeSettings:
 
     Attributes:
         image_size: side of the square output, in pixels.
-        max_pixels: files with more pixels than this are refused as decompression bombs.
+        max_pixels: files with more pixels than this are refused as decompression bombs
+            (at most ``DEFAULT_MAX_PIXELS``, where Pillow's own guard applies).
     """
 
     image_size: int = 128
