@@ -58,3 +58,22 @@ def test_decompression_bomb_refused_before_decoding(tmp_path: Path):
     Image.new("L", (3000, 3000)).save(tmp_path / "big.png")
     with pytest.raises(ImageDecodeError, match="decompression bomb"):
         decode_image(tmp_path / "big.png", DecodeSettings(image_size=32, max_pixels=1_000_000))
+
+
+def _png_header_only(path: Path, width: int, height: int) -> None:
+    """A PNG whose header claims width x height pixels, with almost no pixel data."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_refused_with_default_limit(tmp_path: Path):
+    _png_header_only(tmp_path / "bomb.png", 20000, 20000)  # 400 megapixels claimed
+    with pytest.raises(ImageDecodeError, match="decompression bomb"):
+        decode_image(tmp_path / "bomb.png", S)
