@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="backend, library versions and dataset summary")
     _add_data_args(info)
 
+    from tuning.commands import add_train_best_args, add_tune_args
+
+    add_tune_args(sub.add_parser("tune", help="Hyperband search over depth, learning rate, batch size"))
+    add_train_best_args(sub.add_parser("train-best", help="retrain, export and evaluate the best model"))
+
     dl = sub.add_parser("download", help="download the Kaggle dataset with kagglehub (needs network)")
     dl.add_argument("--dest", help="kagglehub cache folder (default: kagglehub's)")
     return parser
@@ -177,18 +182,36 @@ def cmd_download(args) -> int:
     return 0
 
 
-COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "audit": cmd_audit, "info": cmd_info, "download": cmd_download}
+def cmd_tune(args) -> int:
+    from tuning.commands import run_tune
+
+    return run_tune(args)
 
 
-def main(argv: list[str] | None = None) -> int:
+def cmd_train_best(args) -> int:
+    from tuning.commands import run_train_best
+
+    return run_train_best(args)
+
+
+COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict, "audit": cmd_audit,
+            "info": cmd_info, "download": cmd_download, "tune": cmd_tune,
+            "train-best": cmd_train_best}
+
+
+def setup_logging(quiet: bool = False) -> None:
+    """xraynet's log lines go to stderr as plain messages."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-    args = build_parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.handlers[:] = [handler]
-    log.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
     log.propagate = False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.quiet)
     try:
         if args.command != "download":
             import keras

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from .models import ModelConfig, build_cnn
@@ -19,8 +21,8 @@ class XRayClassifier:
         optimizer: ``"adam"`` or ``"adamw"`` (default ``"adamw"``).
         weight_decay: decoupled weight decay for ``adamw`` (default 1e-4).
         label_smoothing: categorical label smoothing (default 0.0).
-        schedule: ``"cosine"`` decays the learning rate to 1% over the run's steps (given to
-            :meth:`build`), ``"constant"`` keeps it (default ``"cosine"``).
+        schedule: ``"cosine"`` decays the learning rate per epoch to 1% over the run (see
+            :meth:`callbacks`), ``"constant"`` keeps it (default ``"cosine"``).
     """
 
     def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = 1e-3,
@@ -43,24 +45,34 @@ class XRayClassifier:
                 "optimizer": self.optimizer, "weight_decay": self.weight_decay,
                 "label_smoothing": self.label_smoothing, "schedule": self.schedule}
 
-    def make_optimizer(self, total_steps: int | None = None) -> keras.optimizers.Optimizer:
-        """The optimizer; with ``total_steps`` and the cosine schedule, a decaying rate."""
-        rate = self.learning_rate
-        if self.schedule == "cosine" and total_steps:
-            rate = keras.optimizers.schedules.CosineDecay(self.learning_rate, total_steps, alpha=0.01)
+    def make_optimizer(self) -> keras.optimizers.Optimizer:
         if self.optimizer == "adam":
-            return keras.optimizers.Adam(rate)
-        return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay)
+            return keras.optimizers.Adam(self.learning_rate)
+        return keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay)
+
+    def learning_rate_at(self, epoch: int, epochs: int) -> float:
+        """The scheduled learning rate of ``epoch`` (0-based) in a run of ``epochs`` epochs."""
+        if self.schedule == "constant" or epochs <= 1:
+            return self.learning_rate
+        progress = min(epoch / (epochs - 1), 1.0)
+        return self.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+    def callbacks(self, epochs: int) -> list[keras.callbacks.Callback]:
+        """Callbacks the module needs during ``fit`` (the learning-rate schedule)."""
+        if self.schedule == "constant":
+            return []
+        return [keras.callbacks.LearningRateScheduler(
+            lambda epoch, lr: self.learning_rate_at(epoch, epochs))]
 
     @staticmethod
     def metrics() -> list[keras.metrics.Metric]:
         return [keras.metrics.CategoricalAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
 
-    def build(self, total_steps: int | None = None) -> keras.Model:
-        """A new compiled model (targets are one-hot); ``total_steps`` sizes the LR schedule."""
+    def build(self) -> keras.Model:
+        """A new compiled model (targets are one-hot)."""
         model = build_cnn(self.model_config)
         model.compile(
-            optimizer=self.make_optimizer(total_steps),
+            optimizer=self.make_optimizer(),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
             metrics=self.metrics(),
         )

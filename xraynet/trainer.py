@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,13 +120,12 @@ class Trainer:
         seed_everything(self.seed)
         train, val = datamodule.train, datamodule.val
         n_classes = len(datamodule.class_names)
-        steps = math.ceil(len(train) / self.batch_size) * self.epochs
-        model = module.build(total_steps=steps)
+        model = module.build()
         model.fit(train.x, keras.utils.to_categorical(train.y, n_classes),
                   validation_data=(val.x, keras.utils.to_categorical(val.y, n_classes)),
                   epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
                   class_weight=datamodule.class_weights(), verbose=self.verbose,
-                  callbacks=self.callbacks(run_dir, resuming=resuming))
+                  callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
         history = read_history(run_dir / "history.csv")

@@ -1,0 +1,49 @@
+"""KerasTuner HyperModel: ``build(hp)`` delegates to xraynet, ``fit`` sets the batch size."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import keras_tuner as kt
+
+from xraynet import ModelConfig, XRayClassifier, XRayDataModule
+
+from .space import define, model_values
+
+
+def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
+    """The xraynet classifier for a set of hyperparameter values (search or best JSON)."""
+    model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
+    model = dataclasses.replace(base, **{k: v for k, v in values.items() if k in model_keys})
+    return XRayClassifier(model=model, learning_rate=float(values["learning_rate"]))
+
+
+class XRayHyperModel(kt.HyperModel):
+    """Builds xraynet classifiers from the search space and fits them on the data module's arrays.
+
+    Args:
+        datamodule: a set-up data module (decoded once, shared by every trial).
+        base: the model settings that are not searched (image size, classes, augmentation).
+    """
+
+    def __init__(self, *, datamodule: XRayDataModule, base: ModelConfig, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.datamodule = datamodule.setup()
+        self.base = base
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return module_from_values(model_values(hp), self.base).build()
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
+        """Train with the trial's batch size; ``kwargs`` carries the tuner's callbacks and
+        Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded untouched."""
+        dm = self.datamodule
+        n = len(dm.class_names)
+        epochs = kwargs.get("epochs", 1)
+        module = module_from_values(model_values(hp), self.base)
+        callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs)
+        return model.fit(dm.train.x, keras.utils.to_categorical(dm.train.y, n), *args,
+                         batch_size=define(hp, "batch_size"),
+                         validation_data=(dm.val.x, keras.utils.to_categorical(dm.val.y, n)),
+                         class_weight=dm.class_weights(), callbacks=callbacks, **kwargs)

@@ -1,0 +1,177 @@
+"""The Hyperband search: runs (or resumes) it and writes the best hyperparameters and a table."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import keras_tuner as kt
+
+from xraynet import ModelConfig, XRayDataModule
+from xraynet.backend import backend_name, seed_everything
+
+from .hypermodel import XRayHyperModel
+
+log = logging.getLogger("xraynet")
+BEST_FILE = "best_hyperparameters.json"
+TABLE_FILE = "trials.csv"
+WALL_FILE = "wall_time.json"
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Hyperband settings.
+
+    Attributes:
+        max_epochs: most epochs a trial trains (default 15).
+        factor: Hyperband's reduction factor (default 3).
+        iterations: Hyperband iterations (default 1).
+        seed: seed of the oracle and of every trial's weights (default 42).
+        objective: validation metric to minimise (default ``"val_loss"``; never a test metric).
+        patience: early-stopping patience inside a trial (default 5).
+        directory: folder of the search state (default ``runs/tuning``).
+        project: project name inside ``directory`` (default ``xraynet_hyperband``).
+    """
+
+    max_epochs: int = 15
+    factor: int = 3
+    iterations: int = 1
+    seed: int = 42
+    objective: str = "val_loss"
+    patience: int = 5
+    directory: str = "runs/tuning"
+    project: str = "xraynet_hyperband"
+
+    @property
+    def project_dir(self) -> Path:
+        return Path(self.directory) / self.project
+
+    def expected_trials(self) -> int:
+        """Trials a full search runs (KerasTuner's bracket sizes, all iterations)."""
+        brackets, epochs = 0, self.max_epochs
+        while epochs >= 1:
+            epochs /= self.factor
+            brackets += 1
+        end_size = math.ceil(1 + math.log(self.max_epochs, self.factor))
+        total = sum(math.ceil(end_size / (b + 1) * self.factor ** (b - r))
+                    for b in range(brackets) for r in range(b + 1))
+        return total * self.iterations
+
+
+class XRayHyperband(kt.Hyperband):
+    """Hyperband that times every trial and logs progress (trial n of about N, best so far)."""
+
+    def __init__(self, *args, expected_trials: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.expected_trials = expected_trials
+        self.search_start = time.perf_counter()
+
+    def run_trial(self, trial, *args, **kwargs):
+        done = sum(t.status == "COMPLETED" for t in self.oracle.trials.values()) \
+            if hasattr(self.oracle, "trials") else 0
+        values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+        log.info("trial %s (%d done of about %d; %.0fs elapsed): %s", trial.trial_id, done,
+                 self.expected_trials, time.perf_counter() - self.search_start, values)
+        start = time.perf_counter()
+        result = super().run_trial(trial, *args, **kwargs)
+        seconds = time.perf_counter() - start
+        trial_dir = Path(self.get_trial_dir(trial.trial_id))
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        (trial_dir / WALL_FILE).write_text(json.dumps({"seconds": seconds}))
+        return result
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        try:
+            best = self.oracle.get_best_trials(1)
+        except Exception:  # the client of a distributed oracle may not answer this
+            best = []
+        if best and best[0].score is not None:
+            log.info("best so far: trial %s, %s = %.4f", best[0].trial_id,
+                     self.oracle.objective.name, best[0].score)
+
+
+def make_tuner(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
+               fresh: bool = False) -> XRayHyperband:
+    """The tuner; resumes the search in ``settings.project_dir`` unless ``fresh``."""
+    hypermodel = XRayHyperModel(datamodule=datamodule, base=base)
+    return XRayHyperband(
+        hypermodel, objective=kt.Objective(settings.objective, "min" if "loss" in
+                                           settings.objective else "max"),
+        max_epochs=settings.max_epochs, factor=settings.factor,
+        hyperband_iterations=settings.iterations, seed=settings.seed,
+        directory=settings.directory, project_name=settings.project, overwrite=fresh,
+        expected_trials=settings.expected_trials())
+
+
+def trial_rows(tuner: kt.Tuner) -> list[dict]:
+    """One row per trial: id, status, score, epochs, wall time and hyperparameters."""
+    rows = []
+    for trial in tuner.oracle.trials.values():
+        values = trial.hyperparameters.values
+        wall = Path(tuner.get_trial_dir(trial.trial_id)) / WALL_FILE
+        rows.append({
+            "trial_id": trial.trial_id, "status": trial.status, "score": trial.score,
+            "epochs": values.get("tuner/epochs"), "initial_epoch": values.get("tuner/initial_epoch"),
+            "wall_seconds": round(json.loads(wall.read_text())["seconds"], 1) if wall.is_file() else None,
+            **{k: v for k, v in values.items() if not k.startswith("tuner/")},
+        })
+    rows.sort(key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0))
+    return rows
+
+
+def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDataModule,
+                  base: ModelConfig, seconds: float) -> Path:
+    """``best_hyperparameters.json`` and ``trials.csv`` in the project folder; returns the JSON."""
+    rows = trial_rows(tuner)
+    table = settings.project_dir / TABLE_FILE
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    with table.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    best = tuner.oracle.get_best_trials(1)[0]
+    values = {k: v for k, v in best.hyperparameters.values.items() if not k.startswith("tuner/")}
+    payload = {"hyperparameters": values, "trial_id": best.trial_id, "score": best.score,
+               "objective": settings.objective, "search": asdict(settings),
+               "data": datamodule.hparams(), "base_model": base.to_dict(),
+               "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1)}
+    path = settings.project_dir / BEST_FILE
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def format_top(rows: list[dict], n: int = 5) -> str:
+    """The top ``n`` trials as a text table."""
+    keys = [k for k in rows[0] if k != "status"] if rows else []
+    lines = ["  ".join(f"{k:>13s}" for k in keys)]
+    for row in rows[:n]:
+        lines.append("  ".join(f"{(f'{v:.4g}' if isinstance(v, float) else str(v)):>13s}"
+                               for v in (row[k] for k in keys)))
+    return "\n".join(lines)
+
+
+def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
+               fresh: bool = False) -> Path | None:
+    """Run or resume the search; returns the best-hyperparameters JSON (None on a worker)."""
+    seed_everything(settings.seed)
+    datamodule.setup()
+    tuner = make_tuner(datamodule, base, settings, fresh=fresh)
+    log.info("search: %s, about %d trials, max %d epochs each, objective %s (validation)",
+             settings.project_dir, settings.expected_trials(), settings.max_epochs,
+             settings.objective)
+    start = time.perf_counter()
+    stop = keras.callbacks.EarlyStopping(monitor=settings.objective, patience=settings.patience)
+    tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
+    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+        return None  # a worker: the chief writes the results
+    path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start)
+    print(format_top(trial_rows(tuner)))
+    return path
