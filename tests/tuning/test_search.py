@@ -1,0 +1,75 @@
+import csv
+import json
+
+import pytest
+
+from tuning import SearchSettings, run_search, train_best
+from tuning.hypermodel import XRayHyperModel
+from xraynet import ModelConfig, XRayDataModule
+
+
+def _search(dataset, cache_dir, tmp_path, max_epochs=2, fresh=False):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    settings = SearchSettings(max_epochs=max_epochs, factor=3, seed=1,
+                              directory=str(tmp_path / "runs" / "tuning"), project="p")
+    base = ModelConfig(image_size=32, n_classes=3, seed=1)
+    return run_search(dm, base, settings, fresh=fresh), settings
+
+
+def _rows(settings):
+    with (settings.project_dir / "trials.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, capsys):
+    best, settings = _search(dataset, cache_dir, tmp_path)
+    payload = json.loads(best.read_text())
+    assert {"depth", "learning_rate", "batch_size"} <= set(payload["hyperparameters"])
+    assert payload["objective"] == "val_loss" and payload["score"] is not None
+    rows = _rows(settings)
+    assert len(rows) == settings.expected_trials() == 2
+    assert all(r["status"] == "COMPLETED" and float(r["wall_seconds"]) > 0 for r in rows)
+    assert "trial_id" in capsys.readouterr().out
+
+    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, cache_dir=cache_dir)
+    for name in ("model.keras", "hyperparameters.json", "report.txt", "metrics.json", "curves.png",
+                 "confusion_matrix_test.png", "confusion_matrix_test_leak_free.png"):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "saved_model").is_dir() or __import__("keras").backend.backend() == "torch"
+    used = json.loads((run_dir / "hyperparameters.json").read_text())["hyperparameters"]
+    assert used == payload["hyperparameters"]
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["trainer"]["batch_size"] == used["batch_size"]
+    assert config["module"]["model"]["depth"] == used["depth"]
+    assert "test (leak-free" in report
+
+
+def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir, tmp_path, monkeypatch):
+    original = XRayHyperModel.fit
+    calls = {"n": 0}
+
+    def interrupting_fit(self, hp, model, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, hp, model, *args, **kwargs)
+
+    monkeypatch.setattr(XRayHyperModel, "fit", interrupting_fit)
+    with pytest.raises(KeyboardInterrupt):
+        _search(dataset, cache_dir, tmp_path, max_epochs=4)
+    monkeypatch.setattr(XRayHyperModel, "fit", original)
+    project = tmp_path / "runs" / "tuning" / "p"
+    done_before = {p.parent.name: p.stat().st_mtime_ns for p in project.glob("trial_*/wall_time.json")}
+    assert len(done_before) == 2
+
+    calls["n"] = 0
+    monkeypatch.setattr(XRayHyperModel, "fit", lambda *a, **k: (calls.__setitem__("n", calls["n"] + 1),
+                                                                original(*a, **k))[1])
+    best, settings = _search(dataset, cache_dir, tmp_path, max_epochs=4)
+    done_after = {p.parent.name: p.stat().st_mtime_ns for p in project.glob("trial_*/wall_time.json")}
+    for trial, mtime in done_before.items():
+        assert done_after[trial] == mtime  # completed trials were not run again
+    rows = _rows(settings)
+    assert len(rows) == settings.expected_trials()
+    assert calls["n"] == len(rows) - 2
+    assert best.is_file()

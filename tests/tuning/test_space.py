@@ -1,0 +1,26 @@
+import keras_tuner as kt
+
+from tuning.search import SearchSettings
+from tuning.space import SPACE, define, model_values
+
+
+def test_space_covers_depth_learning_rate_and_batch_size():
+    assert {"depth", "learning_rate", "batch_size"} <= set(SPACE)
+    assert SPACE["learning_rate"]["sampling"] == "log"
+    assert min(SPACE["batch_size"]["values"]) <= 8 and max(SPACE["batch_size"]["values"]) >= 64
+
+
+def test_every_name_registers_with_its_range():
+    hp = kt.HyperParameters()
+    for name in SPACE:
+        define(hp, name)
+    assert set(hp.values) == set(SPACE)
+    depth = hp.get_config()["space"][[s["config"]["name"] for s in hp.get_config()["space"]].index("depth")]
+    assert depth["config"]["min_value"] == SPACE["depth"]["min"]
+    assert set(model_values(kt.HyperParameters())) == set(SPACE) - {"batch_size"}
+
+
+def test_expected_trials_follows_hyperband_brackets():
+    assert SearchSettings(max_epochs=2, factor=3).expected_trials() == 2
+    assert SearchSettings(max_epochs=15, factor=3).expected_trials() == 30
+    assert SearchSettings(max_epochs=15, factor=3, iterations=2).expected_trials() == 60
