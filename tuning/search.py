@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ log = logging.getLogger("xraynet")
 BEST_FILE = "best_hyperparameters.json"
 TABLE_FILE = "trials.csv"
 WALL_FILE = "wall_time.json"
+
+# Hyperband continues a trial from an earlier one's weights with a fresh optimizer, by design.
+warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
 
 
 @dataclass(frozen=True)
