@@ -7,24 +7,13 @@ evaluation can report metrics on the leak-free test split too.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 HASH_SIZE = 16  # 256-bit hash
 DEFAULT_MAX_DISTANCE = 12
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def dhash(image: np.ndarray, hash_size: int = HASH_SIZE) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import os
 import time
@@ -13,7 +15,7 @@ import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..errors import DatasetError
-from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups, file_sha256
+from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
 from .decode import DEFAULT_MAX_PIXELS, DecodeSettings, ImageDecodeError, decode_image
 from .discovery import FileRecord, discover, fingerprint
@@ -154,11 +156,12 @@ class XRayDataModule:
         start = time.perf_counter()
 
         def work(record: FileRecord):
+            data = record.path.read_bytes()  # read once: hashed for the audit, then decoded
             try:
-                image = decode_image(record.path, settings)
+                image = decode_image(io.BytesIO(data), settings)
             except ImageDecodeError as exc:
                 return record, None, str(exc)
-            return record, image, file_sha256(record.path)
+            return record, image, hashlib.sha256(data).hexdigest()
 
         images, labels, paths, splits, digests, skipped = [], [], [], [], [], []
         done, step = 0, max(1, len(records) // 10)

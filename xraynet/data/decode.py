@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile
@@ -58,8 +59,9 @@ def _to_grayscale(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
-def decode_image(path: str | Path, settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
-    """Decode ``path`` to a ``(size, size)`` uint8 grayscale array.
+def decode_image(path: str | Path | BinaryIO,
+                 settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
+    """Decode ``path`` (a file name or a binary file object) to a ``(size, size)`` uint8 array.
 
     Raises:
         ImageDecodeError: the file is not a readable image, is truncated, or exceeds
@@ -86,12 +88,8 @@ def decode_image(path: str | Path, settings: DecodeSettings = DecodeSettings()) 
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError(f"refused as a decompression bomb ({exc})") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, Image.UnidentifiedImageError) as exc:
+    except Image.UnidentifiedImageError as exc:
+        raise ImageDecodeError("not a readable image (unknown or corrupt format)") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageDecodeError(message) from exc
-
-
-def decode_bytes_for_model(path: str | Path, image_size: int) -> np.ndarray:
-    """Decode one file into the model's input layout ``(size, size, 1)`` float32 in 0..255."""
-    arr = decode_image(path, DecodeSettings(image_size=image_size))
-    return arr[..., None].astype(np.float32)
