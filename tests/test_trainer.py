@@ -67,3 +67,14 @@ def test_an_interrupted_run_resumes_where_it_stopped(dataset, cache_dir, tmp_pat
     assert epochs == [0, 1, 2, 3, 4]  # three before the interruption, two after, none twice
     assert not (run_dir / "backup").exists()
     assert (result.run_dir / "model.keras").is_file()
+
+
+def test_same_seed_same_model(dataset, cache_dir, tmp_path):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    outputs = []
+    for run in ("a", "b"):
+        module = XRayClassifier(model=ModelConfig(**TINY, seed=5))
+        result = Trainer(epochs=2, batch_size=16, seed=5, out_dir=tmp_path, verbose=0).fit(
+            module, dm, run_dir=tmp_path / run)
+        outputs.append(np.asarray(result.model.predict(dm.test.x, verbose=0)))
+    assert np.allclose(outputs[0], outputs[1], atol=1e-3)
