@@ -90,8 +90,22 @@ def test_download_fails_offline_with_a_clear_message(monkeypatch, capsys):
     assert "download of pranavraikokte/covid19-image-dataset failed (offline" in err
 
 
-@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "audit", "info", "download"])
+@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "audit", "info", "download",
+                                     "tune", "train-best"])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
     assert exc.value.code == 0 and "usage: xraynet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("script", ["tune.py", "train_best.py"])
+def test_scripts_have_help(script):
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "scripts" / script), "--help"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "--data" in proc.stdout and "--out" in proc.stdout
+
+
+def test_train_best_without_a_search_is_a_one_line_error(tmp_path, capsys):
+    code, _, err = _run(capsys, "train-best", "--out", str(tmp_path))
+    assert code == 2 and "no best_hyperparameters.json under" in err
