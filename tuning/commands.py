@@ -11,12 +11,10 @@ from xraynet.errors import XRayNetError
 def add_tune_args(p: argparse.ArgumentParser) -> None:
     from .search import SearchSettings
 
+    from xraynet.cli import add_data_args
+
     d = SearchSettings()
-    p.add_argument("--data", help="dataset folder (default: $XRAYNET_DATA or the default folders)")
-    p.add_argument("--out", default="runs", help="folder of searches and runs (default: runs)")
-    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
-    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
-    p.add_argument("--image-size", type=int, default=128, help="default: 128")
+    add_data_args(p)
     p.add_argument("--max-epochs", type=int, default=d.max_epochs, help=f"default: {d.max_epochs}")
     p.add_argument("--factor", type=int, default=d.factor, help=f"default: {d.factor}")
     p.add_argument("--iterations", type=int, default=d.iterations, help=f"default: {d.iterations}")
@@ -30,13 +28,12 @@ def add_tune_args(p: argparse.ArgumentParser) -> None:
 def run_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from xraynet import ModelConfig, XRayDataModule
-    from xraynet.locate import resolve_data_dir
+    from xraynet import ModelConfig
+    from xraynet.cli import make_datamodule
 
     from .search import SearchSettings, run_search
 
-    dm = XRayDataModule(root=resolve_data_dir(args.data), image_size=args.image_size,
-                        seed=args.seed, cache_dir=args.cache_dir, use_cache=not args.no_cache).setup()
+    dm = make_datamodule(args, seed=args.seed).setup()
     settings = SearchSettings(max_epochs=args.max_epochs, factor=args.factor,
                               iterations=args.iterations, seed=args.seed, patience=args.patience,
                               directory=str(Path(args.out) / "tuning"), project=args.project)
@@ -50,14 +47,13 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def add_train_best_args(p: argparse.ArgumentParser) -> None:
+    from xraynet.cli import add_data_args
+
     p.add_argument("--hyperparameters", metavar="JSON",
                    help="best_hyperparameters.json (default: the newest under --out)")
-    p.add_argument("--data", help="dataset folder (default: the one the search used)")
-    p.add_argument("--out", default="runs", help="folder of searches and runs (default: runs)")
+    add_data_args(p, image_size=False, data_help="dataset folder (default: the one the search used)")
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
     p.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
-    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
-    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
 
 
 def run_train_best(args: argparse.Namespace) -> int:

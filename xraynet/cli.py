@@ -14,9 +14,14 @@ from .errors import XRayNetError
 log = logging.getLogger("xraynet")
 
 
-def _add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True) -> None:
-    p.add_argument("--data", help="dataset folder in Kaggle layout (default: $XRAYNET_DATA, "
-                   "./data/Covid19-dataset, ../shared/data/Covid19-dataset)")
+DATA_HELP = ("dataset folder in Kaggle layout (default: $XRAYNET_DATA, ./data/Covid19-dataset, "
+             "../shared/data/Covid19-dataset)")
+
+
+def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
+                  data_help: str = DATA_HELP) -> None:
+    """The options every data-reading command shares: --data, --out, cache, image size."""
+    p.add_argument("--data", help=data_help)
     p.add_argument("--out", default="runs", help="folder that receives run directories (default: runs)")
     p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
     p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
@@ -31,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = sub.add_parser("fit", help="train a model, save its bundle and report on test")
-    _add_data_args(fit)
+    add_data_args(fit)
     fit.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
     fit.add_argument("--batch-size", type=int, default=16, help="default: 16")
     fit.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
@@ -46,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free)")
     ev.add_argument("model", help="run directory or its model.keras")
-    _add_data_args(ev, image_size=False)
+    add_data_args(ev, image_size=False)
 
     pr = sub.add_parser("predict", help="diagnose image files with a saved model")
     pr.add_argument("model", help="run directory or its model.keras")
@@ -54,10 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--json", action="store_true", help="print a JSON list of {path, label, probabilities}")
 
     au = sub.add_parser("audit", help="find duplicate images within and across splits")
-    _add_data_args(au)
+    add_data_args(au)
 
     info = sub.add_parser("info", help="backend, library versions and dataset summary")
-    _add_data_args(info)
+    add_data_args(info)
 
     from tuning.commands import add_train_best_args, add_tune_args
 
@@ -69,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _datamodule(args, **overrides):
+def make_datamodule(args, **overrides):
+    """The data module the parsed options describe (``overrides`` win)."""
     from .data import XRayDataModule
     from .locate import resolve_data_dir
 
@@ -94,7 +100,7 @@ def cmd_fit(args) -> int:
         module = XRayClassifier(model=ModelConfig.from_dict(module_cfg.pop("model")), **module_cfg)
         trainer = Trainer(**config["trainer"])
     else:
-        dm = _datamodule(args, val_fraction=args.val_fraction, seed=args.seed)
+        dm = make_datamodule(args, val_fraction=args.val_fraction, seed=args.seed)
         dm.setup()
         model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
@@ -116,7 +122,7 @@ def cmd_evaluate(args) -> int:
 
     bundle = load_bundle(args.model)
     data_cfg = bundle.config.get("data", {})
-    dm = _datamodule(args, image_size=bundle.image_size,
+    dm = make_datamodule(args, image_size=bundle.image_size,
                      **{k: data_cfg[k] for k in ("max_pixels", "dup_max_distance") if k in data_cfg})
     dm.setup()
     if dm.class_names != bundle.class_names:
@@ -150,7 +156,7 @@ def cmd_audit(args) -> int:
     from .bundle import write_json
     from .trainer import new_run_dir
 
-    dm = _datamodule(args).setup()
+    dm = make_datamodule(args).setup()
     lines = dm.audit_result.summary_lines()
     print("\n".join(lines))
     out = new_run_dir(args.out, prefix="audit")
@@ -166,7 +172,7 @@ def cmd_info(args) -> int:
 
     print(f"backend: {backend_name()}  (CPU threads: {cpu_threads()})", flush=True)
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()))
-    summary = _datamodule(args).setup().summary()
+    summary = make_datamodule(args).setup().summary()
     print(f"dataset: {summary['root']}  classes: {', '.join(summary['classes'])}")
     for split, counts in summary["splits"].items():
         print(f"  {split:15s} " + "  ".join(f"{c}: {n}" for c, n in counts.items())

@@ -63,8 +63,8 @@ class Predictor:
             try:
                 images.append(decode_image(path, self.settings))
                 kept.append(str(path))
-            except (ImageDecodeError, FileNotFoundError, IsADirectoryError) as exc:
-                failed.append((str(path), str(exc) or type(exc).__name__))
+            except ImageDecodeError as exc:  # missing files and folders arrive as this too
+                failed.append((str(path), str(exc)))
         if not images:
             return [], failed
         proba = self.predict_arrays(np.stack(images))
