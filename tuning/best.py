@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.bundle import write_json
+from xraynet.bundle import CONFIG_FILE, METADATA_FILE, save_bundle, write_json
+from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
+from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
 from xraynet.trainer import FitResult, new_run_dir
 
 from .hypermodel import module_from_values
@@ -27,15 +30,15 @@ def latest_best_file(out_dir: str | Path) -> Path:
     return found[-1]
 
 
-def export_saved_model(result: FitResult) -> Path | None:
+def export_saved_model(model, run_dir: Path) -> Path | None:
     """``model.export()`` as a TensorFlow SavedModel where the backend supports it."""
     if backend_name() not in ("tensorflow", "jax"):
         log.info("SavedModel export is not supported on the %s backend; model.keras only",
                  backend_name())
         return None
-    target = result.run_dir / "saved_model"
+    target = run_dir / "saved_model"
     try:
-        result.model.export(str(target), format="tf_saved_model", verbose=False)
+        model.export(str(target), format="tf_saved_model", verbose=False)
     except Exception as exc:  # export depends on optional pieces (tensorflow, jax2tf)
         log.warning("warning: SavedModel export failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
         return None
@@ -43,29 +46,76 @@ def export_saved_model(result: FitResult) -> Path | None:
     return target
 
 
+def member_configurations(payload: dict, members: int) -> list[dict]:
+    """Hyperparameters of each ensemble member: the search's best ``members`` distinct
+    configurations, best first; the best one again (with another seed) where the search
+    kept fewer."""
+    if members < 1:
+        raise XRayNetError(f"--members must be at least 1, got {members}")
+    top = [t["hyperparameters"] for t in payload.get("top", [])] or [payload["hyperparameters"]]
+    return [top[i] if i < len(top) else top[0] for i in range(members)]
+
+
 def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path = "runs",
                data: str | Path | None = None, epochs: int = 40, patience: int = 15,
-               cache_dir: str | Path | None = None, use_cache: bool = True) -> tuple[Path, str]:
-    """Retrain with the best hyperparameters into a new run directory; returns it and the report.
+               members: int = 3, cache_dir: str | Path | None = None,
+               use_cache: bool = True) -> tuple[Path, str]:
+    """Retrain the best configurations into a new run directory, export and evaluate the model.
+
+    With ``members`` > 1 the exported model averages the probabilities of the search's best
+    ``members`` configurations, each trained with its own seed (a 51-image validation split
+    ranks close configurations almost at random; averaging them cuts that variance). Each
+    member keeps its own run directory under ``members/``. Returns the run directory and report.
 
     Args:
         hyperparameters: a ``best_hyperparameters.json``; default: the newest under ``out_dir``.
         out_dir: folder of searches and runs.
         data: dataset folder (default: the one the search used).
-        epochs: maximum epochs of the final training (early stopping on validation loss).
+        epochs: maximum epochs of each training (early stopping on validation loss).
+        patience: early-stopping patience.
+        members: configurations averaged into the exported model (default 3; 1: the best alone).
     """
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
     payload = json.loads(best_path.read_text())
-    values = payload["hyperparameters"]
-    log.info("best hyperparameters from %s: %s", best_path, values)
+    configs = member_configurations(payload, members)
+    log.info("best hyperparameters from %s: %s", best_path, payload["hyperparameters"])
     data_cfg = {**payload["data"], **({"root": str(data)} if data else {})}
-    dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache)
-    module = module_from_values(values, ModelConfig.from_dict(payload["base_model"]))
-    trainer = Trainer(epochs=epochs, batch_size=int(values["batch_size"]),
-                      seed=payload["search"]["seed"], patience=patience, out_dir=out_dir)
+    dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache).setup()
+    base = ModelConfig.from_dict(payload["base_model"])
+    seed = int(payload["search"]["seed"])
     run_dir = new_run_dir(out_dir, prefix="best")
-    result = trainer.fit(module, dm, run_dir=run_dir)
-    write_json(run_dir / "hyperparameters.json", {**payload, "source": str(best_path)})
-    export_saved_model(result)
-    report = trainer.test(result.model, dm, run_dir)
-    return run_dir, report
+    results: list[FitResult] = []
+    for i, values in enumerate(configs):
+        member_dir = run_dir if len(configs) == 1 else run_dir / "members" / f"member{i + 1}"
+        if len(configs) > 1:
+            log.info("member %d of %d: %s", i + 1, len(configs), values)
+        module = module_from_values(values, dataclasses.replace(base, seed=seed + i))
+        trainer = Trainer(epochs=epochs, batch_size=int(values["batch_size"]), seed=seed + i,
+                          patience=patience, out_dir=out_dir)
+        results.append(trainer.fit(module, dm, run_dir=member_dir))
+    write_json(run_dir / "hyperparameters.json",
+               {**payload, "source": str(best_path), "members": configs})
+    model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
+    export_saved_model(model, run_dir)
+    return run_dir, Trainer().test(model, dm, run_dir)
+
+
+def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
+    """Average the members into one bundle in ``run_dir``, with member curves and reports."""
+    for result in results:  # each member's own evaluation, beside its model
+        Trainer().test(result.model, dm, result.run_dir)
+    model = average_ensemble([r.model for r in results])
+    member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
+    metadata = json.loads((results[0].run_dir / METADATA_FILE).read_text())
+    metadata.update({
+        "architecture": f"average of {len(results)} members' probabilities",
+        "members": [{"name": f"{MEMBER_PREFIX}{i + 1}", "run_dir": d, "best_epoch": r.best_epoch,
+                     "best_value": r.best_value} for i, (d, r) in enumerate(zip(member_dirs, results))],
+        "best_epoch": None, "best_value": None,
+    })
+    config = {"backend": backend_name(), "data": dm.hparams(),
+              "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
+    save_bundle(model, run_dir, config=config, metadata=metadata)
+    write_member_curves({f"member {i + 1}": r.run_dir / "history.csv" for i, r in enumerate(results)},
+                        run_dir)
+    return model

@@ -54,6 +54,9 @@ def add_train_best_args(p: argparse.ArgumentParser) -> None:
     add_data_args(p, image_size=False, data_help="dataset folder (default: the one the search used)")
     p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
     p.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
+    p.add_argument("--members", type=int, default=3,
+                   help="best distinct configurations trained and averaged into the exported "
+                        "model (default: 3; 1 = the best configuration alone)")
 
 
 def run_train_best(args: argparse.Namespace) -> int:
@@ -61,6 +64,7 @@ def run_train_best(args: argparse.Namespace) -> int:
 
     run_dir, report = train_best(hyperparameters=args.hyperparameters, out_dir=args.out,
                                  data=args.data, epochs=args.epochs, patience=args.patience,
+                                 members=args.members,
                                  cache_dir=args.cache_dir, use_cache=not args.no_cache)
     print(report)
     print(f"run directory: {run_dir}")

@@ -24,6 +24,8 @@ log = logging.getLogger("xraynet")
 BEST_FILE = "best_hyperparameters.json"
 TABLE_FILE = "trials.csv"
 WALL_FILE = "wall_time.json"
+#: distinct configurations kept, best first, in ``best_hyperparameters.json`` (for ensembles).
+TOP_CONFIGURATIONS = 5
 
 # Hyperband continues a trial from an earlier one's weights with a fresh optimizer, by design.
 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -80,7 +82,7 @@ class XRayHyperband(kt.Hyperband):
     def run_trial(self, trial, *args, **kwargs):
         done = sum(t.status == "COMPLETED" for t in self.oracle.trials.values()) \
             if hasattr(self.oracle, "trials") else 0
-        values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+        values = searched_values(trial)
         log.info("trial %s (%d done of about %d; %.0fs elapsed): %s", trial.trial_id, done,
                  self.expected_trials, time.perf_counter() - self.search_start, values)
         start = time.perf_counter()
@@ -125,10 +127,35 @@ def trial_rows(tuner: kt.Tuner) -> list[dict]:
             "trial_id": trial.trial_id, "status": trial.status, "score": trial.score,
             "epochs": values.get("tuner/epochs"), "initial_epoch": values.get("tuner/initial_epoch"),
             "wall_seconds": round(json.loads(wall.read_text())["seconds"], 1) if wall.is_file() else None,
-            **{k: v for k, v in values.items() if not k.startswith("tuner/")},
+            **searched_values(trial),
         })
     rows.sort(key=lambda r: (r["score"] is None, r["score"] if r["score"] is not None else 0))
     return rows
+
+
+def searched_values(trial) -> dict:
+    """A trial's hyperparameter values without Hyperband's bookkeeping (``tuner/...``)."""
+    return {k: float(f"{v:.6g}") if isinstance(v, float) else v
+            for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+
+
+def top_configurations(tuner: kt.Tuner, n: int) -> list[dict]:
+    """The ``n`` best distinct configurations, best first: ``{trial_id, score, hyperparameters}``.
+
+    Hyperband trains a configuration again in later rounds under a new trial id; each
+    configuration counts once, with its best trial.
+    """
+    top, seen = [], set()
+    for trial in tuner.oracle.get_best_trials(len(tuner.oracle.trials)):
+        values = searched_values(trial)
+        key = json.dumps(values, sort_keys=True)
+        if trial.score is None or key in seen:
+            continue
+        seen.add(key)
+        top.append({"trial_id": trial.trial_id, "score": trial.score, "hyperparameters": values})
+        if len(top) == n:
+            break
+    return top
 
 
 def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDataModule,
@@ -141,9 +168,10 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
         writer = csv.DictWriter(fh, fieldnames=keys)
         writer.writeheader()
         writer.writerows(rows)
-    best = tuner.oracle.get_best_trials(1)[0]
-    values = {k: v for k, v in best.hyperparameters.values.items() if not k.startswith("tuner/")}
-    payload = {"hyperparameters": values, "trial_id": best.trial_id, "score": best.score,
+    top = top_configurations(tuner, TOP_CONFIGURATIONS)
+    best = top[0]
+    payload = {"hyperparameters": best["hyperparameters"], "trial_id": best["trial_id"],
+               "score": best["score"], "top": top,
                "objective": settings.objective, "search": asdict(settings),
                "data": datamodule.hparams(), "base_model": base.to_dict(),
                "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1)}

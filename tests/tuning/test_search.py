@@ -5,7 +5,8 @@ import pytest
 
 from tuning import SearchSettings, run_search, train_best
 from tuning.hypermodel import XRayHyperModel
-from xraynet import ModelConfig, XRayDataModule
+from xraynet import ModelConfig, XRayDataModule, load_bundle
+from xraynet.models import ensemble_members
 
 
 def _search(dataset, cache_dir, tmp_path, max_epochs=2, fresh=False):
@@ -31,16 +32,30 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
     assert all(r["status"] == "COMPLETED" and float(r["wall_seconds"]) > 0 for r in rows)
     assert "trial_id" in capsys.readouterr().out
 
-    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, cache_dir=cache_dir)
+    assert payload["top"][0]["hyperparameters"] == payload["hyperparameters"]
+    assert len({json.dumps(t["hyperparameters"], sort_keys=True) for t in payload["top"]}) \
+        == len(payload["top"]) >= 1
+
+    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, members=2, cache_dir=cache_dir)
     for name in ("model.keras", "hyperparameters.json", "report.txt", "metrics.json", "curves.png",
                  "confusion_matrix_test.png", "confusion_matrix_test_leak_free.png"):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "saved_model").is_dir() or __import__("keras").backend.backend() == "torch"
-    used = json.loads((run_dir / "hyperparameters.json").read_text())["hyperparameters"]
-    assert used == payload["hyperparameters"]
-    config = json.loads((run_dir / "config.json").read_text())
-    assert config["trainer"]["batch_size"] == used["batch_size"]
-    assert config["module"]["model"]["depth"] == used["depth"]
+    used = json.loads((run_dir / "hyperparameters.json").read_text())["members"]
+    tops = [t["hyperparameters"] for t in payload["top"]]
+    assert used == [tops[0], tops[1] if len(tops) > 1 else tops[0]]
+    for i, values in enumerate(used):
+        member = run_dir / "members" / f"member{i + 1}"
+        config = json.loads((member / "config.json").read_text())
+        assert config["trainer"]["batch_size"] == values["batch_size"]
+        assert config["trainer"]["seed"] == 1 + i
+        assert config["module"]["model"]["depth"] == values["depth"]
+        assert (member / "report.txt").is_file() and (member / "curves.png").is_file()
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    assert [m["name"] for m in metadata["members"]] == ["member1", "member2"]
+    bundle = load_bundle(run_dir)
+    members = ensemble_members(bundle.model)
+    assert len(members) == 2 and all(m.get_layer("last_conv") is not None for m in members)
     assert "test (leak-free" in report
 
 

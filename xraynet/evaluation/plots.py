@@ -13,17 +13,25 @@ import numpy as np  # noqa: E402
 
 def plot_history(history: dict[str, list[float]], path: str | Path) -> Path:
     """Train/validation loss and AUC per epoch: one figure, two panels."""
+    return plot_histories({"": history}, path)
+
+
+def plot_histories(histories: dict[str, dict[str, list[float]]], path: str | Path) -> Path:
+    """Loss and AUC per epoch of one or several runs (an ensemble's members), labelled by key."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = np.arange(1, len(history.get("loss", [])) + 1)
     for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "auc", "AUC")):
-        for key, label, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "--")):
-            if key in history and len(history[key]):
-                ax.plot(epochs, history[key], style, marker="o", markersize=3, label=label)
+        for i, (run, history) in enumerate(histories.items()):
+            epochs = np.arange(1, len(history.get(metric, [])) + 1)
+            for key, label, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "--")):
+                if key in history and len(history[key]):
+                    ax.plot(epochs, history[key], style, marker="o", markersize=3,
+                            color=f"C{2 * i + (style == '--')}",
+                            label=f"{run} {label}".strip())
         ax.set_title(f"{title} per epoch")
         ax.set_xlabel("epoch")
         ax.set_ylabel(title)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=8 if len(histories) > 1 else 10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..bundle import write_json
 from .metrics import classification_metrics
-from .plots import plot_confusion_matrix, plot_history
+from .plots import plot_confusion_matrix, plot_histories, plot_history
 
 SPLIT_TITLES = {"val": "validation", "test": "test (full)",
                 "test_leak_free": "test (leak-free: duplicates of train removed)"}
@@ -81,3 +81,11 @@ def write_curves(history_csv: str | Path, directory: str | Path) -> Path | None:
     if not history:
         return None
     return plot_history(history, Path(directory) / "curves.png")
+
+
+def write_member_curves(history_csvs: dict[str, str | Path], directory: str | Path) -> Path | None:
+    """``curves.png`` with the loss and AUC per epoch of several runs (an ensemble's members)."""
+    histories = {name: h for name, path in history_csvs.items() if (h := read_history(path))}
+    if not histories:
+        return None
+    return plot_histories(histories, Path(directory) / "curves.png")
