@@ -7,5 +7,5 @@ VENV=${XRAYNET_VENV:-.venv}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[jax,tensorflow,dev]" >&2
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[jax,tensorflow,dev,bench]" >&2
 echo "$VENV/bin/python"

@@ -82,6 +82,9 @@ def script_main(name: str, description: str, add_args, run) -> int:
     add_args(parser)
     args = parser.parse_args()
     setup_logging(args.quiet)
+    from xraynet.backend import enable_compilation_cache
+
+    enable_compilation_cache()
     try:
         return run(args)
     except XRayNetError as exc:

@@ -46,3 +46,23 @@ def cpu_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
+
+
+def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str | None:
+    """Keep JAX's compiled programs on disk, so later processes skip recompiling them.
+
+    Loading a model under JAX compiles an initializer per weight shape before the saved weights
+    replace them (about 5 s on 2 cores); with the cache a second process loads in under 1 s.
+    Default folder: ``$XRAYNET_CACHE_DIR/jax`` or ``~/.cache/xraynet/jax``; ``XRAYNET_JAX_CACHE=0``
+    turns it off. No-op on other backends. Returns the folder in use, or None.
+    """
+    if backend_name() != "jax" or os.environ.get("XRAYNET_JAX_CACHE", "1") == "0":
+        return None
+    import jax
+
+    base = os.environ.get("XRAYNET_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "xraynet")
+    folder = str(directory or os.path.join(base, "jax"))
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder

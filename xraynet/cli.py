@@ -222,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command != "download":
             import keras
 
+            from .backend import enable_compilation_cache
+
+            enable_compilation_cache()
+
             log.info("backend: %s (keras %s)", keras.backend.backend(), keras.__version__)
         return COMMANDS[args.command](args)
     except XRayNetError as exc:

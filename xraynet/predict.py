@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import enable_compilation_cache
 from .bundle import Bundle, load_bundle
 from .data.decode import DecodeSettings, ImageDecodeError, decode_image
 
@@ -46,6 +47,8 @@ class Predictor:
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Predictor":
+        """Load the bundle at ``path`` (a run directory or its ``model.keras``)."""
+        enable_compilation_cache()
         return cls(load_bundle(path))
 
     def predict_arrays(self, images: np.ndarray, *, batch_size: int = 32) -> np.ndarray:
@@ -53,8 +56,21 @@ class Predictor:
         x = np.asarray(images, dtype=np.float32)
         if x.ndim == 3:
             x = x[..., None]
-        proba = np.asarray(self.bundle.model.predict(x, batch_size=batch_size, verbose=0))
-        return apply_temperature(proba, self.bundle.temperature)
+        return apply_temperature(self._forward(x, batch_size), self.bundle.temperature)
+
+    def _forward(self, x: np.ndarray, batch_size: int) -> np.ndarray:
+        """The model's compiled predict step on chunks of ``batch_size`` (one image: a chunk of
+        one). The last chunk is padded to full size, so a compiled step is reused, not rebuilt;
+        ``predict_on_batch`` skips ``predict``'s per-call data-adapter set-up (~30 ms)."""
+        model, n = self.bundle.model, len(x)
+        size = max(1, min(batch_size, n))
+        out = []
+        for start in range(0, n, size):
+            chunk = x[start:start + size]
+            if len(chunk) < size:
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], size - len(chunk), axis=0)])
+            out.append(np.asarray(model.predict_on_batch(chunk))[:min(size, n - start)])
+        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
 
     def predict_files(self, paths: list[str | Path]) -> tuple[list[Prediction], list[tuple[str, str]]]:
         """Predictions for readable files, and ``(path, reason)`` for those that were not."""

@@ -1,0 +1,52 @@
+#!/usr/bin/env python
+"""Benchmark xraynet against the course's workflow; writes BENCHMARKS.md and benchmarks.json."""
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    from xraynet.bench.report import markdown, targets
+    from xraynet.bench.suite import Plan, Runner, installed_backends
+    from xraynet.cli import setup_logging
+    from xraynet.locate import resolve_data_dir
+
+    p = argparse.ArgumentParser(prog="benchmark.py", description=__doc__)
+    p.add_argument("--data", help="dataset folder (default: as for xraynet fit)")
+    p.add_argument("--out", default="benchmarks", help="work folder: runs and logs (default: benchmarks)")
+    p.add_argument("--report", default="BENCHMARKS.md", help="markdown file (default: BENCHMARKS.md)")
+    p.add_argument("--json", default="benchmarks.json", help="JSON file (default: benchmarks.json)")
+    p.add_argument("--backends", default=",".join(installed_backends()),
+                   help="comma-separated backends (default: every installed one)")
+    p.add_argument("--default-backend", default="tensorflow",
+                   help="backend of the accuracy, pipeline and search sections (default: tensorflow)")
+    p.add_argument("--quick", action="store_true", help="tiny smoke run of every section")
+    p.add_argument("--no-search", action="store_true", help="skip the Hyperband search section")
+    args = p.parse_args()
+    setup_logging()
+    data = str(resolve_data_dir(args.data))
+    backends = tuple(b for b in args.backends.split(",") if b)
+    skip = ("search",) if args.no_search else ()
+    if args.quick:
+        plan = Plan.quick_plan(data, args.out, backends, args.default_backend)
+        plan = Plan(**{**plan.__dict__, "skip": skip})
+    else:
+        plan = Plan(data=data, out=args.out, backends=backends,
+                    default_backend=args.default_backend, skip=skip)
+    results = Runner(plan).run()
+    command = "python scripts/benchmark.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    results["targets"] = targets(results)
+    Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
+    Path(args.report).write_text(markdown(results, command=command.strip()))
+    for t in results["targets"]:
+        print(f"{'met' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a':8s} "
+              f"{t['target']}: {t['value']}")
+    print(f"written: {args.report}, {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Targets and the ``BENCHMARKS.md`` text, from a benchmark run's results (pure functions)."""
+
+from __future__ import annotations
+
+import statistics
+
+GIB = 1024.0  # MiB
+EPS = 1e-9  # float slack: the mean of three 0.95s is 0.9499999999999998
+
+
+def _stats(values: list[float]) -> dict:
+    return {"mean": statistics.fmean(values), "std": statistics.pstdev(values) if len(values) > 1
+            else 0.0, "min": min(values), "max": max(values)}
+
+
+def accuracy_summary(fits: list[dict]) -> dict:
+    """Mean, std, min and max of each metric over the seeds, per test split."""
+    out = {}
+    for split in ("test", "test_leak_free"):
+        out[split] = {m: _stats([f["metrics"][split][m] for f in fits])
+                      for m in ("accuracy", "macro_f1", "macro_auc_ovr")}
+    out["wall_seconds"] = _stats([f["process_wall_seconds"] for f in fits])
+    out["peak_rss_mib"] = max(f["peak_rss_mib"] for f in fits)
+    return out
+
+
+def fastest_backend(results: dict) -> str:
+    return max(results["training"], key=lambda b: results["training"][b]["images_per_second"])
+
+
+def targets(results: dict) -> list[dict]:
+    """Each target: what, measured value, goal, met (None where a section was skipped)."""
+    acc = accuracy_summary(results["fits"])
+    lf = acc["test_leak_free"]["accuracy"]
+    ref = results.get("reference", {})
+    ref_pipe = results.get("reference_pipeline", {})
+    peak = max(p["peak_gflops"] for p in results["peak"].values())
+    fast = fastest_backend(results)
+    share = results["training"][fast]["achieved_gflops"] / peak
+    default = results["plan"]["default_backend"]
+    inf = results["inference"][default]
+    rows = [
+        ("default fit: leak-free accuracy mean over seeds", lf["mean"], ">= 0.95", lf["mean"] >= 0.95 - EPS),
+        ("default fit: leak-free accuracy min over seeds", lf["min"], ">= 0.93", lf["min"] >= 0.93 - EPS),
+    ]
+    if "process_wall_seconds" in ref:
+        fit_wall = acc["wall_seconds"]["mean"]
+        rows.append(("default fit wall time (s, mean) vs reference 20-epoch wall time",
+                     fit_wall, f"<= {ref['process_wall_seconds']:.0f}",
+                     fit_wall <= ref["process_wall_seconds"]))
+    else:
+        rows.append(("default fit wall time vs reference", acc["wall_seconds"]["mean"],
+                     "reference not run", None))
+    if "images_per_second" in ref_pipe:
+        ratio = results["pipeline"]["warm_images_per_second"] / ref_pipe["images_per_second"]
+        rows.append(("warm input pipeline / reference images/s", ratio, ">= 20x", ratio >= 20))
+    else:
+        rows.append(("warm input pipeline / reference images/s", None, "reference not run", None))
+    rows += [
+        (f"training FLOP/s share of matmul peak ({fast})", share, ">= 20%", share >= 0.20),
+        (f"inference load + first prediction (s, {default})", inf["load_plus_first_seconds"],
+         "<= 3 s", inf["load_plus_first_seconds"] <= 3.0),
+        (f"inference warm single-image p50 (ms, {default})", inf["single_image"]["p50_ms"],
+         "<= 20 ms", inf["single_image"]["p50_ms"] <= 20.0),
+        ("peak RSS of the default fit (MiB)", acc["peak_rss_mib"], "<= 3072", acc["peak_rss_mib"] <= 3 * GIB),
+    ]
+    return [{"target": t, "value": v, "goal": g, "met": m} for t, v, g, m in rows]
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> str:
+    """The whole ``BENCHMARKS.md``."""
+    m, plan = results["machine"], results["plan"]
+    acc = accuracy_summary(results["fits"])
+    parts = [
+        "# Benchmarks",
+        "",
+        f"Measured {results['started']} by `{command}`"
+        f"{' (QUICK smoke run: not representative)' if plan['quick'] else ''}; "
+        f"{results['total_seconds'] / 60:.1f} minutes in all.",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['platform']}. "
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".",
+        f"Default backend: **{plan['default_backend']}**; backends measured: "
+        f"{', '.join(plan['backends'])}.",
+        "",
+        "## Targets",
+        "",
+        _table(["target", "measured", "goal", "met"],
+               [[t["target"], t["value"], t["goal"],
+                 {True: "yes", False: "**NO**", None: "not measured"}[t["met"]]]
+                for t in targets(results)]),
+        "",
+    ]
+    ref = results.get("reference", {})
+    parts += ["## Reference: the course's workflow", ""]
+    if "skipped" in ref:
+        parts += [f"Not run: {ref['skipped']}.", ""]
+    else:
+        parts += [
+            "Keras 2 (tf-keras) `ImageDataGenerator.flow_from_directory` (rescale 1/255, zoom 0.1, "
+            "rotation 25, shifts 0.05), "
+            f"{ref['image_size']}x{ref['image_size']} grayscale, batch {ref['batch_size']}, two conv "
+            f"layers, Adam 0.002, {ref['epochs']} epochs on the whole train folder; test scored once at the end.",
+            "",
+            _table(["test accuracy", "test macro-F1", "s/epoch", "wall s (process)"],
+                   [[ref["test_accuracy"], ref["test_macro_f1"], ref["seconds_per_epoch"],
+                     ref["process_wall_seconds"]]]),
+            ""]
+    parts += ["## Accuracy: default `xraynet fit` over seeds "
+              + ", ".join(str(f["seed"]) for f in results["fits"]), "",
+              _table(["split", "metric", "mean", "std", "min", "max"],
+                     [[s, k, v["mean"], v["std"], v["min"], v["max"]]
+                      for s in ("test", "test_leak_free") for k, v in acc[s].items()]),
+              "",
+              _table(["seed", "test acc", "leak-free acc", "leak-free macro-F1", "leak-free AUC",
+                      "best epoch", "wall s", "peak RSS MiB"],
+                     [[f["seed"], f["metrics"]["test"]["accuracy"],
+                       f["metrics"]["test_leak_free"]["accuracy"],
+                       f["metrics"]["test_leak_free"]["macro_f1"],
+                       f["metrics"]["test_leak_free"]["macro_auc_ovr"], f["best_epoch"],
+                       f["process_wall_seconds"], f["peak_rss_mib"]] for f in results["fits"]]),
+              ""]
+    pipe, ref_pipe = results["pipeline"], results.get("reference_pipeline", {})
+    parts += ["## Input pipeline (no model)", "",
+              _table(["pipeline", "images/s"],
+                     [["xraynet cold (decode every file, write the cache)", pipe["cold_images_per_second"]],
+                      ["xraynet warm (cache load + one epoch of shuffled batches)",
+                       pipe["warm_images_per_second"]],
+                      ["reference flow_from_directory (decode + augment every epoch)",
+                       ref_pipe.get("images_per_second")]]), ""]
+    parts += ["## Training (default model)", "",
+              _table(["backend", "train images/s", "first-epoch overhead s", "FLOPs/image (train)",
+                      "achieved GFLOP/s", "matmul peak GFLOP/s", "share of peak"],
+                     [[b, t["images_per_second"], t["first_epoch_overhead_seconds"],
+                       float(t["training_flops_per_image"]), t["achieved_gflops"],
+                       results["peak"][b]["peak_gflops"],
+                       t["achieved_gflops"] / max(p["peak_gflops"] for p in results["peak"].values())]
+                      for b, t in results["training"].items()]), ""]
+    parts += ["## End to end", "",
+              _table(["job", "wall s", "peak RSS MiB", "details"],
+                     [["default fit (mean over seeds)", acc["wall_seconds"]["mean"],
+                       acc["peak_rss_mib"], f"{len(results['fits'])} runs"]]
+                     + ([["default Hyperband search", results["search"]["process_wall_seconds"],
+                          results["search"]["peak_rss_mib"],
+                          f"{results['search']['trials']} trials, epoch budget "
+                          f"{results['search']['epoch_budget']}"]] if "search" in results else [])),
+              ""]
+    parts += ["## Inference (exported model, raw file to probabilities)", "",
+              _table(["backend", "load s", "first prediction s", "p50 ms", "p95 ms",
+                      f"batch images/s"],
+                     [[b, i["load_seconds"], i["first_prediction_seconds"],
+                       i["single_image"]["p50_ms"], i["single_image"]["p95_ms"],
+                       i["batch_images_per_second"]] for b, i in results["inference"].items()]), ""]
+    if notes:
+        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return "\n".join(parts)

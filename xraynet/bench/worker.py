@@ -1,0 +1,33 @@
+"""``python -m xraynet.bench.worker SECTION JSON_KWARGS``: run one section, print its result.
+
+The backend is the process's ``KERAS_BACKEND``; the result is printed as one line after
+``BENCH_RESULT `` so that the orchestrator can read it from the output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from .timing import RESULT_PREFIX
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    section, kwargs = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from ..backend import backend_name, enable_compilation_cache
+    from ..cli import setup_logging
+    from . import sections
+
+    setup_logging(quiet=True)
+    enable_compilation_cache()
+    result = getattr(sections, section)(**kwargs)
+    result["backend"] = backend_name()
+    print(RESULT_PREFIX + json.dumps(result, default=float), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
