@@ -3,6 +3,10 @@
 The public API, Lightning-style: a data module, a classifier module, a trainer, and bundles.
 """
 
+from .default_backend import choose_default_backend
+
+choose_default_backend()  # before Keras is imported: KERAS_BACKEND, else tensorflow, jax, torch
+
 from .bundle import Bundle, load_bundle, save_bundle
 from .data import AuditResult, SplitArrays, XRayDataModule
 from .errors import BundleError, DatasetError, XRayNetError
