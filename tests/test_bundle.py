@@ -61,3 +61,12 @@ def test_a_model_saved_on_one_backend_loads_on_another(trained_run, tmp_path):
     theirs = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
     ours = Predictor.from_path(trained_run["result"].run_dir).predict_arrays(dm.test.x)
     assert np.allclose(ours, theirs, atol=1e-4)
+
+
+def test_the_predictor_decodes_as_the_bundle_was_trained(tmp_path):
+    from xraynet import Bundle, Predictor
+
+    meta = {"class_names": ["a", "b"], "image_size": 24, "resize": "crop"}
+    assert Predictor(Bundle(model=None, directory=tmp_path, metadata=meta)).settings.resize == "crop"
+    old = {"class_names": ["a", "b"], "image_size": 24}  # bundles written before the option
+    assert Predictor(Bundle(model=None, directory=tmp_path, metadata=old)).settings.resize == "stretch"

@@ -45,6 +45,11 @@ class Bundle:
         return int(self.metadata["image_size"])
 
     @property
+    def resize(self) -> str:
+        """How files are fitted to the square input (``"stretch"`` for bundles without it)."""
+        return str(self.metadata.get("resize", "stretch"))
+
+    @property
     def temperature(self) -> float:
         return float(self.metadata.get("temperature", 1.0))
 

@@ -27,6 +27,9 @@ def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
     p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
     if image_size:
         p.add_argument("--image-size", type=int, default=128, help="square input side (default: 128)")
+        p.add_argument("--resize", choices=("stretch", "crop"), default="stretch",
+                       help="fit images to the square by stretching them (default) or by "
+                            "keeping their central square (no aspect-ratio cue)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +86,8 @@ def make_datamodule(args, **overrides):
                 "use_cache": not args.no_cache}
     if getattr(args, "image_size", None):
         settings["image_size"] = args.image_size
+    if getattr(args, "resize", None):
+        settings["resize"] = args.resize
     settings.update(overrides)
     return XRayDataModule(**settings)
 
@@ -122,7 +127,7 @@ def cmd_evaluate(args) -> int:
 
     bundle = load_bundle(args.model)
     data_cfg = bundle.config.get("data", {})
-    dm = make_datamodule(args, image_size=bundle.image_size,
+    dm = make_datamodule(args, image_size=bundle.image_size, resize=bundle.resize,
                      **{k: data_cfg[k] for k in ("max_pixels", "dup_max_distance") if k in data_cfg})
     dm.setup()
     if dm.class_names != bundle.class_names:

@@ -43,7 +43,7 @@ class Predictor:
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.class_names = bundle.class_names
-        self.settings = DecodeSettings(image_size=bundle.image_size)
+        self.settings = DecodeSettings(image_size=bundle.image_size, resize=bundle.resize)
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Predictor":

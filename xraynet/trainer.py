@@ -164,6 +164,7 @@ class Trainer:
         return {
             "class_names": datamodule.class_names,
             "image_size": datamodule.image_size,
+            "resize": datamodule.resize,
             "input": "raw grayscale pixels 0..255, shape (image_size, image_size, 1)",
             "output": "softmax probabilities in class_names order",
             "temperature": 1.0,

@@ -57,3 +57,13 @@ def test_bad_files_are_skipped_with_one_warning_each(dataset: Path, cache_dir, c
     assert any("2 file(s) skipped" in w for w in warnings)
     assert len(dm.train) + len(dm.val) == 72 + 5
     assert dm.summary()["skipped"]
+
+
+def test_the_resize_mode_is_part_of_the_cache_key_and_hparams(dataset, cache_dir):
+    from xraynet import XRayDataModule
+
+    a = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    b = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize="crop").setup()
+    assert not b.cache_hit and b.hparams()["resize"] == "crop" and a.hparams()["resize"] == "stretch"
+    assert XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
+                          resize="crop").setup().cache_hit

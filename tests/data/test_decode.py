@@ -77,3 +77,29 @@ def test_decompression_bomb_refused_with_default_limit(tmp_path: Path):
     _png_header_only(tmp_path / "bomb.png", 20000, 20000)  # 400 megapixels claimed
     with pytest.raises(ImageDecodeError, match="decompression bomb"):
         decode_image(tmp_path / "bomb.png", S)
+
+
+def test_crop_keeps_the_central_square_and_stretch_squeezes(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from xraynet.data.decode import DecodeSettings, decode_image
+
+    wide = np.zeros((40, 80), np.uint8)
+    wide[:, 20:60] = 200  # the central 40x40 square is bright, the sides dark
+    path = tmp_path / "wide.png"
+    Image.fromarray(wide).save(path)
+    crop = decode_image(path, DecodeSettings(image_size=20, resize="crop"))
+    stretch = decode_image(path, DecodeSettings(image_size=20))
+    assert crop.shape == stretch.shape == (20, 20)
+    assert crop.min() >= 190  # only the bright centre is left
+    assert stretch[:, 0].max() < 10 and stretch[:, 10].min() > 190  # sides squeezed in
+
+
+def test_resize_mode_is_validated():
+    import pytest
+
+    from xraynet.data.decode import DecodeSettings
+
+    with pytest.raises(ValueError):
+        DecodeSettings(resize="pad")

@@ -56,12 +56,14 @@ class XRayDataModule:
         max_pixels: files above this many pixels are refused as decompression bombs.
         dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
         workers: decoding threads (default: number of CPU cores).
+        resize: ``"stretch"`` (default) or ``"crop"`` (central square first; see
+            :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
     def __init__(self, *, root: str | Path, image_size: int = 128, val_fraction: float = 0.2,
                  seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, resize: str = "stretch") -> None:
         self.root = Path(root).expanduser()
         self.image_size = image_size
         self.val_fraction = val_fraction
@@ -70,6 +72,7 @@ class XRayDataModule:
         self.max_pixels = max_pixels
         self.dup_max_distance = dup_max_distance
         self.workers = workers or os.cpu_count() or 1
+        self.resize = DecodeSettings(image_size=image_size, resize=resize).resize  # validated
         self.class_names: list[str] = []
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
@@ -84,7 +87,8 @@ class XRayDataModule:
         """The resolved settings, for ``config.json``."""
         return {"root": str(self.root), "image_size": self.image_size,
                 "val_fraction": self.val_fraction, "seed": self.seed,
-                "max_pixels": self.max_pixels, "dup_max_distance": self.dup_max_distance}
+                "max_pixels": self.max_pixels, "dup_max_distance": self.dup_max_distance,
+                "resize": self.resize}
 
     def setup(self) -> "XRayDataModule":
         """Discover, decode (or load from cache), audit and split. Idempotent."""
@@ -132,9 +136,12 @@ class XRayDataModule:
         return split
 
     def _decoded(self, records: list[FileRecord]) -> tuple[dict[str, np.ndarray], dict]:
-        settings = DecodeSettings(image_size=self.image_size, max_pixels=self.max_pixels)
+        settings = DecodeSettings(image_size=self.image_size, max_pixels=self.max_pixels,
+                                  resize=self.resize)
         key = fingerprint(self.root, records, {"size": settings.image_size,
                                                "max_pixels": settings.max_pixels,
+                                               **({"resize": self.resize}
+                                                  if self.resize != "stretch" else {}),
                                                "format": CACHE_FORMAT,
                                                "classes": self.class_names})
         if self.cache is not None:

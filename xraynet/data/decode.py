@@ -26,6 +26,9 @@ class ImageDecodeError(ValueError):
     """An image file could not be decoded (corrupt, truncated, not an image, too large)."""
 
 
+RESIZE_MODES = ("stretch", "crop")
+
+
 @dataclass(frozen=True)
 class DecodeSettings:
     """How files become arrays; part of the cache key.
@@ -34,10 +37,18 @@ class DecodeSettings:
         image_size: side of the square output, in pixels.
         max_pixels: files with more pixels than this are refused as decompression bombs
             (at most ``DEFAULT_MAX_PIXELS``, where Pillow's own guard applies).
+        resize: ``"stretch"`` squeezes the whole image into the square (the aspect ratio is
+            lost, and with it a cue that differs per class and source in this dataset);
+            ``"crop"`` keeps the central square first, so every image keeps its proportions.
     """
 
     image_size: int = 128
     max_pixels: int = DEFAULT_MAX_PIXELS
+    resize: str = "stretch"
+
+    def __post_init__(self) -> None:
+        if self.resize not in RESIZE_MODES:
+            raise ValueError(f"resize must be one of {RESIZE_MODES}, got {self.resize!r}")
 
 
 def _to_grayscale(img: Image.Image) -> Image.Image:
@@ -57,6 +68,14 @@ def _to_grayscale(img: Image.Image) -> Image.Image:
     if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         return img.convert("RGB").convert("L")
     return img.convert("L")
+
+
+def _center_square(img: Image.Image) -> Image.Image:
+    """The central square of ``img`` (side: its shorter side)."""
+    width, height = img.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return img.crop((left, top, left + side, top + side))
 
 
 def decode_image(path: str | Path | BinaryIO,
@@ -82,6 +101,8 @@ def decode_image(path: str | Path | BinaryIO,
                     img.draft("L", (size * 2, size * 2))  # decode at reduced scale: much faster
                 img.load()
                 gray = _to_grayscale(img)
+                if settings.resize == "crop":
+                    gray = _center_square(gray)
                 gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
                 return np.asarray(gray, dtype=np.uint8).copy()
     except ImageDecodeError:
