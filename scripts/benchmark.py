@@ -5,6 +5,7 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -31,8 +32,7 @@ def main() -> int:
     backends = tuple(b for b in args.backends.split(",") if b)
     skip = ("search",) if args.no_search else ()
     if args.quick:
-        plan = Plan.quick_plan(data, args.out, backends, args.default_backend)
-        plan = Plan(**{**plan.__dict__, "skip": skip})
+        plan = replace(Plan.quick_plan(data, args.out, backends, args.default_backend), skip=skip)
     else:
         plan = Plan(data=data, out=args.out, backends=backends,
                     default_backend=args.default_backend, skip=skip)

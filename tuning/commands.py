@@ -75,16 +75,13 @@ def script_main(name: str, description: str, add_args, run) -> int:
     """Entry point of a script: parse, set up logging like the xraynet CLI, run, map errors to 2."""
     import sys
 
-    from xraynet.cli import setup_logging
+    from xraynet.cli import setup_process
 
     parser = argparse.ArgumentParser(prog=name, description=description)
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and results")
     add_args(parser)
     args = parser.parse_args()
-    setup_logging(args.quiet)
-    from xraynet.backend import enable_compilation_cache
-
-    enable_compilation_cache()
+    setup_process(args.quiet)
     try:
         return run(args)
     except XRayNetError as exc:

@@ -220,18 +220,24 @@ def setup_logging(quiet: bool = False) -> None:
     log.propagate = False
 
 
+def setup_process(quiet: bool = False) -> None:
+    """What every xraynet entry point does first: logging, then JAX's compilation cache."""
+    from .backend import enable_compilation_cache
+
+    setup_logging(quiet)
+    enable_compilation_cache()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(args.quiet)
+    if args.command == "download":  # needs no Keras
+        setup_logging(args.quiet)
+    else:
+        import keras
+
+        setup_process(args.quiet)
+        log.info("backend: %s (keras %s)", keras.backend.backend(), keras.__version__)
     try:
-        if args.command != "download":
-            import keras
-
-            from .backend import enable_compilation_cache
-
-            enable_compilation_cache()
-
-            log.info("backend: %s (keras %s)", keras.backend.backend(), keras.__version__)
         return COMMANDS[args.command](args)
     except XRayNetError as exc:
         print(f"error: {exc}", file=sys.stderr)

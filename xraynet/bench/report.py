@@ -24,6 +24,11 @@ def accuracy_summary(fits: list[dict]) -> dict:
     return out
 
 
+def machine_peak_gflops(results: dict) -> float:
+    """The best float32 matmul rate measured in the run (over libraries and backends)."""
+    return max(p["peak_gflops"] for p in results["peak"].values())
+
+
 def fastest_backend(results: dict) -> str:
     return max(results["training"], key=lambda b: results["training"][b]["images_per_second"])
 
@@ -34,9 +39,8 @@ def targets(results: dict) -> list[dict]:
     lf = acc["test_leak_free"]["accuracy"]
     ref = results.get("reference", {})
     ref_pipe = results.get("reference_pipeline", {})
-    peak = max(p["peak_gflops"] for p in results["peak"].values())
     fast = fastest_backend(results)
-    share = results["training"][fast]["achieved_gflops"] / peak
+    share = results["training"][fast]["achieved_gflops"] / machine_peak_gflops(results)
     default = results["plan"]["default_backend"]
     inf = results["inference"][default]
     rows = [
@@ -148,7 +152,7 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
                      [[b, t["images_per_second"], t["first_epoch_overhead_seconds"],
                        float(t["training_flops_per_image"]), t["achieved_gflops"],
                        results["peak"][b]["peak_gflops"],
-                       t["achieved_gflops"] / max(p["peak_gflops"] for p in results["peak"].values())]
+                       t["achieved_gflops"] / machine_peak_gflops(results)]
                       for b, t in results["training"].items()]), ""]
     parts += ["## End to end", "",
               _table(["job", "wall s", "peak RSS MiB", "details"],
@@ -161,7 +165,7 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
               ""]
     parts += ["## Inference (exported model, raw file to probabilities)", "",
               _table(["backend", "load s", "first prediction s", "p50 ms", "p95 ms",
-                      f"batch images/s"],
+                      "batch images/s"],
                      [[b, i["load_seconds"], i["first_prediction_seconds"],
                        i["single_image"]["p50_ms"], i["single_image"]["p95_ms"],
                        i["batch_images_per_second"]] for b, i in results["inference"].items()]), ""]

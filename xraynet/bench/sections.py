@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .flops import training_flops
-from .timing import peak_rss_mib, percentiles_ms
+from .timing import epoch_timer, peak_rss_mib, percentiles_ms
 
 
 def matmul_peak(*, size: int = 1024, seconds: float = 3.0) -> dict:
@@ -79,16 +79,8 @@ def training(data: str, *, image_size: int, cache_dir: str, epochs: int = 4,
     module = XRayClassifier(model=ModelConfig(image_size=image_size, n_classes=n))
     model = module.build()
     seconds: list[float] = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds.append(time.perf_counter() - self.t)
-
     model.fit(dm.train.x, keras.utils.to_categorical(dm.train.y, n), batch_size=batch_size,
-              epochs=epochs, callbacks=[Timer()], verbose=0)
+              epochs=epochs, callbacks=[epoch_timer(keras.callbacks.Callback, seconds)], verbose=0)
     steady = float(np.median(seconds[1:])) if len(seconds) > 1 else seconds[0]
     per_image = training_flops(model)
     rate = len(dm.train) / steady

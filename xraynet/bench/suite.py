@@ -5,14 +5,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import os
 import platform
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .timing import python, run_process
+from .timing import run_process
 
 log = logging.getLogger("xraynet")
 
@@ -83,7 +83,7 @@ class Runner:
 
     def worker(self, section: str, backend: str, name: str, **kwargs) -> dict:
         log.info("benchmark: %s on %s ...", name, backend)
-        run = run_process([python(), "-m", "xraynet.bench.worker", section, json.dumps(kwargs)],
+        run = run_process([sys.executable, "-m", "xraynet.bench.worker", section, json.dumps(kwargs)],
                           env={"KERAS_BACKEND": backend, "XRAYNET_CACHE_DIR": self.cache},
                           log_path=str(self.logs / f"{name}-{backend}.log"))
         if run["result"] is None:
@@ -95,7 +95,7 @@ class Runner:
     def reference(self, *, pipeline_only: bool = False) -> dict:
         if importlib.util.find_spec("tf_keras") is None:
             return {"skipped": "tf-keras is not installed (pip install -e '.[bench]')"}
-        args = [python(), "-m", "xraynet.bench.reference", "--data", self.plan.data,
+        args = [sys.executable, "-m", "xraynet.bench.reference", "--data", self.plan.data,
                 "--epochs", str(self.plan.reference_epochs),
                 "--image-size", str(self.plan.reference_image_size)]
         name = "reference-pipeline" if pipeline_only else "reference"
@@ -139,8 +139,3 @@ class Runner:
         results["total_seconds"] = time.time() - started
         return results
 
-
-def environment_note() -> str:
-    """Thread-related environment variables that change the figures, as set for this run."""
-    keys = ("OMP_NUM_THREADS", "XLA_FLAGS", "TF_NUM_INTRAOP_THREADS", "OPENBLAS_CORETYPE")
-    return ", ".join(f"{k}={os.environ[k]}" for k in keys if k in os.environ) or "none set"

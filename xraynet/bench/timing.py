@@ -6,7 +6,6 @@ import json
 import os
 import resource
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -47,5 +46,21 @@ def run_process(args: list[str], *, env: dict | None = None, timeout: float | No
             "stdout_tail": out[-2000:]}
 
 
-def python() -> str:
-    return sys.executable
+def print_result(result: dict) -> None:
+    """Print ``result`` as the one line :func:`run_process` reads back (workers; the reference
+    prints the same line itself)."""
+    print(RESULT_PREFIX + json.dumps(result, default=float), flush=True)
+
+
+def epoch_timer(callback_base: type, seconds: list[float]):
+    """A callback of class ``callback_base`` (``keras.callbacks.Callback``) appending each
+    epoch's seconds to ``seconds``."""
+
+    class EpochTimer(callback_base):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.start)
+
+    return EpochTimer()

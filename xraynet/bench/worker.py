@@ -10,22 +10,21 @@ import json
 import os
 import sys
 
-from .timing import RESULT_PREFIX
+from .timing import print_result
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     section, kwargs = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ..backend import backend_name, enable_compilation_cache
-    from ..cli import setup_logging
+    from ..backend import backend_name
+    from ..cli import setup_process
     from . import sections
 
-    setup_logging(quiet=True)
-    enable_compilation_cache()
+    setup_process(quiet=True)
     result = getattr(sections, section)(**kwargs)
     result["backend"] = backend_name()
-    print(RESULT_PREFIX + json.dumps(result, default=float), flush=True)
+    print_result(result)
     return 0
 
 

@@ -72,7 +72,9 @@ class XRayDataModule:
         self.max_pixels = max_pixels
         self.dup_max_distance = dup_max_distance
         self.workers = workers or os.cpu_count() or 1
-        self.resize = DecodeSettings(image_size=image_size, resize=resize).resize  # validated
+        self.resize = resize
+        self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
+                                              resize=resize)  # validates them too
         self.class_names: list[str] = []
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
@@ -136,12 +138,10 @@ class XRayDataModule:
         return split
 
     def _decoded(self, records: list[FileRecord]) -> tuple[dict[str, np.ndarray], dict]:
-        settings = DecodeSettings(image_size=self.image_size, max_pixels=self.max_pixels,
-                                  resize=self.resize)
+        settings = self.decode_settings
         key = fingerprint(self.root, records, {"size": settings.image_size,
                                                "max_pixels": settings.max_pixels,
-                                               **({"resize": self.resize}
-                                                  if self.resize != "stretch" else {}),
+                                               "resize": settings.resize,
                                                "format": CACHE_FORMAT,
                                                "classes": self.class_names})
         if self.cache is not None:
