@@ -39,3 +39,41 @@ def make_dataset(root: Path, *, n_train: int = 24, n_test: int = 8, size: int = 
             for i in range(n):
                 Image.fromarray(shape_image(label % 3, rng, size)).save(folder / f"{split}_{i:03d}.png")
     return root
+
+
+#: Where the class-deciding shape of :func:`place_image` sits: the upper-left quadrant.
+def place_mask(size: int) -> np.ndarray:
+    mask = np.zeros((size, size), bool)
+    mask[:size // 2, :size // 2] = True
+    return mask
+
+
+def place_image(label: int, rng: np.random.Generator, size: int = 32) -> np.ndarray:
+    """Noise everywhere; the class is decided only by a bright shape in the upper-left
+    quadrant (:func:`place_mask`): a block, a horizontal bar or a vertical bar. Every shape has
+    the same number of bright pixels, so image-wide statistics (per-image standardisation) carry
+    no class information; only the place does."""
+    img = rng.normal(70, 12, (size, size))
+    cy, cx = size // 4 + rng.integers(-1, 2, 2)
+    n = 3 * size // 8  # bar length (12 px at size 32); bars are 2 px wide
+    if label == 0:
+        h, w = 4, n // 2  # 4 x 6 block: 24 px, as a 2 x 12 bar
+    elif label == 1:
+        h, w = 2, n
+    else:
+        h, w = n, 2
+    img[cy - h // 2:cy - h // 2 + h, cx - w // 2:cx - w // 2 + w] += 110
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def make_place_dataset(root: Path, *, n_train: int = 30, n_test: int = 6, size: int = 32,
+                       seed: int = 0) -> Path:
+    """A dataset of :func:`place_image` images in Kaggle layout; returns ``root``."""
+    rng = np.random.default_rng(seed)
+    for split, n in (("train", n_train), ("test", n_test)):
+        for label, name in enumerate(CLASSES):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                Image.fromarray(place_image(label, rng, size)).save(folder / f"{split}_{i:03d}.png")
+    return root

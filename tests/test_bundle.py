@@ -70,3 +70,15 @@ def test_the_predictor_decodes_as_the_bundle_was_trained(tmp_path):
     assert Predictor(Bundle(model=None, directory=tmp_path, metadata=meta)).settings.resize == "crop"
     old = {"class_names": ["a", "b"], "image_size": 24}  # bundles written before the option
     assert Predictor(Bundle(model=None, directory=tmp_path, metadata=old)).settings.resize == "stretch"
+
+
+def test_test_time_augmentation_is_seeded_and_spreads(trained_run):
+    predictor = Predictor.from_path(trained_run["result"].run_dir)
+    x = trained_run["dm"].test.x[:5]
+    mean, std = predictor.predict_arrays_tta(x, 8, seed=1)
+    again, _ = predictor.predict_arrays_tta(x, 8, seed=1)
+    assert mean.shape == std.shape == (5, 3)
+    assert np.allclose(mean, again) and np.allclose(mean.sum(axis=1), 1, atol=1e-4)
+    assert (std >= 0).all() and std.max() > 0
+    _, one = predictor.predict_arrays_tta(x, 1, seed=1)
+    assert np.allclose(one, 0)

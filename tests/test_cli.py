@@ -90,7 +90,7 @@ def test_download_fails_offline_with_a_clear_message(monkeypatch, capsys):
     assert "download of pranavraikokte/covid19-image-dataset failed (offline" in err
 
 
-@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "audit", "info", "download",
+@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "explain", "audit", "info", "download",
                                      "tune", "train-best"])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -109,3 +109,31 @@ def test_scripts_have_help(script):
 def test_train_best_without_a_search_is_a_one_line_error(tmp_path, capsys):
     code, _, err = _run(capsys, "train-best", "--out", str(tmp_path))
     assert code == 2 and "no best_hyperparameters.json under" in err
+
+
+def test_explain_writes_an_overlay_per_image_and_method(trained_run, tmp_path, capsys):
+    run_dir = trained_run["result"].run_dir
+    images = [sorted((trained_run["root"] / "test" / c).iterdir())[0] for c in ("Alpha", "Gamma")]
+    out = tmp_path / "ex"
+    code, stdout, err = _run(capsys, "explain", str(run_dir), *map(str, images), "--out", str(out))
+    assert code == 0, err
+    written = sorted(p.name for p in out.glob("*.png"))
+    assert len(written) == 4 and all(p.stat().st_size > 1000 for p in out.glob("*.png"))
+    summary = json.loads((out / "explanations.json").read_text())
+    assert {e["method"] for e in summary["explanations"]} == {"gradcam", "occlusion"}
+    assert "border share" in stdout
+    code, stdout, err = _run(capsys, "explain", str(run_dir), str(images[0]), "--out",
+                             str(tmp_path / "one"), "--method", "occlusion")
+    assert code == 0 and len(list((tmp_path / "one").glob("*.png"))) == 1
+
+
+def test_predict_with_test_time_augmentation_reports_a_spread(trained_run, capsys):
+    run_dir = trained_run["result"].run_dir
+    image = sorted((trained_run["root"] / "test" / "Beta").iterdir())[0]
+    code, out, err = _run(capsys, "predict", str(run_dir), str(image), "--tta", "6", "--json")
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert set(row["std"]) == set(row["probabilities"])
+    assert abs(sum(row["probabilities"].values()) - 1) < 1e-4
+    code, out, err = _run(capsys, "predict", str(run_dir), str(image), "--tta", "6")
+    assert "±" in out

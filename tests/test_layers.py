@@ -14,7 +14,7 @@ def _images(n=4, size=24):
 @pytest.mark.parametrize("layer", [
     IntensityNormalization("scale", name="n1"),
     IntensityNormalization("per_image", epsilon=0.5, name="n2"),
-    XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, horizontal_flip=True,
+    XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, horizontal_flip=True,
                      seed=3, name="aug"),
 ])
 def test_get_config_round_trip(layer):
@@ -55,3 +55,15 @@ def test_no_flip_by_default_and_flip_mirrors():
     flips = XRayAugmentation(rotation=0, zoom=0, translation=0, contrast=0, horizontal_flip=True, seed=0)
     outs = [ops.convert_to_numpy(flips(x, training=True)) for _ in range(12)]
     assert any(o[0, :, -4:].mean() > 200 for o in outs)  # some were mirrored to the right
+
+
+def test_aspect_jitter_stretches_width_against_height():
+    x = np.zeros((1, 41, 41, 1), "float32")
+    x[:, 10:31, 10:31] = 255  # a centred 21 x 21 square
+    aug = XRayAugmentation(rotation=0, zoom=0, translation=0, contrast=0, aspect=0.4, seed=0)
+    ratios = []
+    for _ in range(12):
+        out = ops.convert_to_numpy(aug(x, training=True))[0, :, :, 0] > 127
+        height, width = out.any(axis=1).sum(), out.any(axis=0).sum()
+        ratios.append(width / height)
+    assert min(ratios) < 0.95 and max(ratios) > 1.05  # both directions, never a plain zoom

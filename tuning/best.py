@@ -97,13 +97,13 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                {**payload, "source": str(best_path), "members": configs})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
-    return run_dir, Trainer().test(model, dm, run_dir)
+    return run_dir, Trainer(seed=seed).test(model, dm, run_dir)
 
 
 def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     """Average the members into one bundle in ``run_dir``, with member curves and reports."""
     for result in results:  # each member's own evaluation, beside its model
-        Trainer().test(result.model, dm, result.run_dir)
+        Trainer().test(result.model, dm, result.run_dir, report=False)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = json.loads((results[0].run_dir / METADATA_FILE).read_text())

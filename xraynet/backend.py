@@ -1,4 +1,5 @@
-"""Backend-specific helpers, kept in one place: names, versions, threads, seeding."""
+"""Backend-specific helpers, kept in one place: names, versions, threads, seeding, the JAX
+compilation cache and gradients (each backend's own autodiff, for explanations)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,34 @@ def enable_compilation_cache(directory: str | os.PathLike | None = None) -> str 
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     return folder
+
+
+def gradient(fn, x):
+    """Gradient of the scalar ``fn(x)`` with respect to the array ``x``, by the backend's own
+    autodiff (``jax.grad``, ``tf.GradientTape`` or ``torch.autograd``); returned as NumPy.
+
+    ``fn`` must be written with ``keras.ops`` (it receives a backend tensor).
+    """
+    import numpy as np
+
+    name = backend_name()
+    x = np.asarray(x, dtype=np.float32)
+    if name == "jax":
+        import jax
+
+        return np.asarray(jax.grad(fn)(jax.numpy.asarray(x)))
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        tensor = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            value = fn(tensor)
+        return tape.gradient(value, tensor).numpy()
+    if name == "torch":
+        import torch
+
+        tensor = keras.ops.convert_to_tensor(x).detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(fn(tensor), tensor)
+        return grad.detach().cpu().numpy()
+    raise NotImplementedError(f"gradients are not implemented for the {name} backend")

@@ -1,4 +1,5 @@
-"""Command line: ``xraynet fit | evaluate | predict | audit | info | download``."""
+"""Command line: ``xraynet fit | evaluate | predict | explain | audit | info | tune | train-best |
+download``."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
     fit.add_argument("--seed", type=int, default=42, help="default: 42")
     fit.add_argument("--hflip", action="store_true", help="augment with horizontal flips (off: anatomy)")
+    fit.add_argument("--aspect", type=float, default=0.0,
+                     help="augment with random aspect-ratio changes up to this share (default: 0)")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free)")
@@ -60,6 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("model", help="run directory or its model.keras")
     pr.add_argument("images", nargs="+", help="image files")
     pr.add_argument("--json", action="store_true", help="print a JSON list of {path, label, probabilities}")
+    pr.add_argument("--tta", type=int, default=0, metavar="N",
+                    help="average N test-time augmentations and report their spread (default: off)")
+    pr.add_argument("--seed", type=int, default=0, help="seed of the test-time augmentations (default: 0)")
+
+    ex = sub.add_parser("explain", help="heatmaps of where the model looks (Grad-CAM, occlusion)")
+    ex.add_argument("model", help="run directory or its model.keras")
+    ex.add_argument("images", nargs="+", help="image files")
+    ex.add_argument("--out", default="explanations",
+                    help="folder for one overlay PNG per image and method (default: explanations)")
+    ex.add_argument("--method", choices=("gradcam", "occlusion", "both"), default="both",
+                    help="explanation method (default: both)")
 
     au = sub.add_parser("audit", help="find duplicate images within and across splits")
     add_data_args(au)
@@ -109,7 +123,7 @@ def cmd_fit(args) -> int:
         dm.setup()
         model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
-                            augmentation=AugmentationConfig(horizontal_flip=args.hflip), seed=args.seed)
+                            augmentation=AugmentationConfig(horizontal_flip=args.hflip, aspect=args.aspect), seed=args.seed)
         module = XRayClassifier(model=model, learning_rate=args.lr)
         trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                           patience=args.patience, out_dir=args.out)
@@ -145,16 +159,33 @@ def cmd_predict(args) -> int:
     from .predict import Predictor
 
     predictor = Predictor.from_path(args.model)
-    predictions, failed = predictor.predict_files(args.images)
+    predictions, failed = predictor.predict_files(args.images, tta=args.tta, seed=args.seed)
     for path, reason in failed:
         log.warning("warning: skipped %s: %s", path, reason)
     if args.json:
         print(json.dumps([p.to_dict() for p in predictions], indent=2))
     else:
         for p in predictions:
-            probs = "  ".join(f"{c}={v:.3f}" for c, v in p.probabilities.items())
+            probs = "  ".join(f"{c}={v:.3f}" + (f"±{p.std[c]:.3f}" if p.std else "")
+                              for c, v in p.probabilities.items())
             print(f"{p.path}: {p.label}  ({probs})")
     return 0 if predictions else 2
+
+
+def cmd_explain(args) -> int:
+    from .explain import METHODS, Explainer
+
+    methods = METHODS if args.method == "both" else (args.method,)
+    explainer = Explainer.from_path(args.model)
+    explanations, failed = explainer.explain_files(args.images, args.out, methods=methods)
+    for path, reason in failed:
+        log.warning("warning: skipped %s: %s", path, reason)
+    for e in explanations:
+        print(f"{e.source}: {e.method} -> {Path(args.out) / e.figure}  predicted {e.label} "
+              f"(p = {e.probability:.3f}), border share {e.border_share:.2f}")
+    if explanations:
+        print(f"explanations written to {args.out} (summary: explanations.json)")
+    return 0 if explanations else 2
 
 
 def cmd_audit(args) -> int:
@@ -205,7 +236,8 @@ def cmd_train_best(args) -> int:
     return run_train_best(args)
 
 
-COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict, "audit": cmd_audit,
+COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "explain": cmd_explain, "audit": cmd_audit,
             "info": cmd_info, "download": cmd_download, "tune": cmd_tune,
             "train-best": cmd_train_best}
 

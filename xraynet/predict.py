@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from .backend import enable_compilation_cache
 from .bundle import Bundle, load_bundle
 from .data.decode import DecodeSettings, ImageDecodeError, decode_image
+from .evaluation.calibration import apply_temperature
+from .layers import XRayAugmentation
+from .models import AugmentationConfig, ensemble_members
 
 log = logging.getLogger("xraynet")
 
@@ -22,19 +26,11 @@ class Prediction:
     path: str
     label: str
     probabilities: dict[str, float]
+    std: dict[str, float] | None = None  # spread over test-time augmentations, when used
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "label": self.label, "probabilities": self.probabilities}
-
-
-def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
-    """Rescale softmax probabilities as if their logits were divided by ``temperature``."""
-    if temperature == 1.0:
-        return proba
-    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
+        out = {"path": self.path, "label": self.label, "probabilities": self.probabilities}
+        return out if self.std is None else {**out, "std": self.std}
 
 
 class Predictor:
@@ -58,6 +54,21 @@ class Predictor:
             x = x[..., None]
         return apply_temperature(self._forward(x, batch_size), self.bundle.temperature)
 
+    def predict_arrays_tta(self, images: np.ndarray, n: int, *, seed: int = 0,
+                           batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation of the calibrated probabilities over ``n`` test-time
+        augmentations (the model's own training augmentation, seeded)."""
+        if n < 1:
+            raise ValueError(f"test-time augmentations must be at least 1, got {n}")
+        x = np.asarray(images, dtype=np.float32)
+        x = x[..., None] if x.ndim == 3 else x
+        augment = tta_augmentation(self.bundle.model, seed)
+        runs = np.stack([
+            apply_temperature(self._forward(keras.ops.convert_to_numpy(augment(x, training=True)),
+                                            batch_size), self.bundle.temperature)
+            for _ in range(n)])
+        return runs.mean(axis=0), runs.std(axis=0)
+
     def _forward(self, x: np.ndarray, batch_size: int) -> np.ndarray:
         """The model's compiled predict step on chunks of ``batch_size`` (one image: a chunk of
         one). The last chunk is padded to full size, so a compiled step is reused, not rebuilt;
@@ -72,8 +83,13 @@ class Predictor:
             out.append(np.asarray(model.predict_on_batch(chunk))[:min(size, n - start)])
         return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
 
-    def predict_files(self, paths: list[str | Path]) -> tuple[list[Prediction], list[tuple[str, str]]]:
-        """Predictions for readable files, and ``(path, reason)`` for those that were not."""
+    def predict_files(self, paths: list[str | Path], *, tta: int = 0,
+                      seed: int = 0) -> tuple[list[Prediction], list[tuple[str, str]]]:
+        """Predictions for readable files, and ``(path, reason)`` for those that were not.
+
+        With ``tta`` > 0, probabilities are the mean over that many test-time augmentations and
+        each prediction carries their standard deviation.
+        """
         images, kept, failed = [], [], []
         for path in paths:
             try:
@@ -83,10 +99,26 @@ class Predictor:
                 failed.append((str(path), str(exc)))
         if not images:
             return [], failed
-        proba = self.predict_arrays(np.stack(images))
-        predictions = [
-            Prediction(path, self.class_names[int(p.argmax())],
-                       {c: round(float(v), 6) for c, v in zip(self.class_names, p)})
-            for path, p in zip(kept, proba)
-        ]
+        if tta:
+            proba, spread = self.predict_arrays_tta(np.stack(images), tta, seed=seed)
+        else:
+            proba, spread = self.predict_arrays(np.stack(images)), None
+        predictions = []
+        for i, (path, p) in enumerate(zip(kept, proba)):
+            std = None if spread is None else {c: round(float(v), 6)
+                                               for c, v in zip(self.class_names, spread[i])}
+            predictions.append(Prediction(path, self.class_names[int(p.argmax())],
+                                          {c: round(float(v), 6) for c, v in zip(self.class_names, p)},
+                                          std))
         return predictions, failed
+
+
+def tta_augmentation(model: keras.Model, seed: int = 0) -> XRayAugmentation:
+    """A fresh copy (new seed) of the augmentation layer the model was trained with; the
+    default augmentation for models without one."""
+    for member in ensemble_members(model):
+        for layer in member.layers:
+            if isinstance(layer, XRayAugmentation):
+                return XRayAugmentation.from_config({**layer.get_config(), "seed": seed,
+                                                     "name": "tta"})
+    return XRayAugmentation(**asdict(AugmentationConfig()), seed=seed, name="tta")

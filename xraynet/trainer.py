@@ -137,13 +137,25 @@ class Trainer:
         write_curves(run_dir / "history.csv", run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 
-    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> str:
-        """Evaluate on validation, full test and leak-free test; write and return the report."""
+    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
+             report: bool = True) -> str:
+        """Evaluate on validation, full test and leak-free test; write and return the report.
+
+        With ``report`` (default) also calibrate on validation, measure bootstrap intervals, run
+        the shortcut check and explanations, and write ``model_card.md`` and ``report.html``.
+        """
         splits = {"val": datamodule.val, "test": datamodule.test,
                   "test_leak_free": datamodule.test_leak_free}
         results = evaluate_splits(model, splits, datamodule.class_names, batch_size=32)
-        return write_evaluation(results, datamodule.class_names, run_dir,
+        text = write_evaluation(results, datamodule.class_names, run_dir,
                                 extra={"backend": backend_name(), "data": datamodule.summary()})
+        if report:
+            from .reporting import assess_model, write_model_report
+
+            assess_model(model, datamodule, run_dir, seed=self.seed)
+            card, page = write_model_report(run_dir)
+            log.info("model report: %s and %s", page, card)
+        return text
 
     # -- internals ----------------------------------------------------------------------------
     def _best(self, history: dict) -> tuple[int | None, float | None]:

@@ -1,10 +1,15 @@
 """Evaluation: metrics as pure functions, plots, and the written report."""
 
+from .calibration import (apply_temperature, brier_score, calibration_summary,
+                          expected_calibration_error, fit_temperature)
 from .metrics import classification_metrics, macro_auc_ovr, sensitivity_specificity
-from .plots import plot_confusion_matrix, plot_histories, plot_history
+from .plots import plot_confusion_matrix, plot_histories, plot_history, plot_reliability
 from .report import (evaluate_splits, format_report, read_history, write_curves, write_evaluation,
                      write_member_curves)
+from .uncertainty import bootstrap_intervals
 
-__all__ = ["classification_metrics", "evaluate_splits", "format_report", "macro_auc_ovr",
-           "plot_confusion_matrix", "plot_histories", "plot_history", "read_history",
+__all__ = ["apply_temperature", "bootstrap_intervals", "brier_score", "calibration_summary",
+           "classification_metrics", "evaluate_splits", "expected_calibration_error",
+           "fit_temperature", "format_report", "macro_auc_ovr", "plot_confusion_matrix",
+           "plot_histories", "plot_history", "plot_reliability", "read_history",
            "sensitivity_specificity", "write_curves", "write_evaluation", "write_member_curves"]

@@ -60,3 +60,35 @@ def plot_confusion_matrix(cm: list[list[int]] | np.ndarray, class_names: list[st
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
+
+
+def plot_reliability(y_true: np.ndarray, curves: dict[str, np.ndarray], path: str | Path, *,
+                     n_bins: int = 15, title: str = "Reliability diagram") -> Path:
+    """Accuracy against confidence per bin for each set of probabilities in ``curves`` (e.g.
+    before and after calibration), with the diagonal of perfect calibration and the ECE."""
+    from .calibration import expected_calibration_error, reliability_bins
+
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.4, 6.2), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
+    for i, (name, proba) in enumerate(curves.items()):
+        bins = reliability_bins(y_true, proba, n_bins)
+        centres = (bins["edges"][:-1] + bins["edges"][1:]) / 2
+        filled = bins["count"] > 0
+        ece = expected_calibration_error(y_true, proba, n_bins)
+        ax.plot(bins["confidence"][filled], bins["accuracy"][filled], "o-", color=f"C{i}",
+                label=f"{name} (ECE {ece:.3f})")
+        hist.bar(centres + (i - 0.5) * 0.025, bins["count"], width=0.025, color=f"C{i}", label=name)
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    hist.set_xlabel(f"confidence of the predicted class ({n_bins} bins)")
+    hist.set_ylabel("images")
+    hist.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)

@@ -19,6 +19,7 @@ class AugmentationConfig:
 
     rotation: float = 10.0
     zoom: float = 0.1
+    aspect: float = 0.0
     translation: float = 0.08
     contrast: float = 0.2
     horizontal_flip: bool = False

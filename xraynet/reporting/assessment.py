@@ -1,0 +1,133 @@
+"""Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check and
+example explanations, written to ``trust.json`` and PNGs in the run directory.
+
+Calibration is fitted on the validation split only; the test splits are only measured.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..bundle import METADATA_FILE, Bundle, write_json
+from ..data.datamodule import SplitArrays, XRayDataModule
+from ..evaluation.calibration import apply_temperature, calibration_summary, fit_temperature
+from ..evaluation.plots import plot_reliability
+from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
+from ..explain import BORDER_FRACTION, Explainer, border_mask
+from ..predict import Predictor
+
+log = logging.getLogger("xraynet")
+TRUST_FILE = "trust.json"
+RELIABILITY_FILE = "reliability_diagram.png"
+EXPLANATIONS_DIR = "explanations"
+#: The report flags a class whose mean Grad-CAM mass in the image border exceeds this share.
+SHORTCUT_THRESHOLD = 0.25
+TEST_SPLITS = ("test", "test_leak_free")
+
+
+def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
+                 seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3) -> dict:
+    """Calibrate on validation, then measure test: CIs, calibration, shortcut, explanations.
+
+    Stores the fitted temperature in the bundle's ``metadata.json`` (``predict`` applies it),
+    writes ``reliability_diagram.png``, ``explanations/*.png`` and ``trust.json``; returns the
+    content of ``trust.json``.
+    """
+    run_dir = Path(run_dir)
+    metadata = json.loads((run_dir / METADATA_FILE).read_text())
+    predictor = Predictor(Bundle(model=model, directory=run_dir, metadata={**metadata, "temperature": 1.0}))
+    names = datamodule.class_names
+    raw = {name: predictor.predict_arrays(split.x) for name, split in _splits(datamodule).items()}
+
+    temperature = fit_temperature(datamodule.val.y, raw["val"])
+    calibration = {name: calibration_summary(_split(datamodule, name).y, proba, temperature)
+                   for name, proba in raw.items()}
+    metadata.update(temperature=temperature,
+                    calibration={"method": "temperature scaling", "fitted_on": "validation",
+                                 "n": len(datamodule.val), "temperature": temperature})
+    write_json(run_dir / METADATA_FILE, metadata)
+    plot_reliability(datamodule.test.y, {"before calibration": raw["test"],
+                                         f"after (T = {temperature:.2f})":
+                                             apply_temperature(raw["test"], temperature)},
+                     run_dir / RELIABILITY_FILE, title=f"Reliability on test (n={len(datamodule.test)})")
+    log.info("calibration: temperature %.3f fitted on validation; test ECE %.3f -> %.3f",
+             temperature, calibration["test"]["ece_before"], calibration["test"]["ece_after"])
+
+    intervals = {name: bootstrap_intervals(_split(datamodule, name).y, raw[name].argmax(axis=1),
+                                           names, n_resamples=n_resamples, seed=seed)
+                 for name in TEST_SPLITS}
+    predictor.bundle.metadata["temperature"] = temperature  # figures show calibrated probabilities
+    explainer = Explainer(predictor)
+    trust = {
+        "temperature": temperature,
+        "calibration": calibration,
+        "bootstrap": intervals,
+        "shortcut": shortcut_check(explainer, datamodule.test, names),
+        "explanations": _example_explanations(explainer, datamodule.test_leak_free, names,
+                                               raw["test_leak_free"], run_dir / EXPLANATIONS_DIR,
+                                               examples),
+        "reliability_diagram": RELIABILITY_FILE,
+    }
+    write_json(run_dir / TRUST_FILE, trust)
+    return trust
+
+
+def shortcut_check(explainer: Explainer, split: SplitArrays, class_names: list[str], *,
+                   fraction: float = BORDER_FRACTION, threshold: float = SHORTCUT_THRESHOLD) -> dict:
+    """Mean share of Grad-CAM mass in the outer ``fraction`` border per true class, flagged
+    above ``threshold``. A uniform map would put ``1 - (1 - 2 * fraction)**2`` there."""
+    maps, _ = explainer.heatmaps(split.x, "gradcam")
+    mask = border_mask(maps.shape[1], fraction)
+    totals = maps.reshape(len(maps), -1).sum(axis=1)
+    shares = np.where(totals > 0, maps[:, mask].sum(axis=1) / np.maximum(totals, 1e-12), np.nan)
+    per_class = {}
+    for c, name in enumerate(class_names):
+        values = shares[split.y == c]
+        mean = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+        per_class[name] = {"n": int(len(values)), "mean_border_share": mean,
+                           "flagged": bool(mean > threshold)}
+    return {"method": "gradcam", "split": "test", "border_fraction": fraction,
+            "threshold": threshold, "uniform_share": 1.0 - (1.0 - 2.0 * fraction) ** 2,
+            "per_class": per_class, "flagged": [n for n, v in per_class.items() if v["flagged"]]}
+
+
+def _splits(dm: XRayDataModule) -> dict[str, SplitArrays]:
+    return {"val": dm.val, "test": dm.test, "test_leak_free": dm.test_leak_free}
+
+
+def _split(dm: XRayDataModule, name: str) -> SplitArrays:
+    return _splits(dm)[name]
+
+
+def _example_explanations(explainer: Explainer, split: SplitArrays, class_names: list[str],
+                          proba: np.ndarray, out_dir: Path, examples: int) -> dict:
+    """Both methods on the most confident correct image of each class (up to ``examples``)
+    and on up to ``examples`` misclassified images, most confident mistakes first."""
+    predicted, confidence = proba.argmax(axis=1), proba.max(axis=1)
+    correct = np.flatnonzero(predicted == split.y)
+    wrong = np.flatnonzero(predicted != split.y)
+    chosen_correct = []
+    for c in range(len(class_names)):
+        of_class = correct[split.y[correct] == c]
+        if len(of_class):
+            chosen_correct.append(int(of_class[np.argmax(confidence[of_class])]))
+    chosen = {"correct": chosen_correct[:examples],
+              "wrong": [int(i) for i in wrong[np.argsort(-confidence[wrong])][:examples]]}
+    out = {}
+    for kind, idx in chosen.items():
+        if not idx:
+            out[kind] = []
+            continue
+        images = split.x[idx]
+        sources = [split.paths[i] for i in idx]
+        found = explainer.explain_arrays(images, sources=sources,
+                                         true_labels=[class_names[split.y[i]] for i in idx])
+        stems = [f"{kind}_{k + 1}" for k in range(len(idx))]
+        explainer.write_figures(images, found, out_dir, stems)
+        out[kind] = [{**e.to_dict(), "figure": f"{EXPLANATIONS_DIR}/{e.figure}"} for e in found]
+    return out

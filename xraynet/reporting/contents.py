@@ -1,0 +1,279 @@
+"""What a model report says, gathered from a run directory's files into renderer-neutral blocks.
+
+The same sections feed ``model_card.md`` and ``report.html`` (see :mod:`.render`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assessment import RELIABILITY_FILE, TRUST_FILE
+
+NOT_FOR_CLINICAL_USE = (
+    "NOT FOR CLINICAL USE. This model is a research prototype. It is not a medical device, has "
+    "not been validated on patients of any hospital, and must not be used to diagnose, treat, "
+    "triage or rule out disease in any person.")
+INTENDED_USE = (
+    "Research and teaching: to let a research team and medical staff discuss what a "
+    "convolutional network learns from frontal chest X-rays labelled Covid-19, Normal or Viral "
+    "Pneumonia, how sure it is, and where it looks. Out of scope: any decision about a patient; "
+    "other views, modalities, diseases or age groups; images unlike the training data.")
+PROVENANCE = [
+    "Kaggle \"Covid-19 Image Dataset: 3 Way Classification - COVID-19, Viral Pneumonia, "
+    "Normal\" (kaggle.com/datasets/pranavraikokte/covid19-image-dataset), licence CC BY-SA 4.0.",
+    "Covid images: the public COVID-19 image collection of the University of Montreal "
+    "(ieee8023), mostly adults. Normal and Viral Pneumonia images: the paediatric pneumonia set "
+    "of Kermany et al. (children). Each class therefore comes from another population and "
+    "other hospitals: a model can score well by recognising the source instead of the disease.",
+    "No patient identifiers: train/test pairs of the same patient can only be found as "
+    "duplicates, which the audit below does.",
+]
+LIMITATIONS = [
+    "One population and source per class: a high score does not show that the model "
+    "recognises disease; the explanations and the shortcut check are there to question it.",
+    "Small test set: every figure carries a wide bootstrap interval (below); differences "
+    "inside the intervals are not evidence.",
+    "The test folder differs from the train folder (image sizes and aspect ratios per class), "
+    "so validation figures run higher than test figures.",
+    "Test images that duplicate train images inflate the full test score; the leak-free "
+    "split leaves them out.",
+    "Probabilities are calibrated on the small validation split; read them as rough.",
+]
+
+
+@dataclass
+class Paragraph:
+    text: str
+    strong: bool = False
+
+
+@dataclass
+class Bullets:
+    items: list[str]
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Figure:
+    path: str  # relative to the run directory
+    caption: str
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list = field(default_factory=list)
+
+
+def fmt(value, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _read(run_dir: Path, name: str) -> dict:
+    path = run_dir / name
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _interval(ci: dict) -> str:
+    return f"{fmt(ci['estimate'])} ({fmt(ci['low'])} to {fmt(ci['high'])})"
+
+
+def _model_configs(config: dict) -> list[tuple[str, dict]]:
+    """(name, resolved config) of the single model or of each ensemble member."""
+    if "members" in config:
+        return [(f"member {i + 1}", m) for i, m in enumerate(config["members"])]
+    return [("model", config)]
+
+
+def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
+    """The report's title and sections from ``run_dir``'s config, metadata, metrics, audit and
+    trust files."""
+    run_dir = Path(run_dir)
+    config, metadata = _read(run_dir, "config.json"), _read(run_dir, "metadata.json")
+    metrics, trust, audit = _read(run_dir, "metrics.json"), _read(run_dir, TRUST_FILE), _read(run_dir, "audit.json")
+    splits = metrics.get("splits", {})
+    names = metadata.get("class_names", [])
+    title = f"xraynet model report: {run_dir.name}"
+    sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit, run_dir),
+                _preprocessing(config, metadata), _hyperparameters(config, metadata),
+                _metrics(splits, trust, names), _calibration(trust), _shortcut(trust),
+                _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
+                _environment(metadata)]
+    return title, sections
+
+
+def _overview(metadata: dict, splits: dict, trust: dict) -> Section:
+    lf = trust.get("bootstrap", {}).get("test_leak_free", {})
+    architecture = metadata.get("architecture", "one convolutional network")
+    lines = [f"Classes: {', '.join(metadata.get('class_names', []))}. Architecture: {architecture}. "
+             f"Backend: {metadata.get('backend', 'n/a')}. Created {metadata.get('created', 'n/a')}."]
+    if lf:
+        lines.append(f"Leak-free test accuracy {_interval(lf['accuracy'])} (95% bootstrap interval, "
+                     f"{lf['_settings']['n']} images); macro-F1 {_interval(lf['macro_f1'])}.")
+    return Section("Overview", [Paragraph(NOT_FOR_CLINICAL_USE, strong=True)]
+                   + [Paragraph(line) for line in lines])
+
+
+def _intended_use() -> Section:
+    return Section("Intended use", [Paragraph(INTENDED_USE), Paragraph(NOT_FOR_CLINICAL_USE, strong=True)])
+
+
+def _data(metadata: dict, audit: dict, run_dir: Path) -> Section:
+    data = metadata.get("data", {})
+    counts = data.get("splits", {})
+    classes = data.get("classes", metadata.get("class_names", []))
+    rows = [[split] + [str(c.get(k, 0)) for k in classes] + [str(sum(c.values()))]
+            for split, c in counts.items()]
+    blocks = [Bullets(PROVENANCE), Paragraph(f"Dataset folder: {data.get('root', 'n/a')}. Images "
+                                             "per split and class (validation: a stratified, "
+                                             "duplicate-aware split of train):"),
+              Table(["split"] + classes + ["total"], rows)]
+    audit_txt = run_dir / "audit.txt"
+    if audit_txt.is_file():
+        lines = audit_txt.read_text().splitlines()
+        blocks.append(Paragraph("Duplicate audit (SHA-256 and perceptual dHash over every file):"))
+        blocks.append(Bullets(lines[:3]))
+        pairs = [ln.strip() for ln in lines[3:] if ln.strip()]
+        if pairs:
+            blocks.append(Table(["pair found by the audit"], [[p] for p in pairs]))
+    elif audit:
+        blocks.append(Paragraph(f"Audit: {len(audit.get('pairs', []))} duplicate pairs, "
+                                f"{len(audit.get('leaked_test', []))} test images leaked from train."))
+    return Section("Data", blocks)
+
+
+def _preprocessing(config: dict, metadata: dict) -> Section:
+    size, resize = metadata.get("image_size"), metadata.get("resize", "stretch")
+    blocks = [Bullets([
+        "Decoding: any image mode to 8-bit grayscale; JPEG draft decoding for large scans; "
+        "oversized and truncated files refused.",
+        f"Resizing: to {size} x {size} pixels by '{resize}' "
+        + ("(the whole image squeezed into the square)." if resize == "stretch"
+           else "(the central square kept, proportions intact)."),
+        "Inside the model (so an exported model takes raw 0..255 pixels): training-time "
+        "augmentation, then intensity normalisation.",
+    ])]
+    header, rows = ["setting"], {}
+    for name, cfg in _model_configs(config):
+        model = cfg.get("module", {}).get("model", {})
+        header.append(name)
+        aug = model.get("augmentation") or {}
+        values = {"intensity normalisation": model.get("intensity"),
+                  **{f"augmentation: {k}": v for k, v in aug.items()}}
+        if not aug:
+            values["augmentation"] = "none"
+        for key, value in values.items():
+            rows.setdefault(key, {})[name] = f"{value:g}" if isinstance(value, float) else fmt(value)
+    blocks.append(Table(header, [[k] + [v.get(h, "") for h in header[1:]] for k, v in rows.items()]))
+    return Section("Preprocessing and augmentation, as run", blocks)
+
+
+def _hyperparameters(config: dict, metadata: dict) -> Section:
+    header, rows = ["hyperparameter"], {}
+    for name, cfg in _model_configs(config):
+        header.append(name)
+        module = dict(cfg.get("module", {}))
+        model = module.pop("model", {})
+        values = {**{k: v for k, v in model.items() if k not in ("augmentation", "intensity")},
+                  **module, **{f"trainer {k}": v for k, v in cfg.get("trainer", {}).items()
+                               if k not in ("out_dir", "tensorboard")}}
+        for key, value in values.items():
+            rows.setdefault(key, {})[name] = f"{value:.6g}" if isinstance(value, float) else fmt(value)
+    blocks = [Table(header, [[k] + [v.get(h, "") for h in header[1:]] for k, v in rows.items()])]
+    for member in metadata.get("members", []) or []:
+        blocks.append(Paragraph(f"{member['name']}: best epoch {member.get('best_epoch')} "
+                                f"(validation loss {fmt(member.get('best_value'))})."))
+    if metadata.get("best_epoch"):
+        blocks.append(Paragraph(f"Best epoch {metadata['best_epoch']} by {metadata.get('monitor')} "
+                                f"= {fmt(metadata.get('best_value'))}."))
+    return Section("Hyperparameters", blocks)
+
+
+def _metrics(splits: dict, trust: dict, names: list[str]) -> Section:
+    blocks = []
+    boot = trust.get("bootstrap", {})
+    for split, title in (("test", "Test, full"), ("test_leak_free", "Test, leak-free (duplicates of train removed)")):
+        ci, m = boot.get(split), splits.get(split)
+        if not ci or not m:
+            continue
+        settings = ci["_settings"]
+        rows = [["accuracy", _interval(ci["accuracy"])], ["macro-F1", _interval(ci["macro_f1"])],
+                ["macro AUC (one-vs-rest)", fmt(m.get("macro_auc_ovr"))]]
+        for name in names:
+            rows.append([f"sensitivity {name}", _interval(ci[f"sensitivity/{name}"])])
+            rows.append([f"specificity {name}", _interval(ci[f"specificity/{name}"])])
+        blocks += [Paragraph(f"{title}: {m['n']} images; estimate (95% percentile bootstrap "
+                             f"interval, {settings['n_resamples']} resamples, seed {settings['seed']})."),
+                   Table(["metric", "estimate (95% CI)"], rows),
+                   Figure(f"confusion_matrix_{split}.png", f"Confusion matrix, {title.lower()}")]
+    if "val" in splits:
+        blocks.append(Paragraph(f"Validation ({splits['val']['n']} images, used for early stopping and "
+                                f"calibration): accuracy {fmt(splits['val']['accuracy'])}, macro-F1 "
+                                f"{fmt(splits['val']['macro_f1'])}."))
+        blocks.append(Figure("confusion_matrix_val.png", "Confusion matrix, validation"))
+    blocks.append(Figure("curves.png", "Loss and AUC per epoch, train and validation"))
+    return Section("Performance with confidence intervals", blocks)
+
+
+def _calibration(trust: dict) -> Section:
+    cal = trust.get("calibration", {})
+    if not cal:
+        return Section("Calibration", [Paragraph("Not assessed.")])
+    rows = [[split, str(c["n"]), f"{fmt(c['ece_before'])} -> {fmt(c['ece_after'])}",
+             f"{fmt(c['brier_before'])} -> {fmt(c['brier_after'])}",
+             f"{fmt(c['nll_before'])} -> {fmt(c['nll_after'])}"] for split, c in cal.items()]
+    return Section("Calibration", [
+        Paragraph(f"Temperature scaling fitted on the validation split: T = {fmt(trust['temperature'])} "
+                  "(T > 1 softens over-confident probabilities). predict applies it."),
+        Table(["split", "images", "ECE (15 bins) before -> after", "Brier before -> after",
+               "NLL before -> after"], rows),
+        Figure(trust.get("reliability_diagram", RELIABILITY_FILE), "Reliability diagram on test")])
+
+
+def _shortcut(trust: dict) -> Section:
+    sc = trust.get("shortcut")
+    if not sc:
+        return Section("Shortcut check", [Paragraph("Not assessed.")])
+    rows = [[name, str(v["n"]), fmt(v["mean_border_share"]), "FLAGGED" if v["flagged"] else "ok"]
+            for name, v in sc["per_class"].items()]
+    verdict = (f"Flagged: {', '.join(sc['flagged'])}. The model puts much of its attention on the "
+               "image border, where markers and text sit; question these predictions."
+               if sc["flagged"] else "No class above the threshold.")
+    return Section("Shortcut check", [
+        Paragraph(f"Share of Grad-CAM mass in the outer {sc['border_fraction']:.0%} border of each "
+                  f"image, mean over the test images of each true class; flagged above "
+                  f"{sc['threshold']:.0%}. For scale: a uniform map puts {sc['uniform_share']:.0%} "
+                  "there."),
+        Table(["class", "images", "mean border share", "flag"], rows), Paragraph(verdict, strong=bool(sc["flagged"]))])
+
+
+def _explanations(trust: dict) -> Section:
+    blocks = [Paragraph("Grad-CAM (gradient of the class score at the last convolutional block) and "
+                        "occlusion sensitivity (drop of the probability when a grey patch hides a "
+                        "region) for leak-free test images; probabilities are calibrated.")]
+    for kind, title in (("correct", "Correctly classified"), ("wrong", "Misclassified")):
+        items = trust.get("explanations", {}).get(kind, [])
+        blocks.append(Paragraph(f"{title}: {len({e['source'] for e in items})} images."
+                                + ("" if items else " None.")))
+        for e in items:
+            blocks.append(Figure(e["figure"], f"{e['source']}: {e['method']}, predicted {e['label']} "
+                                              f"(p = {e['probability']:.2f}), true {e['true_label']}, "
+                                              f"border share {fmt(e['border_share'])}"))
+    return Section("Explanations", blocks)
+
+
+def _environment(metadata: dict) -> Section:
+    versions = metadata.get("versions", {})
+    return Section("Backend and library versions", [
+        Paragraph(f"Keras backend: {metadata.get('backend', 'n/a')}."),
+        Table(["library", "version"], [[k, v] for k, v in versions.items()])])
