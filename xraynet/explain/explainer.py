@@ -17,6 +17,7 @@ from .occlusion import occlusion_map
 from .overlay import save_overlay
 
 METHODS = ("gradcam", "occlusion")
+HEATMAPS_FILE = "heatmaps.npz"
 
 
 @dataclass
@@ -110,8 +111,9 @@ class Explainer:
 
     def explain_files(self, paths: list[str | Path], out_dir: str | Path, *,
                       methods: tuple[str, ...] = METHODS) -> tuple[list[Explanation], list[tuple[str, str]]]:
-        """Decode, explain and write one overlay per image and method, plus
-        ``explanations.json``; returns the explanations and ``(path, reason)`` of unreadable files."""
+        """Decode, explain and write one overlay per image and method, ``explanations.json`` and
+        the maps themselves (``heatmaps.npz``, keyed ``<stem>_<method>``); returns the
+        explanations and ``(path, reason)`` of unreadable files."""
         images, kept, failed = [], [], []
         for path in paths:
             try:
@@ -124,6 +126,8 @@ class Explainer:
         batch = np.stack(images)
         explanations = self.explain_arrays(batch, methods=methods, sources=kept)
         self.write_figures(batch, explanations, out_dir, _unique_stems(kept))
+        np.savez_compressed(Path(out_dir) / HEATMAPS_FILE,
+                            **{e.figure.removesuffix(".png"): e.heatmap for e in explanations})
         summary = {"model": str(self.predictor.bundle.directory),
                    "gradcam_layer": self.layer, "explanations": [e.to_dict() for e in explanations],
                    "skipped": [list(f) for f in failed]}
