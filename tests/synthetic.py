@@ -29,15 +29,17 @@ def shape_image(label: int, rng: np.random.Generator, size: int = 48) -> np.ndar
 
 
 def make_dataset(root: Path, *, n_train: int = 24, n_test: int = 8, size: int = 48,
-                 seed: int = 0, classes: tuple[str, ...] = CLASSES) -> Path:
-    """Write ``root/{train,test}/<class>/*.png``; returns ``root``."""
+                 seed: int = 0, classes: tuple[str, ...] = CLASSES, draw=None) -> Path:
+    """Write ``root/{train,test}/<class>/*.png`` drawn by ``draw(label, rng, size)`` (default
+    :func:`shape_image`); returns ``root``."""
+    draw = draw or shape_image
     rng = np.random.default_rng(seed)
     for split, n in (("train", n_train), ("test", n_test)):
         for label, name in enumerate(classes):
             folder = root / split / name
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(n):
-                Image.fromarray(shape_image(label % 3, rng, size)).save(folder / f"{split}_{i:03d}.png")
+                Image.fromarray(draw(label % 3, rng, size)).save(folder / f"{split}_{i:03d}.png")
     return root
 
 
@@ -69,11 +71,4 @@ def place_image(label: int, rng: np.random.Generator, size: int = 32) -> np.ndar
 def make_place_dataset(root: Path, *, n_train: int = 30, n_test: int = 6, size: int = 32,
                        seed: int = 0) -> Path:
     """A dataset of :func:`place_image` images in Kaggle layout; returns ``root``."""
-    rng = np.random.default_rng(seed)
-    for split, n in (("train", n_train), ("test", n_test)):
-        for label, name in enumerate(CLASSES):
-            folder = root / split / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                Image.fromarray(place_image(label, rng, size)).save(folder / f"{split}_{i:03d}.png")
-    return root
+    return make_dataset(root, n_train=n_train, n_test=n_test, size=size, seed=seed, draw=place_image)

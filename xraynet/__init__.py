@@ -11,6 +11,7 @@ from .bundle import Bundle, load_bundle, save_bundle
 from .data import AuditResult, SplitArrays, XRayDataModule
 from .errors import BundleError, DatasetError, XRayNetError
 from .evaluation import classification_metrics, evaluate_splits
+from .explain import Explainer, Explanation
 from .layers import IntensityNormalization, XRayAugmentation
 from .models import AugmentationConfig, ModelConfig, build_cnn
 from .module import XRayClassifier
@@ -20,7 +21,8 @@ from .trainer import FitResult, Trainer
 __version__ = "0.1.0"
 
 __all__ = [
-    "AuditResult", "AugmentationConfig", "Bundle", "BundleError", "DatasetError", "FitResult",
+    "AuditResult", "AugmentationConfig", "Bundle", "BundleError", "DatasetError", "Explainer",
+    "Explanation", "FitResult",
     "IntensityNormalization", "ModelConfig", "Prediction", "Predictor", "SplitArrays", "Trainer",
     "XRayAugmentation", "XRayClassifier", "XRayDataModule", "XRayNetError", "build_cnn",
     "classification_metrics", "evaluate_splits", "load_bundle", "save_bundle",
