@@ -90,7 +90,7 @@ def test_download_fails_offline_with_a_clear_message(monkeypatch, capsys):
     assert "download of pranavraikokte/covid19-image-dataset failed (offline" in err
 
 
-@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "explain", "audit", "info", "download",
+@pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "explain", "report", "audit", "info", "download",
                                      "tune", "train-best"])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -137,3 +137,20 @@ def test_predict_with_test_time_augmentation_reports_a_spread(trained_run, capsy
     assert abs(sum(row["probabilities"].values()) - 1) < 1e-4
     code, out, err = _run(capsys, "predict", str(run_dir), str(image), "--tta", "6")
     assert "±" in out
+
+
+def test_report_rewrites_a_run_directory_report(trained_run, tmp_path, capsys):
+    import shutil
+
+    run_dir = tmp_path / "copy"
+    shutil.copytree(trained_run["result"].run_dir, run_dir)
+    for name in ("report.html", "model_card.md", "trust.json"):
+        (run_dir / name).unlink()
+    code, out, err = _run(capsys, "report", str(run_dir), "--data", str(trained_run["root"]),
+                          "--cache-dir", str(tmp_path / "cache"))
+    assert code == 0, err
+    assert all((run_dir / n).is_file() for n in ("report.html", "model_card.md", "trust.json"))
+    before = json.loads((trained_run["result"].run_dir / "trust.json").read_text())
+    after = json.loads((run_dir / "trust.json").read_text())
+    assert after["bootstrap"] == before["bootstrap"]  # same model, data and seed
+    assert np.isclose(after["temperature"], before["temperature"], rtol=1e-4)

@@ -1,5 +1,5 @@
-"""Command line: ``xraynet fit | evaluate | predict | explain | audit | info | tune | train-best |
-download``."""
+"""Command line: ``xraynet fit | evaluate | predict | explain | report | audit | info | tune |
+train-best | download``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="folder for one overlay PNG per image and method (default: explanations)")
     ex.add_argument("--method", choices=("gradcam", "occlusion", "both"), default="both",
                     help="explanation method (default: both)")
+
+    rp = sub.add_parser("report", help="(re)write a run directory's evaluation, calibration and "
+                        "model report (model_card.md, report.html)")
+    rp.add_argument("model", help="run directory or its model.keras")
+    add_data_args(rp, image_size=False, data_help="dataset folder (default: the one the run used)")
+    rp.add_argument("--seed", type=int, help="bootstrap seed (default: the run's seed)")
 
     au = sub.add_parser("audit", help="find duplicate images within and across splits")
     add_data_args(au)
@@ -188,6 +194,27 @@ def cmd_explain(args) -> int:
     return 0 if explanations else 2
 
 
+def cmd_report(args) -> int:
+    from .bundle import load_bundle
+    from .data import XRayDataModule
+    from .locate import resolve_data_dir
+    from .trainer import Trainer
+
+    bundle = load_bundle(args.model)
+    data_cfg = dict(bundle.config.get("data", {}))
+    if not data_cfg:
+        raise XRayNetError(f"{bundle.directory} has no config.json with the data settings")
+    if args.data or not Path(data_cfg.get("root", "")).is_dir():
+        data_cfg["root"] = resolve_data_dir(args.data)
+    dm = XRayDataModule(**data_cfg, cache_dir=args.cache_dir, use_cache=not args.no_cache).setup()
+    if dm.class_names != bundle.class_names:
+        raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
+    seed = args.seed if args.seed is not None else int(bundle.config.get("trainer", {}).get("seed", 42))
+    print(Trainer(seed=seed).test(bundle.model, dm, bundle.directory))
+    print(f"report written to {bundle.directory / 'report.html'} and model_card.md")
+    return 0
+
+
 def cmd_audit(args) -> int:
     from .bundle import write_json
     from .trainer import new_run_dir
@@ -237,7 +264,7 @@ def cmd_train_best(args) -> int:
 
 
 COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
-            "explain": cmd_explain, "audit": cmd_audit,
+            "explain": cmd_explain, "report": cmd_report, "audit": cmd_audit,
             "info": cmd_info, "download": cmd_download, "tune": cmd_tune,
             "train-best": cmd_train_best}
 

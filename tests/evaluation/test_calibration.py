@@ -57,3 +57,10 @@ def test_temperature_keeps_the_ranking():
     p = _softmax(np.random.default_rng(3).normal(size=(20, 3)) * 3)
     for t in (0.5, 2.0):
         assert (apply_temperature(p, t).argmax(1) == p.argmax(1)).all()
+
+
+def test_calibration_never_sharpens_unless_asked():
+    y, p = _overconfident(400, seed=4, scale=0.4)  # under-confident
+    assert fit_temperature(y, p) == 1.0
+    free = fit_temperature(y, p, bounds=(0.25, 20.0))
+    assert 0.3 < free < 0.6  # the under-confidence factor is 0.4

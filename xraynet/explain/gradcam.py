@@ -45,10 +45,20 @@ class GradCAM:
             classes = class_indices[start:start + self.batch_size]
             total = np.zeros(x.shape[:3], np.float32)
             for features, head in self.parts:
-                cams = _cam(features, head, x, classes)
+                cams = _cam(features, head, *_padded(x, classes, self.batch_size))[:len(x)]
                 total += np.stack([normalise(upsample(c, size)) for c in cams])
             maps[start:start + len(x)] = np.stack([normalise(m) for m in total])
         return maps
+
+
+def _padded(x: np.ndarray, classes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk padded to ``size`` rows (repeating its last image), so every call reuses one
+    compiled feature step instead of retracing for each new batch size."""
+    missing = size - len(x)
+    if missing <= 0:
+        return x, classes
+    return (np.concatenate([x, np.repeat(x[-1:], missing, axis=0)]),
+            np.concatenate([classes, np.repeat(classes[-1:], missing)]))
 
 
 def _split(model: keras.Model, layer: str):

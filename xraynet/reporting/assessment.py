@@ -15,7 +15,8 @@ import numpy as np
 
 from ..bundle import METADATA_FILE, Bundle, write_json
 from ..data.datamodule import SplitArrays, XRayDataModule
-from ..evaluation.calibration import apply_temperature, calibration_summary, fit_temperature
+from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
+                                      apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
@@ -45,18 +46,22 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     raw = {name: predictor.predict_arrays(split.x) for name, split in _splits(datamodule).items()}
 
     temperature = fit_temperature(datamodule.val.y, raw["val"])
+    free = fit_temperature(datamodule.val.y, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
     calibration = {name: calibration_summary(_split(datamodule, name).y, proba, temperature)
                    for name, proba in raw.items()}
     metadata.update(temperature=temperature,
                     calibration={"method": "temperature scaling", "fitted_on": "validation",
-                                 "n": len(datamodule.val), "temperature": temperature})
+                                 "n": len(datamodule.val), "temperature": temperature,
+                                 "bounds": list(TEMPERATURE_BOUNDS),
+                                 "unconstrained_temperature": free})
     write_json(run_dir / METADATA_FILE, metadata)
     plot_reliability(datamodule.test.y, {"before calibration": raw["test"],
                                          f"after (T = {temperature:.2f})":
                                              apply_temperature(raw["test"], temperature)},
                      run_dir / RELIABILITY_FILE, title=f"Reliability on test (n={len(datamodule.test)})")
-    log.info("calibration: temperature %.3f fitted on validation; test ECE %.3f -> %.3f",
-             temperature, calibration["test"]["ece_before"], calibration["test"]["ece_after"])
+    log.info("calibration: temperature %.3f fitted on validation (unconstrained optimum %.3f); "
+             "test ECE %.3f -> %.3f", temperature, free, calibration["test"]["ece_before"],
+             calibration["test"]["ece_after"])
 
     intervals = {name: bootstrap_intervals(_split(datamodule, name).y, raw[name].argmax(axis=1),
                                            names, n_resamples=n_resamples, seed=seed)
@@ -65,6 +70,8 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     explainer = Explainer(predictor)
     trust = {
         "temperature": temperature,
+        "unconstrained_temperature": free,
+        "temperature_bounds": list(TEMPERATURE_BOUNDS),
         "calibration": calibration,
         "bootstrap": intervals,
         "shortcut": shortcut_check(explainer, datamodule.test, names),

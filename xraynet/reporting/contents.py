@@ -234,7 +234,11 @@ def _calibration(trust: dict) -> Section:
              f"{fmt(c['nll_before'])} -> {fmt(c['nll_after'])}"] for split, c in cal.items()]
     return Section("Calibration", [
         Paragraph(f"Temperature scaling fitted on the validation split: T = {fmt(trust['temperature'])} "
-                  "(T > 1 softens over-confident probabilities). predict applies it."),
+                  "(T > 1 softens over-confident probabilities); predict applies it. Calibration "
+                  "only softens (T >= 1): the validation split also chose the checkpoint, so it "
+                  "flatters the model, and sharpening on its evidence would make the model surer "
+                  "than it has shown it deserves. Unconstrained, validation would choose T = "
+                  f"{fmt(trust.get('unconstrained_temperature'))}."),
         Table(["split", "images", "ECE (15 bins) before -> after", "Brier before -> after",
                "NLL before -> after"], rows),
         Figure(trust.get("reliability_diagram", RELIABILITY_FILE), "Reliability diagram on test")])
