@@ -216,16 +216,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from .bundle import write_json
-    from .trainer import new_run_dir
+    from .trainer import new_run_dir, write_audit
 
     dm = make_datamodule(args).setup()
-    lines = dm.audit_result.summary_lines()
-    print("\n".join(lines))
+    print("\n".join(dm.audit_result.summary_lines()))
     out = new_run_dir(args.out, prefix="audit")
     out.mkdir(parents=True)
-    write_json(out / "audit.json", {**dm.audit_result.to_dict(), "skipped": dm.skipped})
-    (out / "audit.txt").write_text("\n".join(lines) + "\n")
+    write_audit(dm, out)
     print(f"audit written to {out}")
     return 0
 

@@ -115,7 +115,7 @@ class Trainer:
         config = {"backend": backend_name(), "data": datamodule.hparams(),
                   "module": module.hparams(), "trainer": self.hparams()}
         write_json(run_dir / "config.json", config)
-        self._write_audit(datamodule, run_dir)
+        write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)
         train, val = datamodule.train, datamodule.val
@@ -152,6 +152,7 @@ class Trainer:
         if report:
             from .reporting import assess_model, write_model_report
 
+            write_audit(datamodule, run_dir)  # the report quotes it
             assess_model(model, datamodule, run_dir, seed=self.seed)
             card, page = write_model_report(run_dir)
             log.info("model report: %s and %s", page, card)
@@ -164,12 +165,6 @@ class Trainer:
             return None, None
         index = int(np.argmin(values) if self.mode == "min" else np.argmax(values))
         return index + 1, float(values[index])
-
-    @staticmethod
-    def _write_audit(datamodule: XRayDataModule, run_dir: Path) -> None:
-        audit = datamodule.audit_result
-        write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped})
-        (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")
 
     def _metadata(self, datamodule: XRayDataModule, best_epoch, best_value) -> dict:
         audit = datamodule.audit_result
@@ -190,3 +185,11 @@ class Trainer:
             "data": datamodule.summary(),
             "audit": {"leaked_test": audit.leaked_test, "pairs": len(audit.pairs)},
         }
+
+
+def write_audit(datamodule: XRayDataModule, run_dir: str | Path) -> None:
+    """The duplicate audit as ``audit.json`` and ``audit.txt`` in ``run_dir``."""
+    run_dir = Path(run_dir)
+    audit = datamodule.audit_result
+    write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped})
+    (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")

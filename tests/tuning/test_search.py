@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from report_checks import assert_report_complete
 from tuning import SearchSettings, run_search, train_best
 from tuning.hypermodel import XRayHyperModel
 from xraynet import ModelConfig, XRayDataModule, load_bundle
@@ -57,6 +58,8 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
     members = ensemble_members(bundle.model)
     assert len(members) == 2 and all(m.get_layer("last_conv") is not None for m in members)
     assert "test (leak-free" in report
+    assert_report_complete(run_dir)  # the exported ensemble's model report
+    assert json.loads((run_dir / "trust.json").read_text())["shortcut"]["method"] == "gradcam"
 
 
 def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir, tmp_path, monkeypatch):

@@ -141,10 +141,14 @@ def _as_batch(images: np.ndarray) -> np.ndarray:
 
 
 def _unique_stems(paths: list[str]) -> list[str]:
-    """File stems, numbered where two images share one."""
-    stems, seen = [], {}
-    for path in paths:
-        stem = Path(path).stem.replace(" ", "_")
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
-    return stems
+    """File stems for the figures; where two images share a stem (``Normal/0101.jpeg`` and
+    ``Viral Pneumonia/0101.jpeg``), their folder names are put in front."""
+    stems = [Path(p).stem for p in paths]
+    named = [f"{Path(p).parent.name}_{s}" if stems.count(s) > 1 and Path(p).parent.name else s
+             for p, s in zip(paths, stems)]
+    out, seen = [], {}
+    for name in named:
+        name = name.replace(" ", "_")
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
