@@ -67,7 +67,8 @@ def _split(model: keras.Model, layer: str):
         target = model.get_layer(layer)
     except ValueError as exc:
         raise ValueError(f"model {model.name!r} has no layer {layer!r} for Grad-CAM") from exc
-    features = keras.Model(model.inputs, target.output, name=f"{model.name}_features")
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    features = keras.Model(inputs, target.output, name=f"{model.name}_features")
     names = [lyr.name for lyr in model.layers]
     head = model.layers[names.index(layer) + 1:]
     previous = target
@@ -97,7 +98,7 @@ def _cam(features: keras.Model, head: list, x: np.ndarray, classes: np.ndarray) 
     """Raw Grad-CAM maps at the target layer's resolution, ``(n, h, w)``."""
     activations = np.asarray(features.predict_on_batch(x), dtype=np.float32)
     n_classes = int(head[-1].output.shape[-1])
-    onehot = np.eye(n_classes, dtype=np.float32)[classes]
+    onehot = ops.convert_to_tensor(np.eye(n_classes, dtype=np.float32)[classes])
 
     def score(a):
         return ops.sum(_logits(head, a) * onehot)
