@@ -81,6 +81,11 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         "reliability_diagram": RELIABILITY_FILE,
     }
     write_json(run_dir / TRUST_FILE, trust)
+    for name in trust["shortcut"]["flagged"]:
+        share = trust["shortcut"]["per_class"][name]["mean_border_share"]
+        log.warning("warning: shortcut check: %.0f%% of the Grad-CAM mass for %s test images lies in "
+                    "the image border (flag above %.0f%%); see %s", 100 * share, name,
+                    100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
     return trust
 
 

@@ -1,0 +1,27 @@
+import numpy as np
+
+from xraynet.data.datamodule import SplitArrays
+from xraynet.reporting import SHORTCUT_THRESHOLD, shortcut_check
+
+
+class _BorderLovingExplainer:
+    """Stands in for an Explainer: class 1's maps sit on the image border, class 0's in the centre."""
+
+    def heatmaps(self, images, method):
+        maps = np.zeros((len(images), 20, 20), np.float32)
+        maps[:, 8:12, 8:12] = 1.0
+        maps[self.labels == 1] = 0.0
+        maps[self.labels == 1, 0, :] = 1.0  # top row: inside the outer 10%
+        return maps, None
+
+
+def test_shortcut_check_flags_the_class_that_looks_at_the_border():
+    labels = np.array([0, 0, 1, 1, 1])
+    split = SplitArrays(np.zeros((5, 20, 20, 1), np.uint8), labels, [f"f{i}" for i in range(5)])
+    explainer = _BorderLovingExplainer()
+    explainer.labels = labels
+    result = shortcut_check(explainer, split, ["Centre", "Border"])
+    assert result["per_class"]["Centre"]["mean_border_share"] == 0.0
+    assert result["per_class"]["Border"]["mean_border_share"] == 1.0
+    assert result["flagged"] == ["Border"] and result["threshold"] == SHORTCUT_THRESHOLD
+    assert result["per_class"]["Border"]["n"] == 3 and np.isclose(result["uniform_share"], 0.36)
