@@ -13,7 +13,7 @@ from xraynet.bundle import CONFIG_FILE, METADATA_FILE, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
-from xraynet.trainer import FitResult, new_run_dir
+from xraynet.trainer import FitResult, new_run_dir, write_audit
 
 from .hypermodel import module_from_values
 from .search import BEST_FILE
@@ -116,6 +116,7 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     config = {"backend": backend_name(), "data": dm.hparams(),
               "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
     save_bundle(model, run_dir, config=config, metadata=metadata)
+    write_audit(dm, run_dir)  # like every run directory: the report quotes it
     write_member_curves({f"member {i + 1}": r.run_dir / "history.csv" for i, r in enumerate(results)},
                         run_dir)
     return model

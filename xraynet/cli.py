@@ -198,7 +198,7 @@ def cmd_report(args) -> int:
     from .bundle import load_bundle
     from .data import XRayDataModule
     from .locate import resolve_data_dir
-    from .trainer import Trainer
+    from .trainer import Trainer, write_audit
 
     bundle = load_bundle(args.model)
     data_cfg = dict(bundle.config.get("data", {}))
@@ -210,6 +210,7 @@ def cmd_report(args) -> int:
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
     seed = args.seed if args.seed is not None else int(bundle.config.get("trainer", {}).get("seed", 42))
+    write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
     print(Trainer(seed=seed).test(bundle.model, dm, bundle.directory))
     print(f"report written to {bundle.directory / 'report.html'} and model_card.md")
     return 0

@@ -103,14 +103,13 @@ class Predictor:
             proba, spread = self.predict_arrays_tta(np.stack(images), tta, seed=seed)
         else:
             proba, spread = self.predict_arrays(np.stack(images)), None
-        predictions = []
-        for i, (path, p) in enumerate(zip(kept, proba)):
-            std = None if spread is None else {c: round(float(v), 6)
-                                               for c, v in zip(self.class_names, spread[i])}
-            predictions.append(Prediction(path, self.class_names[int(p.argmax())],
-                                          {c: round(float(v), 6) for c, v in zip(self.class_names, p)},
-                                          std))
+        predictions = [Prediction(path, self.class_names[int(p.argmax())], self._by_class(p),
+                                  None if spread is None else self._by_class(spread[i]))
+                       for i, (path, p) in enumerate(zip(kept, proba))]
         return predictions, failed
+
+    def _by_class(self, values: np.ndarray) -> dict[str, float]:
+        return {c: round(float(v), 6) for c, v in zip(self.class_names, values)}
 
 
 def tta_augmentation(model: keras.Model, seed: int = 0) -> XRayAugmentation:

@@ -13,7 +13,8 @@ import numpy as np
 from .backend import backend_name, has_tensorboard, seed_everything, versions
 from .bundle import save_bundle, write_json
 from .data.datamodule import XRayDataModule
-from .evaluation.report import evaluate_splits, read_history, write_curves, write_evaluation
+from .evaluation.report import (predict_splits, read_history, score_splits, write_curves,
+                                write_evaluation)
 from .models import LAST_CONV_NAME
 from .module import XRayClassifier
 
@@ -146,14 +147,14 @@ class Trainer:
         """
         splits = {"val": datamodule.val, "test": datamodule.test,
                   "test_leak_free": datamodule.test_leak_free}
-        results = evaluate_splits(model, splits, datamodule.class_names, batch_size=32)
+        probabilities = predict_splits(model, splits, batch_size=32)  # once, for both steps
+        results = score_splits(probabilities, splits, datamodule.class_names)
         text = write_evaluation(results, datamodule.class_names, run_dir,
                                 extra={"backend": backend_name(), "data": datamodule.summary()})
         if report:
             from .reporting import assess_model, write_model_report
 
-            write_audit(datamodule, run_dir)  # the report quotes it
-            assess_model(model, datamodule, run_dir, seed=self.seed)
+            assess_model(model, datamodule, run_dir, seed=self.seed, probabilities=probabilities)
             card, page = write_model_report(run_dir)
             log.info("model report: %s and %s", page, card)
         return text

@@ -44,3 +44,12 @@ def test_audit_finds_identical_and_near_copies_and_leak_free_excludes_them(datas
     assert len(dm.test_leak_free) == len(dm.test) - 2
     assert "test/Alpha/copy.png" not in dm.test_leak_free.paths
     assert any("identical" in line for line in result.summary_lines())
+
+
+def test_audit_result_round_trips_through_its_dict():
+    from xraynet.data.audit import AuditResult, DuplicatePair
+
+    result = AuditResult(pairs=[DuplicatePair("train/a.png", "test/b.png", "train", "test", "near", 5)],
+                         leaked_test=["test/b.png"], max_distance=9)
+    again = AuditResult.from_dict({**result.to_dict(), "skipped": []})
+    assert again == result and again.summary_lines() == result.summary_lines()

@@ -59,6 +59,13 @@ class AuditResult:
         return {"max_distance": self.max_distance, "leaked_test": self.leaked_test,
                 "pairs": [asdict(p) for p in self.pairs]}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "AuditResult":
+        """The inverse of :meth:`to_dict` (extra keys, such as ``skipped``, are ignored)."""
+        return cls(pairs=[DuplicatePair(**p) for p in data.get("pairs", [])],
+                   leaked_test=list(data.get("leaked_test", [])),
+                   max_distance=int(data.get("max_distance", DEFAULT_MAX_DISTANCE)))
+
     def summary_lines(self) -> list[str]:
         """Human-readable lines: counts, then every pair."""
         lines = [

@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .calibration import expected_calibration_error, reliability_bins  # noqa: E402
+
 
 def plot_history(history: dict[str, list[float]], path: str | Path) -> Path:
     """Train/validation loss and AUC per epoch: one figure, two panels."""
@@ -66,8 +68,6 @@ def plot_reliability(y_true: np.ndarray, curves: dict[str, np.ndarray], path: st
                      n_bins: int = 15, title: str = "Reliability diagram") -> Path:
     """Accuracy against confidence per bin for each set of probabilities in ``curves`` (e.g.
     before and after calibration), with the diagonal of perfect calibration and the ECE."""
-    from .calibration import expected_calibration_error, reliability_bins
-
     fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.4, 6.2), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")

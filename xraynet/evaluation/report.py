@@ -17,13 +17,21 @@ SPLIT_TITLES = {"val": "validation", "test": "test (full)",
 SHORT_TITLES = {"val": "validation", "test": "test, full", "test_leak_free": "test, leak-free"}
 
 
+def predict_splits(model, splits: dict, *, batch_size: int = 32) -> dict[str, np.ndarray]:
+    """The model's probabilities per split name; ``splits`` maps names to objects with ``x``."""
+    return {name: np.asarray(model.predict(split.x, batch_size=batch_size, verbose=0))
+            for name, split in splits.items()}
+
+
+def score_splits(probabilities: dict[str, np.ndarray], splits: dict, class_names: list[str]) -> dict:
+    """Metrics per split name from probabilities already computed (``splits`` give ``y``)."""
+    return {name: classification_metrics(splits[name].y, proba, class_names)
+            for name, proba in probabilities.items()}
+
+
 def evaluate_splits(model, splits: dict, class_names: list[str], *, batch_size: int = 32) -> dict:
     """Metrics per split name; ``splits`` maps names to objects with ``x`` and ``y``."""
-    results = {}
-    for name, split in splits.items():
-        proba = model.predict(split.x, batch_size=batch_size, verbose=0)
-        results[name] = classification_metrics(split.y, np.asarray(proba), class_names)
-    return results
+    return score_splits(predict_splits(model, splits, batch_size=batch_size), splits, class_names)
 
 
 def _fmt(value: float) -> str:

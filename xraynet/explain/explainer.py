@@ -66,16 +66,20 @@ class Explainer:
                  class_indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Maps ``(n, size, size)`` and probabilities ``(n, k)``; by default each map explains
         the predicted class."""
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         images = _as_batch(images)
         proba = self.predictor.predict_arrays(images)
-        classes = proba.argmax(axis=1) if class_indices is None else np.asarray(class_indices)
+        classes = proba.argmax(axis=1) if class_indices is None else class_indices
+        return self.maps(images, method, classes), proba
+
+    def maps(self, images: np.ndarray, method: str, class_indices: np.ndarray) -> np.ndarray:
+        """Maps ``(n, size, size)`` in 0..1, each explaining the given class."""
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        images, classes = _as_batch(images), np.asarray(class_indices, dtype=int)
         if method == "gradcam":
-            return self.gradcam.heatmaps(images, classes), proba
-        maps = np.stack([occlusion_map(self.predictor.predict_arrays, image, int(c))
+            return self.gradcam.heatmaps(images, classes)
+        return np.stack([occlusion_map(self.predictor.predict_arrays, image, int(c))
                          for image, c in zip(images, classes)])
-        return maps, proba
 
     def explain_arrays(self, images: np.ndarray, *, methods: tuple[str, ...] = METHODS,
                        sources: list[str] | None = None,
@@ -85,11 +89,12 @@ class Explainer:
         sources = sources or [f"image {i}" for i in range(len(images))]
         true_labels = true_labels or [None] * len(images)
         names = self.predictor.class_names
+        proba = self.predictor.predict_arrays(images)  # once for every method
+        predicted = proba.argmax(axis=1)
         found = []
         for method in methods:
-            maps, proba = self.heatmaps(images, method)
-            for src, heat, p, truth in zip(sources, maps, proba, true_labels):
-                k = int(p.argmax())
+            for src, heat, p, k, truth in zip(sources, self.maps(images, method, predicted), proba,
+                                              predicted, true_labels):
                 found.append(Explanation(src, method, names[k], float(p[k]), heat,
                                          border_share(heat), truth))
         return found

@@ -18,6 +18,7 @@ from ..data.datamodule import SplitArrays, XRayDataModule
 from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
                                       apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
+from ..evaluation.report import predict_splits
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
@@ -32,23 +33,26 @@ TEST_SPLITS = ("test", "test_leak_free")
 
 
 def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
-                 seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3) -> dict:
+                 seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3,
+                 probabilities: dict[str, np.ndarray] | None = None) -> dict:
     """Calibrate on validation, then measure test: CIs, calibration, shortcut, explanations.
 
     Stores the fitted temperature in the bundle's ``metadata.json`` (``predict`` applies it),
     writes ``reliability_diagram.png``, ``explanations/*.png`` and ``trust.json``; returns the
-    content of ``trust.json``.
+    content of ``trust.json``. ``probabilities``: the model's uncalibrated probabilities on
+    ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
     metadata = json.loads((run_dir / METADATA_FILE).read_text())
-    predictor = Predictor(Bundle(model=model, directory=run_dir, metadata={**metadata, "temperature": 1.0}))
     names = datamodule.class_names
-    raw = {name: predictor.predict_arrays(split.x) for name, split in _splits(datamodule).items()}
+    splits = {"val": datamodule.val, "test": datamodule.test,
+              "test_leak_free": datamodule.test_leak_free}
+    raw = probabilities if probabilities is not None else predict_splits(model, splits)
 
     temperature = fit_temperature(datamodule.val.y, raw["val"])
     free = fit_temperature(datamodule.val.y, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
-    calibration = {name: calibration_summary(_split(datamodule, name).y, proba, temperature)
-                   for name, proba in raw.items()}
+    calibration = {name: calibration_summary(splits[name].y, raw[name], temperature)
+                   for name in splits}
     metadata.update(temperature=temperature,
                     calibration={"method": "temperature scaling", "fitted_on": "validation",
                                  "n": len(datamodule.val), "temperature": temperature,
@@ -63,11 +67,11 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
              "test ECE %.3f -> %.3f", temperature, free, calibration["test"]["ece_before"],
              calibration["test"]["ece_after"])
 
-    intervals = {name: bootstrap_intervals(_split(datamodule, name).y, raw[name].argmax(axis=1),
+    intervals = {name: bootstrap_intervals(splits[name].y, raw[name].argmax(axis=1),
                                            names, n_resamples=n_resamples, seed=seed)
                  for name in TEST_SPLITS}
-    predictor.bundle.metadata["temperature"] = temperature  # figures show calibrated probabilities
-    explainer = Explainer(predictor)
+    # explanations label their figures with calibrated probabilities
+    explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, metadata=metadata)))
     trust = {
         "temperature": temperature,
         "unconstrained_temperature": free,
@@ -106,14 +110,6 @@ def shortcut_check(explainer: Explainer, split: SplitArrays, class_names: list[s
     return {"method": "gradcam", "split": "test", "border_fraction": fraction,
             "threshold": threshold, "uniform_share": 1.0 - (1.0 - 2.0 * fraction) ** 2,
             "per_class": per_class, "flagged": [n for n, v in per_class.items() if v["flagged"]]}
-
-
-def _splits(dm: XRayDataModule) -> dict[str, SplitArrays]:
-    return {"val": dm.val, "test": dm.test, "test_leak_free": dm.test_leak_free}
-
-
-def _split(dm: XRayDataModule, name: str) -> SplitArrays:
-    return _splits(dm)[name]
 
 
 def _example_explanations(explainer: Explainer, split: SplitArrays, class_names: list[str],

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.audit import AuditResult
 from .assessment import RELIABILITY_FILE, TRUST_FILE
 
 NOT_FOR_CLINICAL_USE = (
@@ -104,7 +105,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     splits = metrics.get("splits", {})
     names = metadata.get("class_names", [])
     title = f"xraynet model report: {run_dir.name}"
-    sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit, run_dir),
+    sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
                 _metrics(splits, trust, names), _calibration(trust), _shortcut(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
@@ -128,7 +129,7 @@ def _intended_use() -> Section:
     return Section("Intended use", [Paragraph(INTENDED_USE), Paragraph(NOT_FOR_CLINICAL_USE, strong=True)])
 
 
-def _data(metadata: dict, audit: dict, run_dir: Path) -> Section:
+def _data(metadata: dict, audit: dict) -> Section:
     data = metadata.get("data", {})
     counts = data.get("splits", {})
     classes = data.get("classes", metadata.get("class_names", []))
@@ -138,17 +139,15 @@ def _data(metadata: dict, audit: dict, run_dir: Path) -> Section:
                                              "per split and class (validation: a stratified, "
                                              "duplicate-aware split of train):"),
               Table(["split"] + classes + ["total"], rows)]
-    audit_txt = run_dir / "audit.txt"
-    if audit_txt.is_file():
-        lines = audit_txt.read_text().splitlines()
-        blocks.append(Paragraph("Duplicate audit (SHA-256 and perceptual dHash over every file):"))
-        blocks.append(Bullets(lines[:3]))
-        pairs = [ln.strip() for ln in lines[3:] if ln.strip()]
-        if pairs:
-            blocks.append(Table(["pair found by the audit"], [[p] for p in pairs]))
-    elif audit:
-        blocks.append(Paragraph(f"Audit: {len(audit.get('pairs', []))} duplicate pairs, "
-                                f"{len(audit.get('leaked_test', []))} test images leaked from train."))
+    if not audit:
+        blocks.append(Paragraph("Duplicate audit: not in this run directory."))
+        return Section("Data", blocks)
+    result = AuditResult.from_dict(audit)
+    blocks.append(Paragraph("Duplicate audit (SHA-256 and perceptual dHash over every file):"))
+    blocks.append(Bullets(result.summary_lines()[:3]))
+    if result.pairs:
+        blocks.append(Table(["kind", "dHash distance", "file", "same image as"],
+                            [[p.kind, str(p.distance), p.a, p.b] for p in result.pairs]))
     return Section("Data", blocks)
 
 
