@@ -14,6 +14,7 @@ def _images(n=4, size=24):
 @pytest.mark.parametrize("layer", [
     IntensityNormalization("scale", name="n1"),
     IntensityNormalization("per_image", epsilon=0.5, name="n2"),
+    IntensityNormalization("equalize", name="n3"),
     XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, horizontal_flip=True,
                      seed=3, name="aug"),
 ])
@@ -31,6 +32,21 @@ def test_per_image_normalisation_standardises_each_image():
     assert np.allclose(out.std(axis=(1, 2, 3)), 1, atol=1e-3)
     scaled = ops.convert_to_numpy(IntensityNormalization("scale")(_images()))
     assert scaled.max() <= 1.0 and scaled.min() >= 0.0
+
+
+def test_equalize_flattens_the_histogram_and_ignores_exposure():
+    rng = np.random.default_rng(1)
+    dark = rng.beta(2, 8, (2, 64, 64, 1)).astype("float32") * 255  # skewed towards black
+    layer = IntensityNormalization("equalize")
+    out = ops.convert_to_numpy(layer(dark))
+    assert np.allclose(out.mean(axis=(1, 2, 3)), 0, atol=0.1)
+    assert np.allclose(out.std(axis=(1, 2, 3)), 1, atol=0.1)
+    quartiles = np.quantile(out[0], [0.25, 0.5, 0.75])  # uniform on [-sqrt(3), sqrt(3)]
+    assert np.allclose(quartiles, [-0.866, 0, 0.866], atol=0.12)
+    order = np.argsort(dark[0].ravel())
+    assert np.all(np.diff(out[0].ravel()[order]) >= -1e-6)  # monotone in the input
+    brighter = np.clip(dark * 0.6 + 80, 0, 255)  # another exposure of the same image
+    assert np.corrcoef(ops.convert_to_numpy(layer(brighter))[0].ravel(), out[0].ravel())[0, 1] > 0.98
 
 
 def test_unknown_mode_rejected():

@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from .defaults import DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -27,7 +28,8 @@ def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
     p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
     p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
     if image_size:
-        p.add_argument("--image-size", type=int, default=128, help="square input side (default: 128)")
+        p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE,
+                       help=f"square input side (default: {DEFAULT_IMAGE_SIZE})")
         p.add_argument("--resize", choices=("stretch", "crop"), default="stretch",
                        help="fit images to the square by stretching them (default) or by "
                             "keeping their central square (no aspect-ratio cue)")
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
     fit.add_argument("--depth", type=int, default=4, help="conv blocks (default: 4)")
     fit.add_argument("--base-filters", type=int, default=16, help="first block's filters (default: 16)")
+    fit.add_argument("--stem-stride", type=int, default=DEFAULT_STEM_STRIDE,
+                     help=f"stride of the first convolution (default: {DEFAULT_STEM_STRIDE})")
     fit.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
     fit.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
     fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
@@ -129,6 +133,7 @@ def cmd_fit(args) -> int:
         dm.setup()
         model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
+                            stem_stride=args.stem_stride,
                             augmentation=AugmentationConfig(horizontal_flip=args.hflip, aspect=args.aspect), seed=args.seed)
         module = XRayClassifier(model=model, learning_rate=args.lr)
         trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,

@@ -17,11 +17,16 @@ class IntensityNormalization(keras.layers.Layer):
 
     Args:
         mode: ``"per_image"`` standardises each image to zero mean and unit variance (removes
-            exposure differences between hospitals); ``"scale"`` divides by 255.
+            exposure differences between hospitals); ``"equalize"`` maps each pixel to its
+            image's cumulative histogram (histogram equalisation: contrast and exposure of every
+            source become the same uniform spread), then to zero mean and unit variance;
+            ``"scale"`` divides by 255.
         epsilon: floor of the standard deviation in ``per_image`` mode.
     """
 
-    MODES = ("per_image", "scale")
+    MODES = ("per_image", "equalize", "scale")
+    #: side of the subsample whose histogram estimates an image's cumulative distribution
+    EQUALIZE_SAMPLE = 32
 
     def __init__(self, mode: str = "per_image", epsilon: float = 1e-3, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -34,9 +39,27 @@ class IntensityNormalization(keras.layers.Layer):
         x = ops.cast(inputs, self.compute_dtype)
         if self.mode == "scale":
             return x / 255.0
+        if self.mode == "equalize":
+            return self._equalize(x)
         mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
         std = ops.std(x, axis=(1, 2, 3), keepdims=True)
         return (x - mean) / ops.maximum(std, self.epsilon)
+
+    def _equalize(self, x):
+        """Histogram equalisation on 0..255 intensities, scaled to unit variance.
+
+        The cumulative histogram comes from a regular grid of about ``EQUALIZE_SAMPLE`` squared
+        pixels (256 comparisons per sampled pixel), so memory stays small at any input size.
+        """
+        levels = ops.clip(ops.round(x), 0.0, 255.0)
+        step = max(1, (x.shape[1] or self.EQUALIZE_SAMPLE) // self.EQUALIZE_SAMPLE)
+        sample = ops.reshape(levels[:, ::step, ::step, :], (ops.shape(x)[0], -1, 1))
+        thresholds = ops.reshape(ops.arange(256, dtype=x.dtype) + 0.5, (1, 1, 256))
+        cdf = ops.mean(ops.cast(sample <= thresholds, x.dtype), axis=1)  # (batch, 256)
+        flat = ops.cast(ops.reshape(levels, (ops.shape(x)[0], -1)), "int32")
+        mapped = ops.take_along_axis(cdf, flat, axis=1)
+        mapped = ops.reshape(mapped, ops.shape(x))
+        return (mapped - 0.5) * math.sqrt(12.0)  # a uniform 0..1 has variance 1/12
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -23,11 +23,15 @@ class XRayClassifier:
         label_smoothing: categorical label smoothing (default 0.0).
         schedule: ``"cosine"`` decays the learning rate per epoch to 1% over the run (see
             :meth:`callbacks`), ``"constant"`` keeps it (default ``"cosine"``).
+        ema_momentum: when set, the optimizer keeps an exponential moving average of the
+            weights (Polyak averaging) and validation, checkpoints and the final model use it
+            (default None: off).
     """
 
     def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = 1e-3,
                  optimizer: str = "adamw", weight_decay: float = 1e-4,
-                 label_smoothing: float = 0.0, schedule: str = "cosine") -> None:
+                 label_smoothing: float = 0.0, schedule: str = "cosine",
+                 ema_momentum: float | None = None) -> None:
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
         self.model_config = model
@@ -38,17 +42,22 @@ class XRayClassifier:
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
         self.schedule = schedule
+        if ema_momentum is not None and not 0.0 < ema_momentum < 1.0:
+            raise ValueError(f"ema_momentum must be in (0, 1), got {ema_momentum}")
+        self.ema_momentum = ema_momentum
 
     def hparams(self) -> dict:
         """The resolved settings, for ``config.json``."""
         return {"model": self.model_config.to_dict(), "learning_rate": self.learning_rate,
                 "optimizer": self.optimizer, "weight_decay": self.weight_decay,
-                "label_smoothing": self.label_smoothing, "schedule": self.schedule}
+                "label_smoothing": self.label_smoothing, "schedule": self.schedule,
+                "ema_momentum": self.ema_momentum}
 
     def make_optimizer(self) -> keras.optimizers.Optimizer:
+        ema = {"use_ema": self.ema_momentum is not None, "ema_momentum": self.ema_momentum or 0.99}
         if self.optimizer == "adam":
-            return keras.optimizers.Adam(self.learning_rate)
-        return keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay)
+            return keras.optimizers.Adam(self.learning_rate, **ema)
+        return keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay, **ema)
 
     def learning_rate_at(self, epoch: int, epochs: int) -> float:
         """The scheduled learning rate of ``epoch`` (0-based) in a run of ``epochs`` epochs."""
@@ -58,11 +67,16 @@ class XRayClassifier:
         return self.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
     def callbacks(self, epochs: int) -> list[keras.callbacks.Callback]:
-        """Callbacks the module needs during ``fit`` (the learning-rate schedule)."""
-        if self.schedule == "constant":
-            return []
-        return [keras.callbacks.LearningRateScheduler(
-            lambda epoch, lr: self.learning_rate_at(epoch, epochs))]
+        """Callbacks the module needs during ``fit``: the learning-rate schedule, and the swap of
+        the averaged weights in for validation and checkpoints when EMA is on (these must come
+        before the trainer's checkpoint callback)."""
+        callbacks: list[keras.callbacks.Callback] = []
+        if self.schedule != "constant":
+            callbacks.append(keras.callbacks.LearningRateScheduler(
+                lambda epoch, lr: self.learning_rate_at(epoch, epochs)))
+        if self.ema_momentum is not None:
+            callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+        return callbacks
 
     @staticmethod
     def metrics() -> list[keras.metrics.Metric]:

@@ -51,7 +51,15 @@ def test_accuracy_summary_and_markdown():
 
 
 def test_forward_flops_counts_convolutions_and_dense():
-    cfg = ModelConfig(image_size=16, depth=1, base_filters=4, convs_per_block=1, augmentation=None)
+    cfg = ModelConfig(image_size=16, depth=1, base_filters=4, convs_per_block=1, stem_stride=1,
+                      augmentation=None)
     model = build_cnn(cfg)
     # conv 3x3, 1 -> 4 channels at 16x16: 2*9*1*4*256; dense 4 -> 3: 2*4*3
     assert forward_flops(model) == 2 * 9 * 4 * 256 + 2 * 4 * 3
+
+
+def test_unmet_targets_say_what_limits_them():
+    unmet = markdown(_results([0.9, 0.9, 0.9]), command="python scripts/benchmark.py")
+    assert "what limits the unmet targets" in unmet and "RECIPES.md" in unmet
+    met = markdown(_results([0.95, 0.95, 0.95]), command="python scripts/benchmark.py")
+    assert "RECIPES.md" not in met

@@ -12,7 +12,7 @@ from xraynet.explain import Explainer, mass_share
 def place_explainer(tmp_path_factory):
     root = make_place_dataset(tmp_path_factory.mktemp("place") / "ds")
     dm = XRayDataModule(root=root, image_size=32, cache_dir=tmp_path_factory.mktemp("cache"))
-    config = ModelConfig(image_size=32, depth=3, base_filters=8, seed=0,
+    config = ModelConfig(image_size=32, depth=3, base_filters=8, seed=0, stem_stride=1,
                          augmentation=None)  # shifts would blur where the shape is
     trainer = Trainer(epochs=15, batch_size=16, seed=0, out_dir=tmp_path_factory.mktemp("runs"),
                       tensorboard=False, verbose=0)

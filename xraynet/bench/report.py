@@ -71,6 +71,29 @@ def targets(results: dict) -> list[dict]:
     return [{"target": t, "value": v, "goal": g, "met": m} for t, v, g, m in rows]
 
 
+#: what limits a target when it is not met (keyed by the start of the target's name)
+LIMITS = {
+    "default fit: leak-free accuracy": (
+        "The data, not the training budget, limits the leak-free accuracy. In the recipe study "
+        "(RECIPES.md: nested 10-fold cross-validation on the train folder, test never read) every "
+        "recipe tried (resolution 128-256, width, depth, EMA, label smoothing, equalisation, "
+        "longer training, larger batches) scores 0.90-0.92 on held-out train images, and the mean "
+        "of all fits per image 0.936; 16 of 251 train images are wrong in most fits. The errors are "
+        "Normal vs Viral Pneumonia (both from one pediatric set), and the test folder differs from "
+        "the train folder (aspect ratio, image size; README, data notes). 60 test images: one image "
+        "is 1.7 points."),
+    "default fit wall time": (
+        "The default fit's time is its training epochs (40, each with a validation pass) plus the "
+        "model report (calibration, bootstrap, Grad-CAM and occlusion explanations)."),
+}
+
+
+def limits(results: dict) -> list[str]:
+    """Notes on what limits each unmet target."""
+    unmet = [t["target"] for t in targets(results) if t["met"] is False]
+    return [text for key, text in LIMITS.items() if any(t.startswith(key) for t in unmet)]
+
+
 def _fmt(v) -> str:
     if v is None:
         return "-"
@@ -169,6 +192,7 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
                      [[b, i["load_seconds"], i["first_prediction_seconds"],
                        i["single_image"]["p50_ms"], i["single_image"]["p95_ms"],
                        i["batch_images_per_second"]] for b, i in results["inference"].items()]), ""]
+    notes = limits(results) + list(notes or [])
     if notes:
-        parts += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+        parts += ["## Notes: what limits the unmet targets", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(parts)

@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..defaults import DEFAULT_IMAGE_SIZE
 from .timing import run_process
 
 log = logging.getLogger("xraynet")
@@ -27,7 +28,7 @@ class Plan:
     default_backend: str = "tensorflow"
     seeds: tuple[int, ...] = (42, 43, 44)
     fit_args: tuple[str, ...] = ()
-    image_size: int = 128
+    image_size: int = DEFAULT_IMAGE_SIZE
     reference_epochs: int = 20
     reference_image_size: int = 256
     train_epochs: int = 4

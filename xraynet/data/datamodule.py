@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
+from ..defaults import DEFAULT_IMAGE_SIZE
 from ..errors import DatasetError
 from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
@@ -48,7 +49,7 @@ class XRayDataModule:
 
     Args:
         root: dataset folder in Kaggle layout, ``<root>/{train,test}/<class>/<images>``.
-        image_size: side of the square grayscale images fed to the model (default 128).
+        image_size: side of the square grayscale images fed to the model (default 192).
         val_fraction: share of each class of train held out for validation (default 0.2).
         seed: seed of the validation split (default 42).
         cache_dir: where decoded arrays are cached (default ``~/.cache/xraynet``).
@@ -60,7 +61,7 @@ class XRayDataModule:
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
-    def __init__(self, *, root: str | Path, image_size: int = 128, val_fraction: float = 0.2,
+    def __init__(self, *, root: str | Path, image_size: int = DEFAULT_IMAGE_SIZE, val_fraction: float = 0.2,
                  seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
                  workers: int | None = None, resize: str = "stretch") -> None:
@@ -83,6 +84,7 @@ class XRayDataModule:
         self.val: SplitArrays | None = None
         self.test: SplitArrays | None = None
         self.test_leak_free: SplitArrays | None = None
+        self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
 
     # -- public API ---------------------------------------------------------------------------
     def hparams(self) -> dict:
@@ -113,6 +115,12 @@ class XRayDataModule:
                                   max_distance=self.dup_max_distance)
         self._make_splits(arrays["images"][..., None], labels, paths, np.array(splits))
         return self
+
+    def train_folder(self) -> tuple[SplitArrays, np.ndarray]:
+        """Every image of the train folder (train and validation together) and its duplicate
+        group id: what cross-validation splits. Call :meth:`setup` first."""
+        self._require(self.train)
+        return self._train_folder
 
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""
@@ -208,6 +216,7 @@ class XRayDataModule:
         except ValueError as exc:
             raise DatasetError(f"cannot split {self.root / 'train'}: {exc}") from exc
         self.train, self.val = full_train.subset(tr), full_train.subset(va)
+        self._train_folder = (full_train, groups)
         self.test = SplitArrays(x[test_idx], y[test_idx], [paths[i] for i in test_idx])
         leaked = set(self.audit_result.leaked_test)
         keep = np.array([i for i, p in enumerate(self.test.paths) if p not in leaked], dtype=int)

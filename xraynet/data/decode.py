@@ -14,6 +14,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile
 
+from ..defaults import DEFAULT_IMAGE_SIZE
+
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half an image
 
 #: Default pixel budget: 8x the largest scan in the Kaggle set (4248x4095).
@@ -42,7 +44,7 @@ class DecodeSettings:
             ``"crop"`` keeps the central square first, so every image keeps its proportions.
     """
 
-    image_size: int = 128
+    image_size: int = DEFAULT_IMAGE_SIZE
     max_pixels: int = DEFAULT_MAX_PIXELS
     resize: str = "stretch"
 

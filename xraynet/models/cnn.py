@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 import keras
 from keras import layers
 
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
 from ..layers import IntensityNormalization, XRayAugmentation
 
 #: Name of the last convolutional block's output (the Grad-CAM target layer).
@@ -40,12 +41,15 @@ class ModelConfig:
         normalization: ``"batch"`` or ``"none"`` after each convolution.
         bn_momentum: batch-norm moving-average momentum; 0.9 suits the few steps per epoch
             of a small dataset (Keras' 0.99 lags by several epochs).
-        intensity: ``"per_image"`` or ``"scale"`` (see :class:`IntensityNormalization`).
+        intensity: ``"per_image"``, ``"equalize"`` or ``"scale"`` (see
+            :class:`IntensityNormalization`).
+        stem_stride: stride of the very first convolution (default 2); 2 lets a larger input
+            (finer detail in the first filters) cost about what an input of half its side costs.
         augmentation: training-time augmentation, or None for none.
         seed: seed of the augmentation layer.
     """
 
-    image_size: int = 128
+    image_size: int = DEFAULT_IMAGE_SIZE
     n_classes: int = 3
     depth: int = 4
     base_filters: int = 16
@@ -55,6 +59,7 @@ class ModelConfig:
     normalization: str = "batch"
     bn_momentum: float = 0.9
     intensity: str = "per_image"
+    stem_stride: int = DEFAULT_STEM_STRIDE
     augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
     seed: int = 42
 
@@ -65,6 +70,7 @@ class ModelConfig:
     def from_dict(cls, data: dict) -> "ModelConfig":
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("stem_stride", 1)  # configs written before the option had stride 1
         if isinstance(values.get("augmentation"), dict):
             values["augmentation"] = AugmentationConfig(**values["augmentation"])
         return cls(**values)
@@ -74,6 +80,8 @@ def build_cnn(config: ModelConfig) -> keras.Model:
     """Functional CNN: raw image -> augmentation -> normalisation -> conv blocks -> softmax."""
     if config.normalization not in ("batch", "none"):
         raise ValueError(f"normalization must be 'batch' or 'none', got {config.normalization!r}")
+    if config.stem_stride < 1:
+        raise ValueError(f"stem_stride must be >= 1, got {config.stem_stride}")
     if config.depth < 1:
         raise ValueError(f"depth must be >= 1, got {config.depth}")
     inputs = keras.Input((config.image_size, config.image_size, 1), name="image")
@@ -85,7 +93,8 @@ def build_cnn(config: ModelConfig) -> keras.Model:
     for block in range(config.depth):
         filters = min(config.base_filters * 2**block, config.max_filters)
         for conv in range(config.convs_per_block):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=not use_bn,
+            stride = config.stem_stride if block == 0 and conv == 0 else 1
+            x = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=not use_bn,
                               name=f"block{block + 1}_conv{conv + 1}")(x)
             if use_bn:
                 x = layers.BatchNormalization(momentum=config.bn_momentum, name=f"block{block + 1}_bn{conv + 1}")(x)

@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from xraynet.bench.recipes import RECIPES, markdown, run_fold, summarise
+from xraynet.data import XRayDataModule
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
+    record = run_fold(str(dataset), "base", fold=1, seed=3, n_folds=3, cache_dir=str(cache_dir),
+                      overrides={"epochs": 2, "image_size": 32})
+    folder, _ = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup().train_folder()
+    assert all(p.startswith("train/") for p in folder.paths)
+    assert 0 < len(record["index"]) < len(folder) and max(record["index"]) < len(folder)
+    assert record["y"] == folder.y[record["index"]].tolist()
+    p = np.array(record["p"])
+    assert p.shape == (len(record["index"]), 3) and np.allclose(p.sum(axis=1), 1, atol=1e-3)
+
+
+def _record(recipe, seed, correct):
+    p = [[0.8, 0.1, 0.1] if ok else [0.1, 0.8, 0.1] for ok in correct]
+    return {"recipe": recipe, "fold": 0, "seed": seed, "split_seed": 1, "index": list(range(len(correct))),
+            "y": [0] * len(correct), "p": p, "seconds": 1.0}
+
+
+def test_summary_pairs_recipes_with_the_baseline_and_averages_seeds():
+    records = [_record("base", 1, [1, 1, 0, 0]), _record("base", 2, [1, 0, 1, 0]),
+               _record("other", 1, [1, 1, 1, 0]), _record("other", 2, [1, 1, 1, 1])]
+    rows = {r["recipe"]: r for r in summarise(records)}
+    assert rows["base"]["accuracy"] == 0.5 and rows["other"]["accuracy"] == 0.875
+    assert rows["other"]["accuracy_diff"] == 0.375 and rows["other"]["accuracy_diff_se"] > 0
+    # images 1 and 2: one seed right (0.8), one wrong (0.1): their mean still favours the label
+    assert rows["base"]["seed_ensemble_accuracy"] == 0.75
+    text = markdown(list(rows.values()), command="python scripts/recipe_cv.py")
+    assert "| other | 8 | 0.875 |" in text and "+0.375 ±" in text
+
+
+def test_script_runs_a_study_and_writes_the_summary(dataset, tmp_path):
+    results, summary = tmp_path / "r.jsonl", tmp_path / "R.md"
+    cmd = [sys.executable, str(ROOT / "scripts" / "recipe_cv.py"), "--data", str(dataset),
+           "--recipes", "base,s192stem", "--folds", "2", "--seeds", "1", "--epochs", "1",
+           "--image-size", "32", "--workers", "2", "--results", str(results), "--summary", str(summary)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert sorted((r["recipe"], r["fold"]) for r in lines) == [("base", 0), ("base", 1),
+                                                               ("s192stem", 0), ("s192stem", 1)]
+    assert "| s192stem | " in summary.read_text() and set(RECIPES) >= {"base", "s192stem"}

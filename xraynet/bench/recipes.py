@@ -1,0 +1,152 @@
+"""Recipe study: nested cross-validation of training recipes on the train folder only.
+
+The outer loop is a stratified group K-fold over the train folder (duplicate clusters stay on one
+side); each outer fold's held-out images score the recipe. Inside it, the usual stratified 20%
+validation split picks the checkpoint, exactly as ``xraynet fit`` does. The test split is never
+read, so a recipe chosen here is chosen on validation only.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
+
+from ..data import XRayDataModule
+from ..data.split import stratified_group_split
+from ..defaults import DEFAULT_IMAGE_SIZE
+
+#: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
+#: ``contrast`` is the augmentation's contrast)
+RECIPES: dict[str, dict] = {
+    "base": {"image_size": 128, "stem_stride": 1},
+    "s192stem": {"image_size": 192, "stem_stride": 2},
+    "s256stem": {"image_size": 256, "stem_stride": 2},
+    "s192": {"image_size": 192, "stem_stride": 1},
+    "s256": {"image_size": 256, "stem_stride": 1},
+    "ema": {"image_size": 128, "stem_stride": 1, "ema_momentum": 0.99},
+    "ls": {"image_size": 128, "stem_stride": 1, "label_smoothing": 0.1},
+    "eq": {"image_size": 128, "stem_stride": 1, "intensity": "equalize"},
+    "d5": {"image_size": 128, "stem_stride": 1, "depth": 5},
+    "convs3": {"image_size": 128, "stem_stride": 1, "convs_per_block": 3},
+    "wide": {"image_size": 128, "stem_stride": 1, "base_filters": 32},
+    "drop5": {"image_size": 128, "stem_stride": 1, "dropout": 0.5},
+    "ep60": {"image_size": 128, "stem_stride": 1, "epochs": 60, "patience": 20},
+    "bs32lr2": {"image_size": 128, "stem_stride": 1, "batch_size": 32, "learning_rate": 2e-3},
+    "no_contrast": {"image_size": 128, "stem_stride": 1, "contrast": 0.0},
+    "s256stem_ema": {"image_size": 256, "stem_stride": 2, "ema_momentum": 0.99},
+    "ema_ls_eq": {"image_size": 128, "stem_stride": 1, "ema_momentum": 0.99, "label_smoothing": 0.1,
+                  "intensity": "equalize"},
+    "big": {"image_size": 256, "stem_stride": 2, "base_filters": 32, "depth": 5},
+}
+TRAINER_KEYS = ("epochs", "patience", "batch_size")
+MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
+
+
+def outer_folds(y: np.ndarray, groups: np.ndarray, *, n_folds: int, split_seed: int) -> list:
+    """``(train, held_out)`` index pairs of a stratified group K-fold."""
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=split_seed)
+    return list(splitter.split(np.zeros(len(y)), y, groups))
+
+
+def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
+             split_seed: int = 1000, overrides: dict | None = None, cache_dir: str | None = None) -> dict:
+    """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images."""
+    from ..models import AugmentationConfig, ModelConfig
+    from ..module import XRayClassifier
+    from ..trainer import Trainer
+
+    spec = {**RECIPES[recipe], **(overrides or {})}
+    size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
+    dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir).setup()
+    folder, groups = dm.train_folder()
+    train_all, held_out = outer_folds(folder.y, groups, n_folds=n_folds, split_seed=split_seed)[fold]
+    inner_train, inner_val = stratified_group_split(folder.y[train_all], groups[train_all],
+                                                    val_fraction=dm.val_fraction, seed=seed)
+    dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])
+    model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
+    augmentation = AugmentationConfig(contrast=spec.get("contrast", AugmentationConfig.contrast))
+    model = ModelConfig(n_classes=len(dm.class_names), augmentation=augmentation, seed=seed,
+                        **{k: v for k, v in spec.items() if k in model_keys})
+    module = XRayClassifier(model=model, **{k: spec[k] for k in MODULE_KEYS if k in spec})
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
+                          **{k: spec[k] for k in TRAINER_KEYS if k in spec})
+        result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
+    probabilities = np.asarray(result.model.predict(folder.x[held_out], verbose=0))
+    return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
+            "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
+            "p": np.round(probabilities, 5).tolist(), "best_epoch": result.best_epoch,
+            "epochs_run": len(result.history.get("loss", [])),
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:
+    """recipe -> {(split_seed, seed, image index): (label, probabilities)}."""
+    table: dict[str, dict] = {}
+    for r in records:
+        for i, label, p in zip(r["index"], r["y"], r["p"]):
+            table.setdefault(r["recipe"], {})[(r["split_seed"], r["seed"], i)] = (label, np.asarray(p))
+    return table
+
+
+def _scores(items: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.array([label for label, _ in items])
+    probs = np.stack([p for _, p in items])
+    correct = probs.argmax(axis=1) == labels
+    nll = -np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0))
+    return correct.astype(float), nll
+
+
+def summarise(records: list[dict], *, baseline: str = "base") -> list[dict]:
+    """Per recipe: predictions, accuracy, NLL, the paired difference from ``baseline`` (same
+    images, folds and seeds; mean and standard error) and the accuracy of the mean of its seeds."""
+    table = _per_image(records)
+    rows = []
+    for recipe, items in table.items():
+        correct, nll = _scores(list(items.values()))
+        row = {"recipe": recipe, "n": len(correct), "accuracy": correct.mean(), "nll": nll.mean(),
+               "seconds": np.mean([r["seconds"] for r in records if r["recipe"] == recipe])}
+        shared = sorted(set(items) & set(table.get(baseline, {})))
+        if recipe != baseline and shared:
+            c_r, n_r = _scores([items[k] for k in shared])
+            c_b, n_b = _scores([table[baseline][k] for k in shared])
+            for name, d in (("accuracy_diff", c_r - c_b), ("nll_diff", n_r - n_b)):
+                row[name], row[name + "_se"] = d.mean(), d.std() / np.sqrt(len(d))
+        by_image: dict[tuple, list] = {}
+        for (split_seed, _, i), (label, p) in items.items():
+            by_image.setdefault((split_seed, i), []).append((label, p))
+        if all(len(v) > 1 for v in by_image.values()):
+            mean = [(v[0][0], np.mean([p for _, p in v], axis=0)) for v in by_image.values()]
+            row["seed_ensemble_accuracy"] = _scores(mean)[0].mean()
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict], *, command: str, notes: list[str] = ()) -> str:
+    """The summary as a Markdown table."""
+    def fmt(row, key, se=None):
+        if key not in row:
+            return ""
+        return f"{row[key]:+.3f} ± {row[se]:.3f}" if se else f"{row[key]:.3f}"
+    lines = ["# Recipe study (nested cross-validation on the train folder; test never read)", "",
+             f"Command: `{command}`", "", *[line for note in notes for line in (note, "")],
+             "| recipe | predictions | accuracy | NLL | accuracy − base | NLL − base | "
+             "mean of seeds: accuracy | seconds per fit |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        lines.append(f"| {row['recipe']} | {row['n']} | {fmt(row, 'accuracy')} | {fmt(row, 'nll')} | "
+                     f"{fmt(row, 'accuracy_diff', 'accuracy_diff_se')} | "
+                     f"{fmt(row, 'nll_diff', 'nll_diff_se')} | {fmt(row, 'seed_ensemble_accuracy')} | "
+                     f"{row['seconds']:.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def read_records(paths: list[str | Path]) -> list[dict]:
+    return [json.loads(line) for path in paths for line in Path(path).read_text().splitlines() if line]
