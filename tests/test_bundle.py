@@ -36,6 +36,22 @@ def test_predictor_reads_raw_files(trained_run):
     assert sum(p.label == "Beta" for p in predictions) >= 2
 
 
+def test_predictor_pads_chunks_to_a_few_sizes(trained_run):
+    predictor = Predictor.from_path(trained_run["result"].run_dir)
+    model, shapes = predictor.bundle.model, []
+    original = model.predict_on_batch
+    model.predict_on_batch = lambda x: (shapes.append(len(x)), original(x))[1]
+    try:
+        x = trained_run["dm"].test.x
+        outputs = {n: predictor.predict_arrays(x[:n], batch_size=8) for n in (1, 3, 5, 6, 7, 11)}
+    finally:
+        del model.predict_on_batch
+    assert set(shapes) == {1, 4, 8}  # 1; 3 -> 4; 5, 6, 7 -> 8; 11 -> 8 + 8
+    reference = predictor.predict_arrays(x[:11], batch_size=1)
+    for n, out in outputs.items():
+        assert out.shape == (n, 3) and np.allclose(out, reference[:n], atol=1e-5)
+
+
 def test_temperature_keeps_ranking_and_softens():
     p = np.array([[0.7, 0.2, 0.1]])
     soft = apply_temperature(p, 2.0)

@@ -91,6 +91,8 @@ class XRayHyperband(kt.Hyperband):
         trial_dir = Path(self.get_trial_dir(trial.trial_id))
         trial_dir.mkdir(parents=True, exist_ok=True)
         (trial_dir / WALL_FILE).write_text(json.dumps({"seconds": seconds}))
+        # batch_size is defined inside fit(), so only now are all of the trial's values known
+        log.info("trial %s finished in %.0fs: %s", trial.trial_id, seconds, searched_values(trial))
         return result
 
     def on_trial_end(self, trial):
@@ -160,7 +162,11 @@ def top_configurations(tuner: kt.Tuner, n: int) -> list[dict]:
 
 def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDataModule,
                   base: ModelConfig, seconds: float) -> Path:
-    """``best_hyperparameters.json`` and ``trials.csv`` in the project folder; returns the JSON."""
+    """``best_hyperparameters.json`` and ``trials.csv`` in the project folder; returns the JSON.
+
+    ``search_seconds`` is this call's wall time (the last part of a resumed search);
+    ``trial_seconds_total`` sums every trial's own wall time, whichever run trained it.
+    """
     rows = trial_rows(tuner)
     table = settings.project_dir / TABLE_FILE
     keys = list(dict.fromkeys(k for row in rows for k in row))
@@ -174,7 +180,8 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
                "score": best["score"], "top": top,
                "objective": settings.objective, "search": asdict(settings),
                "data": datamodule.hparams(), "base_model": base.to_dict(),
-               "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1)}
+               "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1),
+               "trial_seconds_total": round(sum(r["wall_seconds"] or 0.0 for r in rows), 1)}
     path = settings.project_dir / BEST_FILE
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path

@@ -91,3 +91,5 @@ def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir
     assert len(rows) == settings.expected_trials()
     assert calls["n"] == len(rows) - 2
     assert best.is_file()
+    payload = json.loads(best.read_text())  # the resumed run's time, and every trial's
+    assert payload["trial_seconds_total"] == pytest.approx(sum(float(r["wall_seconds"]) for r in rows), abs=0.2)
