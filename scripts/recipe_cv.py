@@ -41,7 +41,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--summarise-only", action="store_true", help="only rewrite the summary from --results")
     p.add_argument("--note", action="append", default=[], help="a line for the summary (repeatable)")
     p.add_argument("--job", help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    unknown = set(args.recipes.split(",")) - set(RECIPES)
+    if unknown:
+        p.error(f"unknown recipe(s) {sorted(unknown)}; known: {', '.join(RECIPES)}")
+    return args
 
 
 def overrides(args: argparse.Namespace) -> dict:
@@ -72,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_job(args)
     from xraynet.bench.recipes import markdown, read_records, summarise
 
+    failed: list = []
     if not args.summarise_only:
         jobs = [(r, f, s) for s in args.seeds.split(",") for f in range(args.folds)
                 for r in args.recipes.split(",")]
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python scripts/recipe_cv.py " + " ".join(map(shlex.quote, shown))
     Path(args.summary).write_text(markdown(rows, command=command, notes=args.note))
     print(Path(args.summary).read_text())
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -51,3 +51,9 @@ def test_script_runs_a_study_and_writes_the_summary(dataset, tmp_path):
     assert sorted((r["recipe"], r["fold"]) for r in lines) == [("base", 0), ("base", 1),
                                                                ("s192stem", 0), ("s192stem", 1)]
     assert "| s192stem | " in summary.read_text() and set(RECIPES) >= {"base", "s192stem"}
+
+
+def test_script_refuses_an_unknown_recipe(capsys):
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "recipe_cv.py"), "--recipes", "base,nope"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "unknown recipe(s) ['nope']" in done.stderr
