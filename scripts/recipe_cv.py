@@ -20,8 +20,6 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     from xraynet.bench.recipes import RECIPES
@@ -71,6 +69,7 @@ def run_job(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if args.job:
         return run_job(args)
@@ -81,11 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         jobs = [(r, f, s) for s in args.seeds.split(",") for f in range(args.folds)
                 for r in args.recipes.split(",")]
         jobs = jobs[:args.max_fits] if args.max_fits else jobs
-        forwarded = sys.argv[1:] if argv is None else argv
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
 
         def launch(job):
-            cmd = [sys.executable, __file__, *forwarded, "--job", ",".join(map(str, job))]
+            cmd = [sys.executable, __file__, *argv, "--job", ",".join(map(str, job))]
             return subprocess.run(cmd, env=env).returncode
 
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
@@ -96,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no results in {args.results}", file=sys.stderr)
         return 1
     rows = summarise(read_records([args.results]))
-    given = sys.argv[1:] if argv is None else argv
-    shown = [a for i, a in enumerate(given) if a != "--note" and (i == 0 or given[i - 1] != "--note")]
+    shown = [a for i, a in enumerate(argv) if a != "--note" and (i == 0 or argv[i - 1] != "--note")]
     command = "python scripts/recipe_cv.py " + " ".join(map(shlex.quote, shown))
     Path(args.summary).write_text(markdown(rows, command=command, notes=args.note))
     print(Path(args.summary).read_text())

@@ -145,8 +145,7 @@ class Trainer:
         With ``report`` (default) also calibrate on validation, measure bootstrap intervals, run
         the shortcut check and explanations, and write ``model_card.md`` and ``report.html``.
         """
-        splits = {"val": datamodule.val, "test": datamodule.test,
-                  "test_leak_free": datamodule.test_leak_free}
+        splits = datamodule.evaluation_splits()
         probabilities = predict_splits(model, splits, batch_size=32)  # once, for both steps
         results = score_splits(probabilities, splits, datamodule.class_names)
         text = write_evaluation(results, datamodule.class_names, run_dir,

@@ -15,10 +15,9 @@ from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
 
 from ..data import XRayDataModule
-from ..data.split import stratified_group_split
+from ..data.split import stratified_group_folds, stratified_group_split
 from ..defaults import DEFAULT_IMAGE_SIZE
 
 #: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
@@ -48,12 +47,6 @@ TRAINER_KEYS = ("epochs", "patience", "batch_size")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
 
-def outer_folds(y: np.ndarray, groups: np.ndarray, *, n_folds: int, split_seed: int) -> list:
-    """``(train, held_out)`` index pairs of a stratified group K-fold."""
-    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=split_seed)
-    return list(splitter.split(np.zeros(len(y)), y, groups))
-
-
 def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None, cache_dir: str | None = None) -> dict:
     """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images."""
@@ -65,7 +58,8 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir).setup()
     folder, groups = dm.train_folder()
-    train_all, held_out = outer_folds(folder.y, groups, n_folds=n_folds, split_seed=split_seed)[fold]
+    train_all, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds,
+                                                 seed=split_seed)[fold]
     inner_train, inner_val = stratified_group_split(folder.y[train_all], groups[train_all],
                                                     val_fraction=dm.val_fraction, seed=seed)
     dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])

@@ -122,6 +122,11 @@ class XRayDataModule:
         self._require(self.train)
         return self._train_folder
 
+    def evaluation_splits(self) -> dict[str, SplitArrays]:
+        """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
+        self._require(self.train)
+        return {"val": self.val, "test": self.test, "test_leak_free": self.test_leak_free}
+
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""
         y = self._require(self.train).y

@@ -6,6 +6,14 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 
+def stratified_group_folds(labels: np.ndarray, groups: np.ndarray, *, n_splits: int,
+                           seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train, held_out)`` index pairs of a shuffled stratified K-fold that never splits a group
+    (groups are duplicate clusters from the audit)."""
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels, groups))
+
+
 def stratified_group_split(labels: np.ndarray, groups: np.ndarray, *, val_fraction: float,
                            seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, val)``: about ``val_fraction`` of each class in val, groups never split.
@@ -21,6 +29,5 @@ def stratified_group_split(labels: np.ndarray, groups: np.ndarray, *, val_fracti
             f"the smallest class has {min_count} training images; a validation fraction of "
             f"{val_fraction} needs at least {n_splits}"
         )
-    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    train_idx, val_idx = next(splitter.split(np.zeros(len(labels)), labels, groups))
+    train_idx, val_idx = stratified_group_folds(labels, groups, n_splits=n_splits, seed=seed)[0]
     return np.sort(train_idx), np.sort(val_idx)

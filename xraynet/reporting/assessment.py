@@ -45,8 +45,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     run_dir = Path(run_dir)
     metadata = json.loads((run_dir / METADATA_FILE).read_text())
     names = datamodule.class_names
-    splits = {"val": datamodule.val, "test": datamodule.test,
-              "test_leak_free": datamodule.test_leak_free}
+    splits = datamodule.evaluation_splits()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)
 
     temperature = fit_temperature(datamodule.val.y, raw["val"])
