@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="override every recipe's epochs (smoke runs)")
     p.add_argument("--image-size", type=int, help="override every recipe's image size (smoke runs)")
     p.add_argument("--max-fits", type=int, default=0, help="stop after this many fits (0: all)")
+    p.add_argument("--baseline", default="base", help="recipe the others are compared with (default: base)")
     p.add_argument("--summarise-only", action="store_true", help="only rewrite the summary from --results")
     p.add_argument("--note", action="append", default=[], help="a line for the summary (repeatable)")
     p.add_argument("--job", help=argparse.SUPPRESS)
@@ -93,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.results).is_file():
         print(f"no results in {args.results}", file=sys.stderr)
         return 1
-    rows = summarise(read_records([args.results]))
+    rows = summarise(read_records([args.results]), baseline=args.baseline)
     shown = [a for i, a in enumerate(argv) if a != "--note" and (i == 0 or argv[i - 1] != "--note")]
     command = "python scripts/recipe_cv.py " + " ".join(map(shlex.quote, shown))
-    Path(args.summary).write_text(markdown(rows, command=command, notes=args.note))
+    Path(args.summary).write_text(markdown(rows, command=command, notes=args.note, baseline=args.baseline))
     print(Path(args.summary).read_text())
     return 1 if failed else 0
 

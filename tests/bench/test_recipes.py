@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.bench.recipes import RECIPES, markdown, run_fold, summarise
+from xraynet.bench.recipes import FRAMING_ASPECTS, RECIPES, framing_scores, markdown, run_fold, summarise
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +20,19 @@ def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
     assert record["y"] == folder.y[record["index"]].tolist()
     p = np.array(record["p"])
     assert p.shape == (len(record["index"]), 3) and np.allclose(p.sum(axis=1), 1, atol=1e-3)
+    assert sorted(record["p_framed"], key=float) == [f"{a:g}" for a in FRAMING_ASPECTS]
+    assert all(np.array(v).shape == p.shape for v in record["p_framed"].values())
+
+
+def test_framing_scores_count_predictions_that_change_with_the_frame_alone():
+    right, wrong = [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]
+    record = {"recipe": "r", "y": [0, 0, 0, 0],
+              "p_framed": {"1": [right, right, wrong, right], "1.4": [right, wrong, wrong, right]}}
+    scores = framing_scores([record])
+    assert scores["framed_accuracy"] == 0.625  # (3/4 + 2/4) / 2
+    assert scores["framed_worst"] == 0.5
+    assert scores["framing_flips"] == 0.25  # image 1 only; image 2 is wrong in both
+    assert framing_scores([{"recipe": "r", "y": [0]}]) == {}
 
 
 def _record(recipe, seed, correct):
@@ -37,7 +50,7 @@ def test_summary_pairs_recipes_with_the_baseline_and_averages_seeds():
     # images 1 and 2: one seed right (0.8), one wrong (0.1): their mean still favours the label
     assert rows["base"]["seed_ensemble_accuracy"] == 0.75
     text = markdown(list(rows.values()), command="python scripts/recipe_cv.py")
-    assert "| other | 8 | 0.875 |" in text and "+0.375 ±" in text
+    assert "| other | 8 | 0.875 |" in text and "+0.375 ±" in text and "accuracy − base" in text
 
 
 def test_script_runs_a_study_and_writes_the_summary(dataset, tmp_path):

@@ -103,3 +103,28 @@ def test_resize_mode_is_validated():
 
     with pytest.raises(ValueError):
         DecodeSettings(resize="pad")
+
+
+@pytest.mark.parametrize("aspect, bright_columns", [(1.0, (0, 20)), (1.5, (4, 16))])
+def test_frame_aspect_crops_centrally_to_that_width_per_height(tmp_path, aspect, bright_columns):
+    wide = np.zeros((40, 80), np.uint8)
+    wide[:, 20:60] = 200  # bright central 40 columns, dark sides
+    wide[:5] = wide[-5:] = 100  # grey top and bottom rows: a width-limited crop keeps them
+    path = tmp_path / "wide.png"
+    Image.fromarray(wide).save(path)
+    framed = decode_image(path, DecodeSettings(image_size=20), frame_aspect=aspect)
+    assert framed.shape == (20, 20)
+    middle = framed[8:12]  # rows away from the grey bands
+    lo, hi = bright_columns  # aspect 1.0 keeps columns 20..60 only; 1.5 keeps 10..70
+    assert middle[:, lo:hi].min() > 190
+    assert aspect == 1.0 or middle[:, :2].max() < 10
+    assert framed[0].max() < 120 and framed[0].min() > 80  # the full height is kept
+
+
+def test_frame_aspect_crops_height_of_an_image_taller_than_asked(tmp_path):
+    tall = np.zeros((80, 40), np.uint8)
+    tall[20:60] = 200
+    path = tmp_path / "tall.png"
+    Image.fromarray(tall).save(path)
+    framed = decode_image(path, DecodeSettings(image_size=20), frame_aspect=1.0)
+    assert framed.min() > 190  # only the central 40 rows are left

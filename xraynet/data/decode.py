@@ -80,9 +80,20 @@ def _center_square(img: Image.Image) -> Image.Image:
     return img.crop((left, top, left + side, top + side))
 
 
-def decode_image(path: str | Path | BinaryIO,
-                 settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
+def _center_aspect(img: Image.Image, aspect: float) -> Image.Image:
+    """The largest central region of ``img`` whose width / height is ``aspect``."""
+    width, height = img.size
+    new_width, new_height = min(width, round(height * aspect)), min(height, round(width / aspect))
+    left, top = (width - new_width) // 2, (height - new_height) // 2
+    return img.crop((left, top, left + new_width, top + new_height))
+
+
+def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings(), *,
+                 frame_aspect: float | None = None) -> np.ndarray:
     """Decode ``path`` (a file name or a binary file object) to a ``(size, size)`` uint8 array.
+
+    ``frame_aspect`` first crops the image centrally to that width / height ratio, as another
+    scanner's framing would (the framing stress test of :mod:`xraynet.bench.recipes`).
 
     Raises:
         ImageDecodeError: the file is not a readable image, is truncated, or exceeds
@@ -103,6 +114,8 @@ def decode_image(path: str | Path | BinaryIO,
                     img.draft("L", (size * 2, size * 2))  # decode at reduced scale: much faster
                 img.load()
                 gray = _to_grayscale(img)
+                if frame_aspect is not None:
+                    gray = _center_aspect(gray, frame_aspect)
                 if settings.resize == "crop":
                     gray = _center_square(gray)
                 gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
