@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .defaults import DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
+from .defaults import DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, DEFAULT_STEM_STRIDE
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -30,9 +30,9 @@ def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
     if image_size:
         p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE,
                        help=f"square input side (default: {DEFAULT_IMAGE_SIZE})")
-        p.add_argument("--resize", choices=("stretch", "crop"), default="stretch",
-                       help="fit images to the square by stretching them (default) or by "
-                            "keeping their central square (no aspect-ratio cue)")
+        p.add_argument("--resize", choices=("crop", "stretch"), default=DEFAULT_RESIZE,
+                       help="fit images to the square by keeping their central square "
+                            f"(crop: no framing cue) or by squeezing them in (default: {DEFAULT_RESIZE})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
     fit.add_argument("--seed", type=int, default=42, help="default: 42")
     fit.add_argument("--hflip", action="store_true", help="augment with horizontal flips (off: anatomy)")
-    fit.add_argument("--aspect", type=float, default=0.0,
-                     help="augment with random aspect-ratio changes up to this share (default: 0)")
+    fit.add_argument("--aspect", type=float, default=DEFAULT_ASPECT_JITTER,
+                     help="augment with random aspect-ratio changes up to this share "
+                          f"(default: {DEFAULT_ASPECT_JITTER})")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free)")

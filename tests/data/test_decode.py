@@ -90,7 +90,7 @@ def test_crop_keeps_the_central_square_and_stretch_squeezes(tmp_path):
     path = tmp_path / "wide.png"
     Image.fromarray(wide).save(path)
     crop = decode_image(path, DecodeSettings(image_size=20, resize="crop"))
-    stretch = decode_image(path, DecodeSettings(image_size=20))
+    stretch = decode_image(path, DecodeSettings(image_size=20, resize="stretch"))
     assert crop.shape == stretch.shape == (20, 20)
     assert crop.min() >= 190  # only the bright centre is left
     assert stretch[:, 0].max() < 10 and stretch[:, 10].min() > 190  # sides squeezed in
@@ -112,7 +112,7 @@ def test_frame_aspect_crops_centrally_to_that_width_per_height(tmp_path, aspect,
     wide[:5] = wide[-5:] = 100  # grey top and bottom rows: a width-limited crop keeps them
     path = tmp_path / "wide.png"
     Image.fromarray(wide).save(path)
-    framed = decode_image(path, DecodeSettings(image_size=20), frame_aspect=aspect)
+    framed = decode_image(path, DecodeSettings(image_size=20, resize="stretch"), frame_aspect=aspect)
     assert framed.shape == (20, 20)
     middle = framed[8:12]  # rows away from the grey bands
     lo, hi = bright_columns  # aspect 1.0 keeps columns 20..60 only; 1.5 keeps 10..70
@@ -126,5 +126,5 @@ def test_frame_aspect_crops_height_of_an_image_taller_than_asked(tmp_path):
     tall[20:60] = 200
     path = tmp_path / "tall.png"
     Image.fromarray(tall).save(path)
-    framed = decode_image(path, DecodeSettings(image_size=20), frame_aspect=1.0)
+    framed = decode_image(path, DecodeSettings(image_size=20, resize="stretch"), frame_aspect=1.0)
     assert framed.min() > 190  # only the central 40 rows are left

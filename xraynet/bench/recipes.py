@@ -29,7 +29,8 @@ from ..data.split import stratified_group_folds, stratified_group_split
 from ..defaults import DEFAULT_IMAGE_SIZE
 
 #: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
-#: augmentation fields such as ``contrast`` or ``aspect``; ``resize`` is the data module's)
+#: augmentation fields such as ``contrast`` or ``aspect``; ``resize`` is the data module's). The
+#: recipes predate the crop and aspect-jitter defaults: they mean stretch and no jitter unless named.
 RECIPES: dict[str, dict] = {
     "base": {"image_size": 128, "stem_stride": 1},
     "s192stem": {"image_size": 192, "stem_stride": 2},
@@ -78,8 +79,8 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                                                     val_fraction=dm.val_fraction, seed=seed)
     dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])
     model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
-    augmentation = AugmentationConfig(**{f.name: spec[f.name] for f in fields(AugmentationConfig)
-                                         if f.name in spec})
+    augmentation = AugmentationConfig(**{"aspect": 0.0, **{f.name: spec[f.name] for f in
+                                         fields(AugmentationConfig) if f.name in spec}})
     model = ModelConfig(n_classes=len(dm.class_names), augmentation=augmentation, seed=seed,
                         **{k: v for k, v in spec.items() if k in model_keys})
     module = XRayClassifier(model=model, **{k: spec[k] for k in MODULE_KEYS if k in spec})

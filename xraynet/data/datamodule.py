@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..defaults import DEFAULT_IMAGE_SIZE
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE
 from ..errors import DatasetError
 from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
@@ -57,14 +57,14 @@ class XRayDataModule:
         max_pixels: files above this many pixels are refused as decompression bombs.
         dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
         workers: decoding threads (default: number of CPU cores).
-        resize: ``"stretch"`` (default) or ``"crop"`` (central square first; see
+        resize: ``"crop"`` (default: central square first) or ``"stretch"`` (see
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
     def __init__(self, *, root: str | Path, image_size: int = DEFAULT_IMAGE_SIZE, val_fraction: float = 0.2,
                  seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
-                 workers: int | None = None, resize: str = "stretch") -> None:
+                 workers: int | None = None, resize: str = DEFAULT_RESIZE) -> None:
         self.root = Path(root).expanduser()
         self.image_size = image_size
         self.val_fraction = val_fraction

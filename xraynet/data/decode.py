@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile
 
-from ..defaults import DEFAULT_IMAGE_SIZE
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half an image
 
@@ -39,14 +39,15 @@ class DecodeSettings:
         image_size: side of the square output, in pixels.
         max_pixels: files with more pixels than this are refused as decompression bombs
             (at most ``DEFAULT_MAX_PIXELS``, where Pillow's own guard applies).
-        resize: ``"stretch"`` squeezes the whole image into the square (the aspect ratio is
-            lost, and with it a cue that differs per class and source in this dataset);
-            ``"crop"`` keeps the central square first, so every image keeps its proportions.
+        resize: ``"crop"`` (default) keeps the central square first, so every image keeps its
+            proportions; ``"stretch"`` squeezes the whole image into the square, which turns the
+            scanner's framing (the aspect ratio, which differs per class and source in this
+            dataset) into a shape cue.
     """
 
     image_size: int = DEFAULT_IMAGE_SIZE
     max_pixels: int = DEFAULT_MAX_PIXELS
-    resize: str = "stretch"
+    resize: str = DEFAULT_RESIZE
 
     def __post_init__(self) -> None:
         if self.resize not in RESIZE_MODES:

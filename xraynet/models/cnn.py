@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 import keras
 from keras import layers
 
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
+from ..defaults import DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
 from ..layers import IntensityNormalization, XRayAugmentation
 
 #: Name of the last convolutional block's output (the Grad-CAM target layer).
@@ -20,7 +20,7 @@ class AugmentationConfig:
 
     rotation: float = 10.0
     zoom: float = 0.1
-    aspect: float = 0.0
+    aspect: float = DEFAULT_ASPECT_JITTER
     translation: float = 0.08
     contrast: float = 0.2
     horizontal_flip: bool = False

@@ -158,7 +158,8 @@ def _preprocessing(config: dict, metadata: dict) -> Section:
         "oversized and truncated files refused.",
         f"Resizing: to {size} x {size} pixels by '{resize}' "
         + ("(the whole image squeezed into the square)." if resize == "stretch"
-           else "(the central square kept, proportions intact)."),
+           else "(the central square kept, proportions intact; the sides of a wide scan, or "
+                "the top and bottom of a tall one, are not seen)."),
         "Inside the model (so an exported model takes raw 0..255 pixels): training-time "
         "augmentation, then intensity normalisation.",
     ])]
