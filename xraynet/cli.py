@@ -10,7 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from .defaults import DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, DEFAULT_STEM_STRIDE
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, DEFAULT_STEM_STRIDE,
+                       RESIZE_MODES)
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -30,7 +31,7 @@ def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
     if image_size:
         p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE,
                        help=f"square input side (default: {DEFAULT_IMAGE_SIZE})")
-        p.add_argument("--resize", choices=("crop", "stretch"), default=DEFAULT_RESIZE,
+        p.add_argument("--resize", choices=RESIZE_MODES, default=DEFAULT_RESIZE,
                        help="fit images to the square by keeping their central square "
                             f"(crop: no framing cue) or by squeezing them in (default: {DEFAULT_RESIZE})")
 

@@ -17,6 +17,8 @@ difference -0.004 +- 0.013).
 DEFAULT_IMAGE_SIZE = 192
 #: stride of the model's first convolution
 DEFAULT_STEM_STRIDE = 2
+#: ways to fit an image to the square: keep its central square, or squeeze the whole image in
+RESIZE_MODES = ("crop", "stretch")
 #: how an image is fitted to the square: "crop" keeps its central square (proportions intact)
 DEFAULT_RESIZE = "crop"
 #: training-time aspect jitter: width against height changed by up to this share

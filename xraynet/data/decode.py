@@ -14,7 +14,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageFile
 
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, RESIZE_MODES
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half an image
 
@@ -28,7 +28,6 @@ class ImageDecodeError(ValueError):
     """An image file could not be decoded (corrupt, truncated, not an image, too large)."""
 
 
-RESIZE_MODES = ("stretch", "crop")
 
 
 @dataclass(frozen=True)
@@ -73,14 +72,6 @@ def _to_grayscale(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
-def _center_square(img: Image.Image) -> Image.Image:
-    """The central square of ``img`` (side: its shorter side)."""
-    width, height = img.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    return img.crop((left, top, left + side, top + side))
-
-
 def _center_aspect(img: Image.Image, aspect: float) -> Image.Image:
     """The largest central region of ``img`` whose width / height is ``aspect``."""
     width, height = img.size
@@ -118,7 +109,7 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
                 if frame_aspect is not None:
                     gray = _center_aspect(gray, frame_aspect)
                 if settings.resize == "crop":
-                    gray = _center_square(gray)
+                    gray = _center_aspect(gray, 1.0)
                 gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
                 return np.asarray(gray, dtype=np.uint8).copy()
     except ImageDecodeError:
