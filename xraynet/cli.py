@@ -10,8 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, DEFAULT_STEM_STRIDE,
-                       RESIZE_MODES)
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_RESIZE,
+                       DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--stem-stride", type=int, default=DEFAULT_STEM_STRIDE,
                      help=f"stride of the first convolution (default: {DEFAULT_STEM_STRIDE})")
     fit.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
+    fit.add_argument("--intensity", choices=INTENSITY_MODES, default=DEFAULT_INTENSITY,
+                     help=f"how raw intensities enter the model (default: {DEFAULT_INTENSITY}: /255)")
     fit.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
     fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
     fit.add_argument("--seed", type=int, default=42, help="default: 42")
@@ -135,7 +137,7 @@ def cmd_fit(args) -> int:
         dm.setup()
         model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
-                            stem_stride=args.stem_stride,
+                            stem_stride=args.stem_stride, intensity=args.intensity,
                             augmentation=AugmentationConfig(horizontal_flip=args.hflip, aspect=args.aspect), seed=args.seed)
         module = XRayClassifier(model=model, learning_rate=args.lr)
         trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,

@@ -10,6 +10,8 @@ import math
 import keras
 from keras import ops
 
+from .defaults import INTENSITY_MODES
+
 
 @keras.saving.register_keras_serializable(package="xraynet")
 class IntensityNormalization(keras.layers.Layer):
@@ -24,7 +26,7 @@ class IntensityNormalization(keras.layers.Layer):
         epsilon: floor of the standard deviation in ``per_image`` mode.
     """
 
-    MODES = ("per_image", "equalize", "scale")
+    MODES = INTENSITY_MODES
     #: side of the subsample whose histogram estimates an image's cumulative distribution
     EQUALIZE_SAMPLE = 32
 

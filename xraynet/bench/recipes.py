@@ -55,10 +55,14 @@ RECIPES: dict[str, dict] = {
     "crop": {"image_size": 192, "stem_stride": 2, "resize": "crop"},
     "aspect25": {"image_size": 192, "stem_stride": 2, "aspect": 0.25},
     "crop_aspect25": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25},
+    "crop_aspect25_scale": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                            "intensity": "scale"},
+    "crop_aspect25_tuned": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                            "intensity": "scale", "learning_rate": 7.4e-4, "batch_size": 8},
 }
-#: what every recipe means unless it says otherwise: the recipes predate the crop and aspect-jitter
-#: defaults, so they keep the squeeze without jitter
-RECIPE_BASE = {"resize": "stretch", "aspect": 0.0}
+#: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
+#: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image
+RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image"}
 #: width / height ratios of the framing stress test (train medians span 1.18 to 1.38)
 FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 TRAINER_KEYS = ("epochs", "patience", "batch_size")

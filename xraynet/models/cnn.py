@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 import keras
 from keras import layers
 
-from ..defaults import DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_STEM_STRIDE
+from ..defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY,
+                        DEFAULT_STEM_STRIDE)
 from ..layers import IntensityNormalization, XRayAugmentation
 
 #: Name of the last convolutional block's output (the Grad-CAM target layer).
@@ -41,7 +42,7 @@ class ModelConfig:
         normalization: ``"batch"`` or ``"none"`` after each convolution.
         bn_momentum: batch-norm moving-average momentum; 0.9 suits the few steps per epoch
             of a small dataset (Keras' 0.99 lags by several epochs).
-        intensity: ``"per_image"``, ``"equalize"`` or ``"scale"`` (see
+        intensity: ``"scale"`` (default), ``"per_image"`` or ``"equalize"`` (see
             :class:`IntensityNormalization`).
         stem_stride: stride of the very first convolution (default 2); 2 lets a larger input
             (finer detail in the first filters) cost about what an input of half its side costs.
@@ -58,7 +59,7 @@ class ModelConfig:
     dropout: float = 0.3
     normalization: str = "batch"
     bn_momentum: float = 0.9
-    intensity: str = "per_image"
+    intensity: str = DEFAULT_INTENSITY
     stem_stride: int = DEFAULT_STEM_STRIDE
     augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
     seed: int = 42
