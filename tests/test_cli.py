@@ -154,3 +154,16 @@ def test_report_rewrites_a_run_directory_report(trained_run, tmp_path, capsys):
     after = json.loads((run_dir / "trust.json").read_text())
     assert after["bootstrap"] == before["bootstrap"]  # same model, data and seed
     assert np.isclose(after["temperature"], before["temperature"], rtol=1e-4)
+
+
+@pytest.mark.parametrize("intensity", ["scale", "per_image"])
+def test_fit_records_its_intensity_mode_in_config_and_model(intensity, dataset, cache_dir, tmp_path, capsys):
+    code, out, err = _run(capsys, "-q", "fit", "--data", str(dataset), "--out", str(tmp_path),
+                          "--cache-dir", str(cache_dir), "--image-size", "32", "--depth", "2",
+                          "--base-filters", "4", "--epochs", "1", "--intensity", intensity)
+    assert code == 0, err
+    run_dir = Path(out.strip().splitlines()[-1].split("run directory: ")[1])
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["module"]["model"]["intensity"] == intensity
+    from xraynet import load_bundle
+    assert load_bundle(run_dir).model.get_layer("normalize").mode == intensity
