@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.bench.recipes import FRAMING_ASPECTS, RECIPES, framing_scores, markdown, run_fold, summarise
+from xraynet.bench.recipes import (EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES, apply_gamma, markdown,
+                                   run_fold, stress_scores, summarise)
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,17 +23,27 @@ def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
     assert p.shape == (len(record["index"]), 3) and np.allclose(p.sum(axis=1), 1, atol=1e-3)
     assert sorted(record["p_framed"], key=float) == [f"{a:g}" for a in FRAMING_ASPECTS]
     assert all(np.array(v).shape == p.shape for v in record["p_framed"].values())
+    assert sorted(record["p_exposed"], key=float) == [f"{g:g}" for g in EXPOSURE_GAMMAS]
+    assert np.allclose(record["p_exposed"]["1"], p, atol=1e-4)  # gamma 1 is the image itself
 
 
-def test_framing_scores_count_predictions_that_change_with_the_frame_alone():
+def test_stress_scores_count_predictions_that_change_with_the_variant_alone():
     right, wrong = [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]
     record = {"recipe": "r", "y": [0, 0, 0, 0],
               "p_framed": {"1": [right, right, wrong, right], "1.4": [right, wrong, wrong, right]}}
-    scores = framing_scores([record])
+    scores = stress_scores([record], "p_framed", "framed")
     assert scores["framed_accuracy"] == 0.625  # (3/4 + 2/4) / 2
     assert scores["framed_worst"] == 0.5
-    assert scores["framing_flips"] == 0.25  # image 1 only; image 2 is wrong in both
-    assert framing_scores([{"recipe": "r", "y": [0]}]) == {}
+    assert scores["framed_flips"] == 0.25  # image 1 only; image 2 is wrong in both
+    assert stress_scores([{"recipe": "r", "y": [0]}], "p_exposed", "exposed") == {}
+
+
+def test_gamma_keeps_black_and_white_and_moves_the_midtones():
+    x = np.array([0.0, 64.0, 128.0, 255.0])
+    assert np.allclose(apply_gamma(x, 1.0), x)
+    brighter, darker = apply_gamma(x, 0.8), apply_gamma(x, 1.25)
+    assert np.allclose(brighter[[0, 3]], [0, 255]) and np.allclose(darker[[0, 3]], [0, 255])
+    assert (brighter[1:3] > x[1:3]).all() and (darker[1:3] < x[1:3]).all()
 
 
 def _record(recipe, seed, correct):

@@ -5,12 +5,15 @@ side); each outer fold's held-out images score the recipe. Inside it, the usual 
 validation split picks the checkpoint, exactly as ``xraynet fit`` does. The test split is never
 read, so a recipe chosen here is chosen on validation only.
 
-Framing stress test: the held-out images are also predicted after a central crop to fixed
+Stress tests. Framing: the held-out images are also predicted after a central crop to fixed
 width / height ratios (``FRAMING_ASPECTS``). Scanners frame chest X-rays differently, and in this
 dataset the ratio differs by class (train medians: Covid and Normal 1.18, Viral Pneumonia 1.38),
 so a model may learn the frame instead of the lungs; a cross-validation inside one folder cannot
 see that, because the folder is consistent with itself. Accuracy across framings, and how often
 a prediction changes with the framing alone, show it without reading the test split.
+Exposure: the held-out images are also predicted after a gamma change (``EXPOSURE_GAMMAS``), as
+a different scanner or exposure would give; a model that uses overall brightness (which differs
+between the sources of the classes) changes its predictions with it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ RECIPES: dict[str, dict] = {
 RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image"}
 #: width / height ratios of the framing stress test (train medians span 1.18 to 1.38)
 FRAMING_ASPECTS = (1.0, 1.2, 1.4)
+#: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker)
+EXPOSURE_GAMMAS = (0.8, 1.0, 1.25)
 TRAINER_KEYS = ("epochs", "patience", "batch_size")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
@@ -106,11 +111,20 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         x = np.stack([decode_image(io.BytesIO(f), dm.decode_settings, frame_aspect=aspect)
                       for f in files])[..., None]
         framed[f"{aspect:g}"] = np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
+    exposed = {f"{g:g}": np.round(np.asarray(result.model.predict(
+        apply_gamma(folder.x[held_out], g), verbose=0)), 5).tolist() for g in EXPOSURE_GAMMAS}
     return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
             "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
-            "p": np.round(probabilities, 5).tolist(), "p_framed": framed, "best_epoch": result.best_epoch,
+            "p": np.round(probabilities, 5).tolist(), "p_framed": framed, "p_exposed": exposed,
+            "best_epoch": result.best_epoch,
             "epochs_run": len(result.history.get("loss", [])),
             "seconds": round(time.perf_counter() - start, 1)}
+
+
+def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
+    """Raw 0..255 images with their exposure changed: ``255 * (x / 255) ** gamma``."""
+    x = np.asarray(images, dtype=np.float32)
+    return 255.0 * np.power(np.clip(x, 0.0, 255.0) / 255.0, gamma)
 
 
 def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:
@@ -151,24 +165,28 @@ def summarise(records: list[dict], *, baseline: str = "base") -> list[dict]:
         if all(len(v) > 1 for v in by_image.values()):
             mean = [(v[0][0], np.mean([p for _, p in v], axis=0)) for v in by_image.values()]
             row["seed_ensemble_accuracy"] = _scores(mean)[0].mean()
-        row.update(framing_scores([r for r in records if r["recipe"] == recipe]))
+        mine = [r for r in records if r["recipe"] == recipe]
+        row.update(stress_scores(mine, "p_framed", "framed"))
+        row.update(stress_scores(mine, "p_exposed", "exposed"))
         rows.append(row)
     return rows
 
 
-def framing_scores(records: list[dict]) -> dict:
-    """Accuracy over all framings of the stress test, its worst framing, and the share of images
-    whose predicted class changes with the framing alone; empty for records without framings."""
-    records = [r for r in records if r.get("p_framed")]
+def stress_scores(records: list[dict], key: str, name: str) -> dict:
+    """For the stress-test predictions under ``key`` (variant -> probabilities: ``p_framed`` or
+    ``p_exposed``): accuracy over all variants (``<name>_accuracy``), its worst variant
+    (``<name>_worst``) and the share of images whose predicted class changes with the variant
+    alone (``<name>_flips``); empty for records without them."""
+    records = [r for r in records if r.get(key)]
     if not records:
         return {}
-    aspects = sorted(records[0]["p_framed"], key=float)
+    variants = sorted(records[0][key], key=float)
     labels = np.concatenate([r["y"] for r in records])
-    predicted = np.stack([np.concatenate([np.argmax(r["p_framed"][a], axis=1) for r in records])
-                          for a in aspects])  # (framing, image)
+    predicted = np.stack([np.concatenate([np.argmax(r[key][v], axis=1) for r in records])
+                          for v in variants])  # (variant, image)
     accuracy = (predicted == labels).mean(axis=1)
-    return {"framed_accuracy": float(accuracy.mean()), "framed_worst": float(accuracy.min()),
-            "framing_flips": float(np.mean((predicted != predicted[0]).any(axis=0)))}
+    return {f"{name}_accuracy": float(accuracy.mean()), f"{name}_worst": float(accuracy.min()),
+            f"{name}_flips": float(np.mean((predicted != predicted[0]).any(axis=0)))}
 
 
 def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline: str = "base") -> str:
@@ -181,14 +199,17 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
              f"Command: `{command}`", "", *[line for note in notes for line in (note, "")],
              f"| recipe | predictions | accuracy | NLL | accuracy − {baseline} | NLL − {baseline} | "
              "mean of seeds: accuracy | reframed: accuracy | reframed: worst | prediction changes "
-             "with framing | seconds per fit |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "with framing | re-exposed: accuracy | re-exposed: worst | prediction changes with "
+             "exposure | seconds per fit |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         lines.append(f"| {row['recipe']} | {row['n']} | {fmt(row, 'accuracy')} | {fmt(row, 'nll')} | "
                      f"{fmt(row, 'accuracy_diff', 'accuracy_diff_se')} | "
                      f"{fmt(row, 'nll_diff', 'nll_diff_se')} | {fmt(row, 'seed_ensemble_accuracy')} | "
                      f"{fmt(row, 'framed_accuracy')} | {fmt(row, 'framed_worst')} | "
-                     f"{fmt(row, 'framing_flips')} | {row['seconds']:.0f} |")
+                     f"{fmt(row, 'framed_flips')} | {fmt(row, 'exposed_accuracy')} | "
+                     f"{fmt(row, 'exposed_worst')} | {fmt(row, 'exposed_flips')} | "
+                     f"{row['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
