@@ -15,8 +15,8 @@ def _images(n=4, size=24):
     IntensityNormalization("scale", name="n1"),
     IntensityNormalization("per_image", epsilon=0.5, name="n2"),
     IntensityNormalization("equalize", name="n3"),
-    XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, horizontal_flip=True,
-                     seed=3, name="aug"),
+    XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, gamma=0.25,
+                     horizontal_flip=True, seed=3, name="aug"),
 ])
 def test_get_config_round_trip(layer):
     config = layer.get_config()
@@ -83,3 +83,15 @@ def test_aspect_jitter_stretches_width_against_height():
         height, width = out.any(axis=1).sum(), out.any(axis=0).sum()
         ratios.append(width / height)
     assert min(ratios) < 0.95 and max(ratios) > 1.05  # both directions, never a plain zoom
+
+
+def test_gamma_jitter_changes_exposure_within_its_range_and_keeps_black_and_white():
+    x = np.tile(np.array([0.0, 128.0, 255.0], "float32").reshape(1, 1, 3, 1), (16, 3, 1, 1))
+    aug = XRayAugmentation(rotation=0, zoom=0, translation=0, contrast=0, gamma=0.25, seed=0)
+    out = ops.convert_to_numpy(aug(x, training=True))
+    assert np.allclose(out[..., 0, :], 0) and np.allclose(out[..., 2, :], 255, atol=1e-3)
+    mid = out[:, 0, 1, 0]
+    low, high = 255 * (128 / 255) ** 1.25, 255 * (128 / 255) ** 0.8
+    assert (mid >= low - 1e-3).all() and (mid <= high + 1e-3).all()
+    assert mid.min() < 125 and mid.max() > 131  # darker and brighter images in one batch
+    assert np.array_equal(ops.convert_to_numpy(aug(x, training=False)), x)

@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"stride of the first convolution (default: {DEFAULT_STEM_STRIDE})")
     fit.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
     fit.add_argument("--intensity", choices=INTENSITY_MODES, default=DEFAULT_INTENSITY,
-                     help=f"how raw intensities enter the model (default: {DEFAULT_INTENSITY}: /255)")
+                     help="how raw intensities enter the model: standardised per image, divided by "
+                          f"255 or equalised (default: {DEFAULT_INTENSITY})")
     fit.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
     fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
     fit.add_argument("--seed", type=int, default=42, help="default: 42")

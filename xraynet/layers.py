@@ -72,7 +72,7 @@ class IntensityNormalization(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="xraynet")
 class XRayAugmentation(keras.layers.Layer):
-    """Random rotation, zoom, aspect, translation and contrast in one resampling; training only.
+    """Random rotation, zoom, aspect, translation, contrast and exposure; training only.
 
     Horizontal flip is off by default: the heart's side is anatomy, not noise. Aspect jitter
     stretches width against height: inputs are squeezed into a square, so a source's aspect ratio
@@ -86,19 +86,22 @@ class XRayAugmentation(keras.layers.Layer):
             by ``1 / r``, ``r`` uniform in ``[1 - aspect, 1 + aspect]``).
         translation: maximum shift as a fraction of the image side, per axis.
         contrast: maximum relative contrast change around the image mean.
+        gamma: exposure jitter: pixels become ``255 * (x / 255) ** g`` with ``log g`` uniform in
+            ``[-log(1 + gamma), log(1 + gamma)]`` (0.25: ``g`` in 0.8..1.25); 0 turns it off.
         horizontal_flip: flip left-right with probability 0.5.
         seed: seed of the layer's ``SeedGenerator``.
     """
 
     def __init__(self, rotation: float = 10.0, zoom: float = 0.1, translation: float = 0.08,
-                 contrast: float = 0.2, aspect: float = 0.0, horizontal_flip: bool = False, seed: int | None = None,
-                 **kwargs) -> None:
+                 contrast: float = 0.2, aspect: float = 0.0, gamma: float = 0.0,
+                 horizontal_flip: bool = False, seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rotation = rotation
         self.zoom = zoom
         self.aspect = aspect
         self.translation = translation
         self.contrast = contrast
+        self.gamma = gamma
         self.horizontal_flip = horizontal_flip
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -143,6 +146,9 @@ class XRayAugmentation(keras.layers.Layer):
             factor = 1.0 + ops.reshape(self._uniform(batch, self.contrast), (-1, 1, 1, 1))
             mean = ops.mean(x, axis=(1, 2, 3), keepdims=True)
             x = ops.clip((x - mean) * factor + mean, 0.0, 255.0)
+        if self.gamma:  # drawn only when on, so gamma=0 keeps earlier runs' random streams
+            g = ops.exp(ops.reshape(self._uniform(batch, math.log1p(self.gamma)), (-1, 1, 1, 1)))
+            x = 255.0 * ops.power(ops.clip(x / 255.0, 0.0, 1.0), g)
         return x
 
     def compute_output_shape(self, input_shape):
@@ -151,4 +157,4 @@ class XRayAugmentation(keras.layers.Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "rotation": self.rotation, "zoom": self.zoom,
                 "aspect": self.aspect, "translation": self.translation, "contrast": self.contrast,
-                "horizontal_flip": self.horizontal_flip, "seed": self.seed}
+                "gamma": self.gamma, "horizontal_flip": self.horizontal_flip, "seed": self.seed}

@@ -60,6 +60,8 @@ RECIPES: dict[str, dict] = {
     "crop_aspect25": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25},
     "crop_aspect25_scale": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                             "intensity": "scale"},
+    "scale_gamma25": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                      "intensity": "scale", "gamma": 0.25},
     "scale128_ep25": {"image_size": 128, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                       "intensity": "scale", "epochs": 25},
     "crop_aspect25_tuned": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,

@@ -24,6 +24,7 @@ class AugmentationConfig:
     aspect: float = DEFAULT_ASPECT_JITTER
     translation: float = 0.08
     contrast: float = 0.2
+    gamma: float = 0.0
     horizontal_flip: bool = False
 
 
@@ -42,7 +43,7 @@ class ModelConfig:
         normalization: ``"batch"`` or ``"none"`` after each convolution.
         bn_momentum: batch-norm moving-average momentum; 0.9 suits the few steps per epoch
             of a small dataset (Keras' 0.99 lags by several epochs).
-        intensity: ``"scale"`` (default), ``"per_image"`` or ``"equalize"`` (see
+        intensity: ``"per_image"`` (default), ``"scale"`` or ``"equalize"`` (see
             :class:`IntensityNormalization`).
         stem_stride: stride of the very first convolution (default 2); 2 lets a larger input
             (finer detail in the first filters) cost about what an input of half its side costs.
