@@ -31,7 +31,7 @@ class Plan:
     image_size: int = DEFAULT_IMAGE_SIZE
     reference_epochs: int = 20
     reference_image_size: int = 256
-    train_epochs: int = 4
+    train_epochs: int = 10  # median of epochs 2..10: a few slow epochs (seen on 2 shared cores) do not decide it
     search_args: tuple[str, ...] = ()
     inference_calls: int = 100
     matmul_size: int = 1024
