@@ -13,6 +13,12 @@ from keras import ops
 from .defaults import INTENSITY_MODES
 
 
+def adjust_gamma(x, gamma):
+    """Exposure change of raw 0..255 pixels: ``255 * (x / 255) ** gamma`` (gamma: a number or a
+    tensor broadcast against ``x``; below 1 brightens, above 1 darkens)."""
+    return 255.0 * ops.power(ops.clip(x / 255.0, 0.0, 1.0), gamma)
+
+
 @keras.saving.register_keras_serializable(package="xraynet")
 class IntensityNormalization(keras.layers.Layer):
     """Maps raw 0..255 intensities to network inputs.
@@ -148,7 +154,7 @@ class XRayAugmentation(keras.layers.Layer):
             x = ops.clip((x - mean) * factor + mean, 0.0, 255.0)
         if self.gamma:  # drawn only when on, so gamma=0 keeps earlier runs' random streams
             g = ops.exp(ops.reshape(self._uniform(batch, math.log1p(self.gamma)), (-1, 1, 1, 1)))
-            x = 255.0 * ops.power(ops.clip(x / 255.0, 0.0, 1.0), g)
+            x = adjust_gamma(x, g)
         return x
 
     def compute_output_shape(self, input_shape):

@@ -106,27 +106,31 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
                           **{k: spec[k] for k in TRAINER_KEYS if k in spec})
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
-    probabilities = np.asarray(result.model.predict(folder.x[held_out], verbose=0))
+    def predict(x: np.ndarray) -> list:
+        return np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
+
+    x_held_out = folder.x[held_out]
     files = [(Path(data) / folder.paths[i]).read_bytes() for i in held_out]  # each file read once
-    framed = {}
-    for aspect in FRAMING_ASPECTS:
-        x = np.stack([decode_image(io.BytesIO(f), dm.decode_settings, frame_aspect=aspect)
-                      for f in files])[..., None]
-        framed[f"{aspect:g}"] = np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
-    exposed = {f"{g:g}": np.round(np.asarray(result.model.predict(
-        apply_gamma(folder.x[held_out], g), verbose=0)), 5).tolist() for g in EXPOSURE_GAMMAS}
+    framed = {f"{aspect:g}": predict(np.stack([
+        decode_image(io.BytesIO(f), dm.decode_settings, frame_aspect=aspect) for f in files])[..., None])
+        for aspect in FRAMING_ASPECTS}
+    exposed = {f"{g:g}": predict(apply_gamma(x_held_out, g)) for g in EXPOSURE_GAMMAS}
     return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
             "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
-            "p": np.round(probabilities, 5).tolist(), "p_framed": framed, "p_exposed": exposed,
+            "p": predict(x_held_out), "p_framed": framed, "p_exposed": exposed,
             "best_epoch": result.best_epoch,
             "epochs_run": len(result.history.get("loss", [])),
             "seconds": round(time.perf_counter() - start, 1)}
 
 
 def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
-    """Raw 0..255 images with their exposure changed: ``255 * (x / 255) ** gamma``."""
-    x = np.asarray(images, dtype=np.float32)
-    return 255.0 * np.power(np.clip(x, 0.0, 255.0) / 255.0, gamma)
+    """Raw 0..255 images with their exposure changed (:func:`xraynet.layers.adjust_gamma`, the
+    transform of the training-time gamma jitter), as a NumPy array."""
+    from keras import ops
+
+    from ..layers import adjust_gamma
+
+    return np.asarray(ops.convert_to_numpy(adjust_gamma(np.asarray(images, np.float32), gamma)))
 
 
 def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:
