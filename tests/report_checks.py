@@ -14,7 +14,7 @@ REQUIRED = [
     "Test, leak-free", "sensitivity", "specificity",
     "Confusion matrix", "Loss and AUC per epoch", "Reliability diagram", "Calibration",
     "Explanations", "Correctly classified", "Misclassified", "Grad-CAM", "occlusion",
-    "Shortcut check", "border", "Backend and library versions", "keras",
+    "Shortcut check", "border", "Exposure stress test", "gamma 1.25 (darker)", "Backend and library versions", "keras",
 ]
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.bench.recipes import (EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES, apply_gamma, markdown,
-                                   run_fold, stress_scores, summarise)
+from xraynet.bench.recipes import (EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES, markdown, run_fold,
+                                   stress_scores, summarise)
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +36,6 @@ def test_stress_scores_count_predictions_that_change_with_the_variant_alone():
     assert scores["framed_worst"] == 0.5
     assert scores["framed_flips"] == 0.25  # image 1 only; image 2 is wrong in both
     assert stress_scores([{"recipe": "r", "y": [0]}], "p_exposed", "exposed") == {}
-
-
-def test_gamma_keeps_black_and_white_and_moves_the_midtones():
-    x = np.array([0.0, 64.0, 128.0, 255.0])
-    assert np.allclose(apply_gamma(x, 1.0), x)
-    brighter, darker = apply_gamma(x, 0.8), apply_gamma(x, 1.25)
-    assert np.allclose(brighter[[0, 3]], [0, 255]) and np.allclose(darker[[0, 3]], [0, 255])
-    assert (brighter[1:3] > x[1:3]).all() and (darker[1:3] < x[1:3]).all()
 
 
 def _record(recipe, seed, correct):

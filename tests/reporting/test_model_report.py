@@ -19,6 +19,9 @@ def test_fit_writes_trust_files_and_stores_the_temperature(trained_run):
         assert ci["_settings"]["n_resamples"] >= 1000
         assert ci["accuracy"]["low"] <= ci["accuracy"]["estimate"] <= ci["accuracy"]["high"]
     assert set(trust["shortcut"]["per_class"]) == {"Alpha", "Beta", "Gamma"}
+    exposure = trust["exposure"]
+    assert exposure["split"] == "test" and exposure["n"] == len(trained_run["dm"].test)
+    assert set(exposure["per_gamma"]) == {"0.8", "1.25"} and 0.0 <= exposure["changed_any"] <= 1.0
     assert (run_dir / "reliability_diagram.png").stat().st_size > 1000
     figures = [e["figure"] for kind in ("correct", "wrong") for e in trust["explanations"][kind]]
     assert figures and all((run_dir / f).is_file() for f in figures)

@@ -10,6 +10,12 @@ def test_space_covers_depth_learning_rate_and_batch_size():
     assert min(SPACE["batch_size"]["values"]) <= 8 and max(SPACE["batch_size"]["values"]) >= 64
 
 
+def test_intensity_is_not_searched_so_trials_cannot_pick_the_brightness_cue():
+    from xraynet.defaults import DEFAULT_INTENSITY
+
+    assert "intensity" not in SPACE and DEFAULT_INTENSITY == "per_image"
+
+
 def test_every_name_registers_with_its_range():
     hp = kt.HyperParameters()
     for name in SPACE:

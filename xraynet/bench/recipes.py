@@ -31,6 +31,8 @@ from ..data import XRayDataModule
 from ..data.decode import decode_image
 from ..data.split import stratified_group_folds, stratified_group_split
 from ..defaults import DEFAULT_IMAGE_SIZE
+from ..evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
+from ..evaluation.robustness import apply_gamma
 
 #: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
 #: augmentation fields such as ``contrast`` or ``aspect``; ``resize`` is the data module's), on top
@@ -72,8 +74,9 @@ RECIPES: dict[str, dict] = {
 RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image"}
 #: width / height ratios of the framing stress test (train medians span 1.18 to 1.38)
 FRAMING_ASPECTS = (1.0, 1.2, 1.4)
-#: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker)
-EXPOSURE_GAMMAS = (0.8, 1.0, 1.25)
+#: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),
+#: the unchanged exposure included
+EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
 TRAINER_KEYS = ("epochs", "patience", "batch_size")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
@@ -121,16 +124,6 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
             "best_epoch": result.best_epoch,
             "epochs_run": len(result.history.get("loss", [])),
             "seconds": round(time.perf_counter() - start, 1)}
-
-
-def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
-    """Raw 0..255 images with their exposure changed (:func:`xraynet.layers.adjust_gamma`, the
-    transform of the training-time gamma jitter), as a NumPy array."""
-    from keras import ops
-
-    from ..layers import adjust_gamma
-
-    return np.asarray(ops.convert_to_numpy(adjust_gamma(np.asarray(images, np.float32), gamma)))
 
 
 def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:

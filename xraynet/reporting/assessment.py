@@ -1,5 +1,6 @@
-"""Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check and
-example explanations, written to ``trust.json`` and PNGs in the run directory.
+"""Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check,
+exposure stress test and example explanations, written to ``trust.json`` and PNGs in the run
+directory.
 
 Calibration is fitted on the validation split only; the test splits are only measured.
 """
@@ -19,6 +20,7 @@ from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUND
                                       apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
 from ..evaluation.report import predict_splits
+from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
@@ -78,6 +80,9 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         "calibration": calibration,
         "bootstrap": intervals,
         "shortcut": shortcut_check(explainer, datamodule.test, names),
+        "exposure": {"split": "test", **exposure_check(
+            lambda x: np.asarray(model.predict(x, batch_size=32, verbose=0)),
+            datamodule.test.x, datamodule.test.y, names, proba=raw["test"])},
         "explanations": _example_explanations(explainer, datamodule.test_leak_free, names,
                                                raw["test_leak_free"], run_dir / EXPLANATIONS_DIR,
                                                examples),
@@ -89,6 +94,12 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         log.warning("warning: shortcut check: %.0f%% of the Grad-CAM mass for %s test images lies in "
                     "the image border (flag above %.0f%%); see %s", 100 * share, name,
                     100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
+    exposure = trust["exposure"]
+    log.log(logging.WARNING if exposure["flagged"] else logging.INFO,
+            "%sexposure stress test: %.0f%% of the test predictions change with exposure alone "
+            "(gamma %s; flag above %.0f%%)", "warning: " if exposure["flagged"] else "",
+            100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
+            100 * exposure["threshold"])
     return trust
 
 

@@ -108,6 +108,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
                 _metrics(splits, trust, names), _calibration(trust), _shortcut(trust),
+                _exposure(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
                 _environment(metadata)]
     return title, sections
@@ -259,6 +260,29 @@ def _shortcut(trust: dict) -> Section:
                   f"{sc['threshold']:.0%}. For scale: a uniform map puts {sc['uniform_share']:.0%} "
                   "there."),
         Table(["class", "images", "mean border share", "flag"], rows), Paragraph(verdict, strong=bool(sc["flagged"]))])
+
+
+def _exposure(trust: dict) -> Section:
+    ex = trust.get("exposure")
+    if not ex:
+        return Section("Exposure stress test", [Paragraph("Not assessed.")])
+    rows = [["unchanged", fmt(ex["accuracy"]), "", ""]]
+    for gamma, v in ex["per_gamma"].items():
+        label = f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})"
+        moves = ", ".join(f"{k}: {n}" for k, n in sorted(v["moves"].items(), key=lambda kv: -kv[1]))
+        rows.append([label, fmt(v["accuracy"]), f"{v['changed']:.0%}", moves or "none"])
+    verdict = (f"Flagged: exposure alone changes {ex['changed_any']:.0%} of the predictions. The "
+               "model reads overall brightness, which differs between the sources of the classes; "
+               "images from another scanner or exposure may be classified by their brightness."
+               if ex["flagged"] else
+               f"Exposure alone changes {ex['changed_any']:.0%} of the predictions (flag above "
+               f"{ex['threshold']:.0%}).")
+    return Section("Exposure stress test", [
+        Paragraph(f"The {ex['n']} {ex.get('split', 'test')} images predicted again a little brighter "
+                  "or darker (pixels 255 * (x / 255) ** gamma), as another scanner or exposure would "
+                  "give them. The diagnosis should not change."),
+        Table(["exposure", "accuracy", "predictions changed", "changes (from -> to)"], rows),
+        Paragraph(verdict, strong=bool(ex["flagged"]))])
 
 
 def _explanations(trust: dict) -> Section:

@@ -1,0 +1,51 @@
+import numpy as np
+
+from xraynet.evaluation.robustness import (EXPOSURE_FLAG, EXPOSURE_GAMMAS, apply_gamma,
+                                           exposure_check, exposure_scores)
+
+NAMES = ["Covid", "Normal", "Viral Pneumonia"]
+
+
+def test_gamma_keeps_black_and_white_and_moves_the_midtones():
+    x = np.array([0.0, 64.0, 128.0, 255.0])
+    assert np.allclose(apply_gamma(x, 1.0), x)
+    brighter, darker = apply_gamma(x, 0.8), apply_gamma(x, 1.25)
+    assert np.allclose(brighter[[0, 3]], [0, 255]) and np.allclose(darker[[0, 3]], [0, 255])
+    assert (brighter[1:3] > x[1:3]).all() and (darker[1:3] < x[1:3]).all()
+
+
+def _onehot(labels):
+    return np.eye(3)[labels] * 0.8 + 0.2 / 3
+
+
+def test_scores_count_changed_predictions_and_where_they_go():
+    y = np.array([0, 1, 2, 1])
+    proba = _onehot([0, 1, 2, 2])                       # 3 of 4 right
+    shifted = {0.8: _onehot([0, 1, 2, 2]),              # nothing moves
+               1.25: _onehot([0, 0, 0, 2])}             # darker: two images drift to Covid
+    scores = exposure_scores(y, proba, shifted, NAMES, threshold=0.25)
+    assert scores["accuracy"] == 0.75
+    assert scores["per_gamma"]["0.8"] == {"accuracy": 0.75, "changed": 0.0, "moves": {}}
+    assert scores["per_gamma"]["1.25"]["accuracy"] == 0.25
+    assert scores["per_gamma"]["1.25"]["moves"] == {"Normal -> Covid": 1, "Viral Pneumonia -> Covid": 1}
+    assert scores["worst_accuracy"] == 0.25
+    assert scores["changed_any"] == 0.5 and scores["flagged"]
+
+
+def test_a_brightness_reader_is_flagged_and_a_contrast_reader_is_not():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(40, 215, (60, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+
+    def by_brightness(images):  # class from mean brightness: moves with exposure
+        mean = images.reshape(len(images), -1).mean(axis=1)
+        return _onehot(np.digitize(mean, [120.0, 135.0]))
+
+    def by_rank(images):  # class from where the brightest pixel is: exposure cannot move it
+        return _onehot(images.reshape(len(images), -1).argmax(axis=1) % 3)
+
+    flagged = exposure_check(by_brightness, x, y, NAMES)
+    steady = exposure_check(by_rank, x, y, NAMES)
+    assert flagged["gammas"] == list(EXPOSURE_GAMMAS)
+    assert flagged["changed_any"] > EXPOSURE_FLAG and flagged["flagged"]
+    assert steady["changed_any"] == 0.0 and not steady["flagged"]

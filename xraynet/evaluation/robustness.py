@@ -1,0 +1,71 @@
+"""Exposure stress test: do predictions survive a change of exposure alone?
+
+The same image a little brighter or darker (gamma 0.8 or 1.25, as another scanner or exposure
+would give) should get the same diagnosis. In the Kaggle data each class comes from other
+sources with other typical brightness, so a model can learn brightness instead of disease; the
+share of predictions that change with exposure shows it (EXPOSURE.md: 4% for per-image
+standardisation, 21% for intensities divided by 255).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+#: exposure changes of the stress test: ``255 * (x / 255) ** gamma``, 0.8 brighter, 1.25 darker
+EXPOSURE_GAMMAS = (0.8, 1.25)
+#: flag a model when more than this share of its predictions changes with exposure alone
+EXPOSURE_FLAG = 0.10
+
+
+def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
+    """Raw 0..255 images with their exposure changed (:func:`xraynet.layers.adjust_gamma`, the
+    transform of the training-time gamma jitter), as a NumPy array."""
+    from keras import ops
+
+    from ..layers import adjust_gamma
+
+    return np.asarray(ops.convert_to_numpy(adjust_gamma(np.asarray(images, np.float32), gamma)))
+
+
+def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, np.ndarray],
+                    class_names: list[str], *, threshold: float = EXPOSURE_FLAG) -> dict:
+    """Accuracy at each exposure and how many predictions exposure alone changes.
+
+    Args:
+        y_true: true class indices, shape ``(n,)``.
+        proba: probabilities of the unchanged images, shape ``(n, classes)``.
+        shifted: gamma -> probabilities of the same images at that exposure.
+        class_names: names in probability order.
+        threshold: flag when the share changed under any gamma exceeds it.
+    """
+    y_true = np.asarray(y_true)
+    predicted = np.asarray(proba).argmax(axis=1)
+    per_gamma, changed_any = {}, np.zeros(len(y_true), bool)
+    for gamma, p in shifted.items():
+        moved = np.asarray(p).argmax(axis=1)
+        changed = moved != predicted
+        changed_any |= changed
+        moves: dict[str, int] = {}
+        for a, b in zip(predicted[changed], moved[changed]):
+            key = f"{class_names[a]} -> {class_names[b]}"
+            moves[key] = moves.get(key, 0) + 1
+        per_gamma[f"{gamma:g}"] = {"accuracy": float(np.mean(moved == y_true)),
+                                   "changed": float(np.mean(changed)), "moves": moves}
+    share = float(np.mean(changed_any)) if len(y_true) else 0.0
+    accuracies = [v["accuracy"] for v in per_gamma.values()]
+    return {"n": int(len(y_true)), "accuracy": float(np.mean(predicted == y_true)),
+            "per_gamma": per_gamma, "worst_accuracy": min(accuracies, default=float("nan")),
+            "changed_any": share, "threshold": threshold, "flagged": bool(share > threshold)}
+
+
+def exposure_check(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
+                   class_names: list[str], *, gammas: tuple[float, ...] = EXPOSURE_GAMMAS,
+                   proba: np.ndarray | None = None, threshold: float = EXPOSURE_FLAG) -> dict:
+    """:func:`exposure_scores` of ``predict`` (raw images -> probabilities) on ``x``;
+    ``proba``: its probabilities on the unchanged ``x`` where the caller has them already."""
+    proba = predict(x) if proba is None else proba
+    shifted = {g: predict(apply_gamma(x, g)) for g in gammas}
+    return {"gammas": list(gammas),
+            **exposure_scores(y, proba, shifted, class_names, threshold=threshold)}
