@@ -172,7 +172,8 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
     parts += ["## Input pipeline (no model)", "",
               _table(["pipeline", "images/s"],
                      [["xraynet cold (decode every file, write the cache)", pipe["cold_images_per_second"]],
-                      ["xraynet warm (cache load + one epoch of shuffled batches)",
+                      ["xraynet warm (cache load + one epoch of shuffled batches; median of "
+                       f"{len(pipe.get('warm_repeats_seconds', [0]))})",
                        pipe["warm_images_per_second"]],
                       ["reference flow_from_directory (decode + augment every epoch)",
                        ref_pipe.get("images_per_second")]]), ""]
