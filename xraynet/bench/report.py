@@ -75,20 +75,20 @@ def targets(results: dict) -> list[dict]:
 LIMITS = {
     "default fit: leak-free accuracy": (
         "The data and the size of one model limit the leak-free accuracy, and the cues of its "
-        "sources make higher figures suspect. In cross-validation on the train folder (test never "
-        "read) single fits score 0.90-0.92 for every resolution, width, depth, EMA, label "
+        "sources make higher figures suspect. In cross-validation on the train folder (test never"
+        " read) single fits score 0.90-0.92 for every resolution, width, depth, EMA, label "
         "smoothing, equalisation, longer training, larger batch, mixup, smaller input, wider "
-        "augmentation and weight decay tried (RECIPES.md, INTENSITY.md, MEMBERS.md). Scaling intensities instead of standardising each image "
-        "scores 0.93 there and gave 0.933 mean (min 0.900) on the leak-free test in a full run, "
-        "but exposure alone changes 21% of its predictions (EXPOSURE.md): a brightness cue of the "
-        "sources, so the default does not use it. The mean of several fits per image reaches "
-        "0.936-0.956, but three default fits do not fit in the reference's time on 2 cores, and "
-        "ensembles of cheaper members that do (half the filters, 128 px or 25 epochs) only reach "
-        "the single default's level (MEMBERS.md). Most errors are Normal vs Viral Pneumonia "
-        "(both from one pediatric set), and the test folder "
-        "differs from the train folder (aspect ratio, image size; README, data notes); against the "
-        "framing cue the default keeps each image's central square and jitters its aspect in "
-        "training (FRAMING.md). 60 test images: one image is 1.7 points."),
+        "augmentation and weight decay tried (RECIPES.md, INTENSITY.md, MEMBERS.md). Scaling "
+        "intensities instead of standardising each image scores 0.93 there and gave 0.933 mean "
+        "(min 0.900) on the leak-free test in a full run, but exposure alone changes 21% of its "
+        "predictions (EXPOSURE.md): a brightness cue of the sources, so the default does not use "
+        "it. The mean of several fits per image reaches 0.936-0.956, but three default fits do "
+        "not fit in the reference's time on 2 cores, and ensembles of cheaper members that do "
+        "(half the filters, 128 px or 25 epochs) only reach the single default's level "
+        "(MEMBERS.md). Most errors are Normal vs Viral Pneumonia (both from one pediatric set), "
+        "and the test folder differs from the train folder (aspect ratio, image size; README, "
+        "data notes); against the framing cue the default keeps each image's central square and "
+        "jitters its aspect in training (FRAMING.md). 60 test images: one image is 1.7 points."),
     "default fit wall time": (
         "The default fit's time is its training epochs (40, each with a validation pass) plus the "
         "model report (calibration, bootstrap, Grad-CAM and occlusion explanations)."),

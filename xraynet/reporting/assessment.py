@@ -95,9 +95,10 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
                     "the image border (flag above %.0f%%); see %s", 100 * share, name,
                     100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
     exposure = trust["exposure"]
-    log.log(logging.WARNING if exposure["flagged"] else logging.INFO,
+    flagged = exposure["flagged"]
+    log.log(logging.WARNING if flagged else logging.INFO,
             "%sexposure stress test: %.0f%% of the test predictions change with exposure alone "
-            "(gamma %s; flag above %.0f%%)", "warning: " if exposure["flagged"] else "",
+            "(gamma %s; flag above %.0f%%)", "warning: " if flagged else "",
             100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
             100 * exposure["threshold"])
     return trust
