@@ -167,3 +167,65 @@ def test_fit_records_its_intensity_mode_in_config_and_model(intensity, dataset, 
     assert config["module"]["model"]["intensity"] == intensity
     from xraynet import load_bundle
     assert load_bundle(run_dir).model.get_layer("normalize").mode == intensity
+
+
+def _external_set(trained_run, root):
+    """Test images of the synthetic set under other folder names: alpha/ (case), b/ (mapped,
+    nested), no Gamma."""
+    import shutil
+
+    for folder, cls in (("alpha", "Alpha"), ("b/nested", "Beta")):
+        (root / folder).mkdir(parents=True)
+        for image in sorted((trained_run["root"] / "test" / cls).iterdir())[:4]:
+            shutil.copy(image, root / folder / image.name)
+    return root
+
+
+def test_evaluate_an_external_class_folder_set(trained_run, tmp_path, capsys):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run["result"].run_dir, run_dir)
+    ext = _external_set(trained_run, tmp_path / "Hospital B")
+    code, out, err = _run(capsys, "evaluate", str(run_dir), "--data", str(ext), "--class-map", "b=beta",
+                          "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["metrics"]["n"] == 8 and summary["missing_classes"] == ["Gamma"]
+    assert summary["folders"] == {"alpha": "Alpha", "b": "Beta"}
+    assert {"low", "high"} <= set(summary["metrics"]["bootstrap"]["macro_f1"])
+    written = run_dir / "external-Hospital_B"
+    assert {p.name for p in written.iterdir()} >= {"metrics.json", "predictions.csv",
+                                                   "confusion_matrix.png", "report.txt"}
+    assert len((written / "predictions.csv").read_text().splitlines()) == 9
+    card = (run_dir / "model_card.md").read_text()
+    assert "## External validation" in card and "Hospital B: 8 images" in card
+    assert "external-Hospital_B/confusion_matrix.png" in card
+    assert "External validation" in (run_dir / "report.html").read_text()
+    assert "Gamma" in err  # the missing class is reported
+
+
+def test_evaluate_an_external_set_with_an_unknown_folder_exits_2_with_one_line(trained_run, tmp_path):
+    ext = _external_set(trained_run, tmp_path / "ext")
+    proc = subprocess.run([sys.executable, "-m", "xraynet.cli", "evaluate",
+                           str(trained_run["result"].run_dir), "--data", str(ext)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "'b'" in errors[0] and "Alpha, Beta, Gamma" in errors[0]
+    assert "--class-map" in errors[0] and "Traceback" not in proc.stderr
+
+
+def test_predict_walks_folders_and_writes_csv(trained_run, tmp_path, capsys):
+    import csv
+
+    ext = _external_set(trained_run, tmp_path / "ext")
+    (ext / "alpha" / "readme.txt").write_text("not an image")
+    out_csv = tmp_path / "pred.csv"
+    code, out, err = _run(capsys, "predict", str(trained_run["result"].run_dir), str(ext),
+                          "--csv", str(out_csv))
+    assert code == 0, err
+    rows = list(csv.DictReader(out_csv.open()))
+    assert len(rows) == 8 and all(r["path"].startswith(str(ext)) for r in rows)
+    assert {"path", "label", "p_Alpha", "p_Beta", "p_Gamma"} == set(rows[0])
+    assert "non-image" in err

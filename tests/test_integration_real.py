@@ -63,3 +63,41 @@ def test_short_training_on_real_images_beats_chance(real_dm, tmp_path):
     result = trainer.fit(module, real_dm)
     proba = np.asarray(result.model.predict(real_dm.test_leak_free.x, verbose=0))
     assert (proba.argmax(1) == real_dm.test_leak_free.y).mean() >= 0.6  # chance: 1/3
+
+
+@pytest.mark.slow
+def test_external_evaluation_of_leak_free_test_images_under_other_folder_names(real_dm, real_data,
+                                                                              tmp_path, capsys):
+    import json
+    import shutil
+
+    from xraynet.cli import main
+
+    module = XRayClassifier(model=ModelConfig(image_size=48, depth=3, base_filters=8, seed=0),
+                            learning_rate=3e-3)
+    trainer = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path / "runs", verbose=0)
+    result = trainer.fit(module, real_dm)
+    trainer.test(result.model, real_dm, result.run_dir)
+    folders = {"Covid": "COVID", "Normal": "normal", "Viral Pneumonia": "pneumonia_viral"}
+    ext = tmp_path / "other hospital"
+    for c, name in enumerate(real_dm.class_names):
+        picked = [p for p, y in zip(real_dm.test_leak_free.paths, real_dm.test_leak_free.y) if y == c][:3]
+        (ext / folders[name]).mkdir(parents=True)
+        for p in picked:
+            shutil.copy(real_data / p, ext / folders[name] / Path(p).name)
+    code = main(["evaluate", str(result.run_dir), "--data", str(ext), "--json",
+                 "--class-map", "pneumonia_viral=Viral Pneumonia"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["metrics"]["n"] == 9 and summary["missing_classes"] == []
+    assert summary["folders"] == {"COVID": "Covid", "normal": "Normal", "pneumonia_viral": "Viral Pneumonia"}
+    card = (result.run_dir / "model_card.md").read_text()
+    assert "## External validation" in card and "other hospital: 9 images" in card
+    # without the map, the unknown folder is one error line and exit code 2
+    code = main(["evaluate", str(result.run_dir), "--data", str(ext)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    errors = [l for l in err.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and err.strip().endswith(errors[0])
+    assert "'pneumonia_viral'" in err and "--class-map" in err

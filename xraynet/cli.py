@@ -64,14 +64,25 @@ def build_parser() -> argparse.ArgumentParser:
                           f"(default: {DEFAULT_ASPECT_JITTER})")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
 
-    ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free)")
+    ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free), "
+                        "or on any folder of class sub-folders (external validation)")
     ev.add_argument("model", help="run directory or its model.keras")
-    add_data_args(ev, image_size=False)
+    add_data_args(ev, image_size=False, data_help=(
+        "the Kaggle dataset (its test split is scored), or any folder of class sub-folders "
+        "DIR/<class>/**/<images> (an external set: written to external-<name>/ in the model's "
+        "run directory and added to its report)"))
+    ev.add_argument("--class-map", action="append", metavar="FOLDER=CLASS",
+                    help="external set: the model's class for a folder of another name "
+                         "(repeatable; names match case-insensitively without it)")
+    ev.add_argument("--name", help="external set: its name (default: the folder's name)")
+    ev.add_argument("--json", action="store_true", help="external set: print its metrics as JSON")
+    ev.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
 
     pr = sub.add_parser("predict", help="diagnose image files with a saved model")
     pr.add_argument("model", help="run directory or its model.keras")
-    pr.add_argument("images", nargs="+", help="image files")
+    pr.add_argument("images", nargs="+", help="image files, or folders (their images, recursively)")
     pr.add_argument("--json", action="store_true", help="print a JSON list of {path, label, probabilities}")
+    pr.add_argument("--csv", metavar="FILE", help="also write every prediction to FILE as CSV")
     pr.add_argument("--tta", type=int, default=0, metavar="N",
                     help="average N test-time augmentations and report their spread (default: off)")
     pr.add_argument("--seed", type=int, default=0, help="seed of the test-time augmentations (default: 0)")
@@ -152,10 +163,15 @@ def cmd_fit(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .bundle import load_bundle
+    from .data.folders import is_split_layout
     from .evaluation import evaluate_splits, write_evaluation
+    from .locate import resolve_data_dir
     from .trainer import new_run_dir
 
     bundle = load_bundle(args.model)
+    root = resolve_data_dir(args.data)
+    if args.class_map or (root.is_dir() and not is_split_layout(root)):
+        return _evaluate_external(args, bundle, root)
     data_cfg = bundle.config.get("data", {})
     dm = make_datamodule(args, image_size=bundle.image_size, resize=bundle.resize,
                      **{k: data_cfg[k] for k in ("max_pixels", "dup_max_distance") if k in data_cfg})
@@ -171,13 +187,70 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _evaluate_external(args, bundle, root: Path) -> int:
+    """``evaluate`` on a folder of class sub-folders: write ``external-<name>/`` beside the
+    model and add it to the model's report."""
+    from .data.folders import class_folder_set, parse_class_map
+    from .evaluation.external import external_dir_name, format_external, write_external
+    from .predict import Predictor
+    from .reporting import write_model_report
+
+    folder_set = class_folder_set(root, bundle.class_names, parse_class_map(args.class_map))
+    name = args.name or root.resolve().name
+    log.info("external set '%s': %d images in %d folder(s) (%s)", name, len(folder_set.files),
+             len(folder_set.folders), ", ".join(f"{f} -> {c}" for f, c in folder_set.folders.items()))
+    if folder_set.missing:
+        log.warning("warning: no images of %s in %s; macro figures average over the classes present",
+                    ", ".join(folder_set.missing), root)
+    if folder_set.ignored:
+        log.warning("warning: %d non-image file(s) ignored (e.g. %s)", len(folder_set.ignored),
+                    folder_set.ignored[0])
+    predictor = Predictor(bundle)
+    images, kept, failed = _decode_logged(predictor, folder_set.files)
+    if not kept:
+        raise XRayNetError(f"no readable image in {root}")
+    proba = predictor.predict_arrays(images)
+    out = bundle.directory / external_dir_name(name)
+    summary = write_external(out, name=name, root=root, files=[str(folder_set.files[i]) for i in kept],
+                             y_true=[folder_set.labels[i] for i in kept], proba=proba,
+                             class_names=bundle.class_names, folders=folder_set.folders,
+                             missing=folder_set.missing, skipped=failed,
+                             model=str(bundle.directory), seed=args.seed)
+    write_model_report(bundle.directory)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        print(format_external(summary))
+        print(f"external validation written to {out}; report: {bundle.directory / 'report.html'}")
+    return 0
+
+
+def _decode_logged(predictor, files):
+    """Decode ``files`` at the predictor's settings; one warning line per unreadable file."""
+    from .data.decode import decode_files
+
+    images, kept, failed = decode_files(files, predictor.settings, workers=predictor.workers)
+    for path, reason in failed:
+        log.warning("warning: skipped %s: %s", path, reason)
+    return images, kept, failed
+
+
 def cmd_predict(args) -> int:
+    from .data.folders import expand_paths
     from .predict import Predictor
 
     predictor = Predictor.from_path(args.model)
-    predictions, failed = predictor.predict_files(args.images, tta=args.tta, seed=args.seed)
+    files, ignored = expand_paths(args.images)
+    if ignored:
+        log.warning("warning: %d non-image file(s) in the folders ignored (e.g. %s)", len(ignored), ignored[0])
+    if not files:
+        raise XRayNetError(f"no image files in {', '.join(args.images)}")
+    predictions, failed = predictor.predict_files(files, tta=args.tta, seed=args.seed)
     for path, reason in failed:
         log.warning("warning: skipped %s: %s", path, reason)
+    if args.csv:
+        write_predictions_csv(args.csv, predictions, predictor.class_names)
+        log.info("predictions written to %s", args.csv)
     if args.json:
         print(json.dumps([p.to_dict() for p in predictions], indent=2))
     else:
@@ -186,6 +259,20 @@ def cmd_predict(args) -> int:
                               for c, v in p.probabilities.items())
             print(f"{p.path}: {p.label}  ({probs})")
     return 0 if predictions else 2
+
+
+def write_predictions_csv(path: str | Path, predictions, class_names: list[str]) -> None:
+    """One row per prediction: path, label, every class's probability (and spread with TTA)."""
+    import csv
+
+    with_std = any(p.std for p in predictions)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "label"] + [f"p_{c}" for c in class_names]
+                        + ([f"std_{c}" for c in class_names] if with_std else []))
+        for p in predictions:
+            writer.writerow([p.path, p.label] + [p.probabilities[c] for c in class_names]
+                            + ([p.std[c] for c in class_names] if with_std else []))
 
 
 def cmd_explain(args) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from .backend import enable_compilation_cache
 from .bundle import Bundle, load_bundle
-from .data.decode import DecodeSettings, ImageDecodeError, decode_image
+from .data.decode import DecodeSettings, decode_files
 from .evaluation.calibration import apply_temperature
 from .layers import XRayAugmentation
 from .models import AugmentationConfig, ensemble_members
@@ -40,6 +41,7 @@ class Predictor:
         self.bundle = bundle
         self.class_names = bundle.class_names
         self.settings = DecodeSettings(image_size=bundle.image_size, resize=bundle.resize)
+        self.workers = min(4, os.cpu_count() or 1)  # decoding threads for many files
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Predictor":
@@ -94,19 +96,14 @@ class Predictor:
         With ``tta`` > 0, probabilities are the mean over that many test-time augmentations and
         each prediction carries their standard deviation.
         """
-        images, kept, failed = [], [], []
-        for path in paths:
-            try:
-                images.append(decode_image(path, self.settings))
-                kept.append(str(path))
-            except ImageDecodeError as exc:  # missing files and folders arrive as this too
-                failed.append((str(path), str(exc)))
-        if not images:
+        images, indices, failed = decode_files(list(paths), self.settings, workers=self.workers)
+        kept = [str(paths[i]) for i in indices]
+        if not kept:
             return [], failed
         if tta:
-            proba, spread = self.predict_arrays_tta(np.stack(images), tta, seed=seed)
+            proba, spread = self.predict_arrays_tta(images, tta, seed=seed)
         else:
-            proba, spread = self.predict_arrays(np.stack(images)), None
+            proba, spread = self.predict_arrays(images), None
         predictions = [Prediction(path, self.class_names[int(p.argmax())], self._by_class(p),
                                   None if spread is None else self._by_class(spread[i]))
                        for i, (path, p) in enumerate(zip(kept, proba))]

@@ -121,3 +121,27 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageDecodeError(message) from exc
+
+
+def decode_files(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(), *,
+                 workers: int = 1) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
+    """Decode many files (``workers`` threads): the images ``(n, size, size)`` uint8 of the
+    readable ones, their indices in ``paths``, and ``(path, reason)`` for the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(path):
+        try:
+            return decode_image(path, settings), None
+        except ImageDecodeError as exc:  # missing files and folders arrive as this too
+            return None, str(exc)
+
+    images, kept, failed = [], [], []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for i, (image, reason) in enumerate(pool.map(work, paths)):
+            if image is None:
+                failed.append((str(paths[i]), reason))
+            else:
+                images.append(image)
+                kept.append(i)
+    size = settings.image_size
+    return (np.stack(images) if images else np.zeros((0, size, size), np.uint8)), kept, failed

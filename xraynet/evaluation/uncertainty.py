@@ -17,10 +17,11 @@ def confusion_matrices(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int,
     return counts.reshape(len(indices), n_classes, n_classes)
 
 
-def metrics_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
+def metrics_from_confusion(cm: np.ndarray,
+                           macro_classes: list[int] | None = None) -> dict[str, np.ndarray]:
     """Accuracy, macro-F1 and per-class sensitivity and specificity of confusion matrices
     ``(..., k, k)``; undefined ratios are NaN except F1's, which is 0 (as scikit-learn's
-    ``zero_division=0``)."""
+    ``zero_division=0``). ``macro_classes``: the classes macro-F1 averages over (default: all)."""
     cm = np.asarray(cm, dtype=np.float64)
     total = cm.sum(axis=(-2, -1))
     tp = np.diagonal(cm, axis1=-2, axis2=-1)
@@ -29,24 +30,27 @@ def metrics_from_confusion(cm: np.ndarray) -> dict[str, np.ndarray]:
     tn = total[..., None] - tp - fn - fp
     with np.errstate(invalid="ignore", divide="ignore"):
         f1 = np.where(2 * tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 0.0)
-        return {"accuracy": tp.sum(axis=-1) / total, "macro_f1": f1.mean(axis=-1),
+        macro = f1 if macro_classes is None else f1[..., list(macro_classes)]
+        return {"accuracy": tp.sum(axis=-1) / total, "macro_f1": macro.mean(axis=-1),
                 "sensitivity": tp / (tp + fn), "specificity": tn / (tn + fp)}
 
 
 def bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str], *,
-                        n_resamples: int = N_RESAMPLES, seed: int = 0,
-                        level: float = 0.95) -> dict:
+                        n_resamples: int = N_RESAMPLES, seed: int = 0, level: float = 0.95,
+                        macro_classes: list[int] | None = None) -> dict:
     """Percentile bootstrap intervals of accuracy, macro-F1 and per-class sensitivity and
     specificity: ``{metric: {"estimate", "low", "high"}}``, per-class metrics keyed
-    ``sensitivity/<class>``. Images are resampled with replacement, seeded."""
+    ``sensitivity/<class>``. Images are resampled with replacement, seeded. ``macro_classes``:
+    the class indices macro-F1 averages over (default: all; an external set may lack a class)."""
     y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     k, n = len(class_names), len(y_true)
     if n == 0:
         return {}
     rng = np.random.default_rng(seed)
     indices = rng.integers(0, n, size=(n_resamples, n))
-    point = metrics_from_confusion(confusion_matrices(y_true, y_pred, k, np.arange(n)[None]))
-    boot = metrics_from_confusion(confusion_matrices(y_true, y_pred, k, indices))
+    point = metrics_from_confusion(confusion_matrices(y_true, y_pred, k, np.arange(n)[None]),
+                                   macro_classes)
+    boot = metrics_from_confusion(confusion_matrices(y_true, y_pred, k, indices), macro_classes)
     tail = (1.0 - level) / 2.0 * 100.0
 
     def interval(estimate: float, samples: np.ndarray) -> dict:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.decode import ImageDecodeError, decode_image
+from ..data.decode import decode_files
 from ..models import LAST_CONV_NAME
 from ..predict import Predictor
 from .gradcam import GradCAM
@@ -119,16 +119,11 @@ class Explainer:
         """Decode, explain and write one overlay per image and method, ``explanations.json`` and
         the maps themselves (``heatmaps.npz``, keyed ``<stem>_<method>``); returns the
         explanations and ``(path, reason)`` of unreadable files."""
-        images, kept, failed = [], [], []
-        for path in paths:
-            try:
-                images.append(decode_image(path, self.predictor.settings))
-                kept.append(str(path))
-            except ImageDecodeError as exc:
-                failed.append((str(path), str(exc)))
-        if not images:
+        batch, indices, failed = decode_files(list(paths), self.predictor.settings,
+                                              workers=self.predictor.workers)
+        kept = [str(paths[i]) for i in indices]
+        if not kept:
             return [], failed
-        batch = np.stack(images)
         explanations = self.explain_arrays(batch, methods=methods, sources=kept)
         self.write_figures(batch, explanations, out_dir, _unique_stems(kept))
         np.savez_compressed(Path(out_dir) / HEATMAPS_FILE,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..data.audit import AuditResult
+from ..evaluation.external import read_external_sets
 from .assessment import RELIABILITY_FILE, TRUST_FILE
 
 NOT_FOR_CLINICAL_USE = (
@@ -107,7 +108,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     title = f"xraynet model report: {run_dir.name}"
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
-                _metrics(splits, trust, names), _calibration(trust), _shortcut(trust),
+                _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _shortcut(trust),
                 _exposure(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
                 _environment(metadata)]
@@ -224,6 +225,38 @@ def _metrics(splits: dict, trust: dict, names: list[str]) -> Section:
         blocks.append(Figure("confusion_matrix_val.png", "Confusion matrix, validation"))
     blocks.append(Figure("curves.png", "Loss and AUC per epoch, train and validation"))
     return Section("Performance with confidence intervals", blocks)
+
+
+def _external(run_dir: Path) -> Section:
+    """Every external set evaluated so far (``external-*/`` folders of the run directory)."""
+    found = read_external_sets(run_dir)
+    if not found:
+        return Section("External validation", [Paragraph(
+            "No external set evaluated yet. Images from other hospitals are the real test of this "
+            "model: 'xraynet evaluate RUN_DIR --data DIR' scores any folder of class sub-folders "
+            "and adds it here.")])
+    blocks = [Paragraph("Images from outside the training collection, scored with the calibrated "
+                        "model; estimates with 95% percentile bootstrap intervals. Macro figures "
+                        "average over the classes each set holds.")]
+    for folder, ext in found:
+        m, ci = ext["metrics"], ext["metrics"]["bootstrap"]
+        counts = ", ".join(f"{c} {n}" for c, n in m["counts"].items())
+        blocks.append(Paragraph(f"{ext['name']}: {m['n']} images ({counts}) from {ext['root']}, "
+                                f"evaluated {ext.get('evaluated', 'n/a')}. Folders: "
+                                + ", ".join(f"{f} -> {c}" for f, c in ext["folders"].items()) + "."
+                                + (f" Missing classes: {', '.join(ext['missing_classes'])}."
+                                   if ext["missing_classes"] else "")
+                                + (f" Skipped {len(ext['skipped'])} unreadable file(s)."
+                                   if ext["skipped"] else "")))
+        rows = [["accuracy", _interval(ci["accuracy"])], ["macro-F1", _interval(ci["macro_f1"])],
+                ["macro AUC (one-vs-rest)", fmt(m.get("macro_auc_ovr"))]]
+        for name in m["counts"]:
+            rows.append([f"sensitivity {name}", _interval(ci[f"sensitivity/{name}"])])
+            rows.append([f"specificity {name}", _interval(ci[f"specificity/{name}"])])
+        blocks += [Table(["metric", "estimate (95% CI)"], rows),
+                   Figure(f"{folder}/{ext.get('confusion_matrix', 'confusion_matrix.png')}",
+                          f"Confusion matrix, external set {ext['name']}")]
+    return Section("External validation", blocks)
 
 
 def _calibration(trust: dict) -> Section:

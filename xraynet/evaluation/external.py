@@ -1,0 +1,128 @@
+"""External validation: score a saved model on any folder of labelled X-rays (another
+hospital's images) and write the result beside the model, as ``external-<name>/``.
+
+An external set may lack a class of the model; its metrics then average over the classes it
+holds (macro-F1, macro AUC) and say which were missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import f1_score, roc_auc_score
+
+from ..bundle import write_json
+from .metrics import classification_metrics
+from .plots import plot_confusion_matrix
+from .uncertainty import N_RESAMPLES, bootstrap_intervals
+
+EXTERNAL_PREFIX = "external-"
+METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.csv"
+CONFUSION_FILE = "confusion_matrix.png"
+REPORT_FILE = "report.txt"
+
+
+def external_dir_name(name: str) -> str:
+    """``external-<name>`` with every character outside letters, digits, '.', '_' and '-'
+    replaced, so a set's name never leaves the run directory."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "set"
+    return EXTERNAL_PREFIX + safe
+
+
+def _macro_auc(y_true: np.ndarray, proba: np.ndarray, present: list[int]) -> float:
+    """Mean one-vs-rest AUC over the classes present (NaN with fewer than two)."""
+    if len(present) < 2:
+        return math.nan
+    return float(np.mean([roc_auc_score(y_true == c, proba[:, c]) for c in present]))
+
+
+def external_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[str], *,
+                     seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """Metrics of one external set: accuracy, macro-F1 and macro AUC over the classes present,
+    per-class sensitivity and specificity, confusion matrix, and 95% bootstrap intervals."""
+    y_true = np.asarray(y_true, dtype=int)
+    proba = np.asarray(proba)
+    y_pred = proba.argmax(axis=1)
+    present = sorted(int(c) for c in np.unique(y_true))
+    metrics = classification_metrics(y_true, proba, class_names)
+    metrics.pop("classification_report_text")
+    metrics["macro_f1"] = float(f1_score(y_true, y_pred, labels=present, average="macro",
+                                         zero_division=0))
+    metrics["macro_auc_ovr"] = _macro_auc(y_true, proba, present)
+    metrics["classes_present"] = [class_names[c] for c in present]
+    metrics["counts"] = {c: int(n) for c, n in zip(class_names, np.bincount(y_true, minlength=len(class_names)))}
+    metrics["bootstrap"] = bootstrap_intervals(y_true, y_pred, class_names, seed=seed,
+                                               n_resamples=n_resamples, macro_classes=present)
+    return metrics
+
+
+def format_external(summary: dict) -> str:
+    """A few lines for the terminal: headline metrics with intervals, then per class."""
+    m, ci = summary["metrics"], summary["metrics"]["bootstrap"]
+
+    def interval(key: str) -> str:
+        v = ci[key]
+        return "n/a" if math.isnan(v["estimate"]) else f"{v['estimate']:.3f} ({v['low']:.3f} to {v['high']:.3f})"
+
+    auc = "n/a" if math.isnan(m["macro_auc_ovr"]) else f"{m['macro_auc_ovr']:.3f}"
+    lines = [f"== external set '{summary['name']}': {m['n']} images from {summary['root']} ==",
+             f"accuracy {interval('accuracy')}   macro-F1 {interval('macro_f1')}   macro AUC {auc}",
+             f"{'class':>20s}  images  sensitivity (95% CI)      specificity (95% CI)"]
+    for c, n in m["counts"].items():
+        lines.append(f"{c:>20s}  {n:6d}  {interval('sensitivity/' + c):24s}  {interval('specificity/' + c)}")
+    lines.append("confusion matrix (rows = true, columns = predicted): " + str(m["confusion_matrix"]))
+    if summary["missing_classes"]:
+        lines.append(f"classes of the model not in this set: {', '.join(summary['missing_classes'])} "
+                     "(macro figures average over the classes present)")
+    if summary["skipped"]:
+        lines.append(f"skipped {len(summary['skipped'])} unreadable file(s): see {METRICS_FILE}")
+    return "\n".join(lines)
+
+
+def write_external(out_dir: str | Path, *, name: str, root: str | Path, files: list[str],
+                   y_true: np.ndarray, proba: np.ndarray, class_names: list[str],
+                   folders: dict[str, str], missing: list[str], skipped: list[tuple[str, str]],
+                   model: str, seed: int = 0, n_resamples: int = N_RESAMPLES) -> dict:
+    """Score and write one external set into ``out_dir``: ``metrics.json`` (the returned
+    summary), ``predictions.csv`` (every image), ``confusion_matrix.png`` and ``report.txt``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = external_metrics(y_true, proba, class_names, seed=seed, n_resamples=n_resamples)
+    summary = {"name": name, "root": str(root), "model": model,
+               "evaluated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "folders": folders, "missing_classes": missing,
+               "skipped": [list(s) for s in skipped], "metrics": metrics,
+               "predictions": PREDICTIONS_FILE, "confusion_matrix": CONFUSION_FILE}
+    write_json(out_dir / METRICS_FILE, summary)
+    root = Path(root)
+    with (out_dir / PREDICTIONS_FILE).open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "true", "predicted", "correct"] + [f"p_{c}" for c in class_names])
+        for path, t, p in zip(files, y_true, proba):
+            shown = Path(path).relative_to(root) if Path(path).is_relative_to(root) else path
+            writer.writerow([str(shown), class_names[int(t)], class_names[int(p.argmax())],
+                             int(int(t) == int(p.argmax()))] + [f"{v:.6f}" for v in p])
+    plot_confusion_matrix(metrics["confusion_matrix"], class_names, out_dir / CONFUSION_FILE,
+                          title=f"external: {name} (n={metrics['n']})")
+    (out_dir / REPORT_FILE).write_text(format_external(summary) + "\n")
+    return summary
+
+
+def read_external_sets(run_dir: str | Path) -> list[tuple[str, dict]]:
+    """``(folder name, metrics.json)`` of every external set evaluated in ``run_dir``, oldest
+    first; folders without a readable ``metrics.json`` are left out."""
+    found = []
+    for folder in sorted(Path(run_dir).glob(EXTERNAL_PREFIX + "*")):
+        path = folder / METRICS_FILE
+        try:
+            found.append((folder.name, json.loads(path.read_text())))
+        except (OSError, ValueError):
+            continue
+    return sorted(found, key=lambda item: item[1].get("evaluated", ""))
