@@ -14,7 +14,9 @@ REQUIRED = [
     "Test, leak-free", "sensitivity", "specificity",
     "Confusion matrix", "Loss and AUC per epoch", "Reliability diagram", "Calibration",
     "Explanations", "Correctly classified", "Misclassified", "Grad-CAM", "occlusion",
-    "Shortcut check", "border", "Exposure stress test", "gamma 1.25 (darker)", "Backend and library versions", "keras",
+    "Shortcut check", "border", "Exposure stress test", "gamma 1.25 (darker)",
+    "Acquisition-shift stress suite", "squeeze_224", "jpeg_q20", "border_crop_5",
+    "External validation", "Backend and library versions", "keras",
 ]
 
 

@@ -106,13 +106,14 @@ def test_resize_mode_is_validated():
 
 
 @pytest.mark.parametrize("aspect, bright_columns", [(1.0, (0, 20)), (1.5, (4, 16))])
-def test_frame_aspect_crops_centrally_to_that_width_per_height(tmp_path, aspect, bright_columns):
+def test_center_aspect_crops_centrally_to_that_width_per_height(aspect, bright_columns):
+    from xraynet.data.decode import center_aspect, fit_to_square
+
     wide = np.zeros((40, 80), np.uint8)
     wide[:, 20:60] = 200  # bright central 40 columns, dark sides
     wide[:5] = wide[-5:] = 100  # grey top and bottom rows: a width-limited crop keeps them
-    path = tmp_path / "wide.png"
-    Image.fromarray(wide).save(path)
-    framed = decode_image(path, DecodeSettings(image_size=20, resize="stretch"), frame_aspect=aspect)
+    framed = fit_to_square(center_aspect(Image.fromarray(wide), aspect),
+                           DecodeSettings(image_size=20, resize="stretch"))
     assert framed.shape == (20, 20)
     middle = framed[8:12]  # rows away from the grey bands
     lo, hi = bright_columns  # aspect 1.0 keeps columns 20..60 only; 1.5 keeps 10..70
@@ -121,10 +122,10 @@ def test_frame_aspect_crops_centrally_to_that_width_per_height(tmp_path, aspect,
     assert framed[0].max() < 120 and framed[0].min() > 80  # the full height is kept
 
 
-def test_frame_aspect_crops_height_of_an_image_taller_than_asked(tmp_path):
+def test_center_aspect_crops_height_of_an_image_taller_than_asked():
+    from xraynet.data.decode import center_aspect
+
     tall = np.zeros((80, 40), np.uint8)
     tall[20:60] = 200
-    path = tmp_path / "tall.png"
-    Image.fromarray(tall).save(path)
-    framed = decode_image(path, DecodeSettings(image_size=20, resize="stretch"), frame_aspect=1.0)
-    assert framed.min() > 190  # only the central 40 rows are left
+    framed = np.asarray(center_aspect(Image.fromarray(tall), 1.0))
+    assert framed.shape == (40, 40) and framed.min() > 190  # only the central 40 rows are left

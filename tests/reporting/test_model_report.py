@@ -22,6 +22,12 @@ def test_fit_writes_trust_files_and_stores_the_temperature(trained_run):
     exposure = trust["exposure"]
     assert exposure["split"] == "test" and exposure["n"] == len(trained_run["dm"].test)
     assert set(exposure["per_gamma"]) == {"0.8", "1.25"} and 0.0 <= exposure["changed_any"] <= 1.0
+    acquisition = trust["acquisition"]
+    assert acquisition["split"] == "test_leak_free"
+    assert acquisition["n"] == len(trained_run["dm"].test_leak_free)
+    assert set(acquisition["variants"]) == {"squeeze_224", "jpeg_q20", "blur", "noise", "border_crop_5"}
+    for v in acquisition["variants"].values():
+        assert 0.0 <= v["changed"] <= 1.0 and v["flagged"] == (v["changed"] > acquisition["threshold"])
     assert (run_dir / "reliability_diagram.png").stat().st_size > 1000
     figures = [e["figure"] for kind in ("correct", "wrong") for e in trust["explanations"][kind]]
     assert figures and all((run_dir / f).is_file() for f in figures)

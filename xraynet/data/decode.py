@@ -72,7 +72,7 @@ def _to_grayscale(img: Image.Image) -> Image.Image:
     return img.convert("L")
 
 
-def _center_aspect(img: Image.Image, aspect: float) -> Image.Image:
+def center_aspect(img: Image.Image, aspect: float) -> Image.Image:
     """The largest central region of ``img`` whose width / height is ``aspect``."""
     width, height = img.size
     new_width, new_height = min(width, round(height * aspect)), min(height, round(width / aspect))
@@ -80,16 +80,23 @@ def _center_aspect(img: Image.Image, aspect: float) -> Image.Image:
     return img.crop((left, top, left + new_width, top + new_height))
 
 
-def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings(), *,
-                 frame_aspect: float | None = None) -> np.ndarray:
-    """Decode ``path`` (a file name or a binary file object) to a ``(size, size)`` uint8 array.
+def fit_to_square(gray: Image.Image, settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
+    """A grayscale image as the model's ``(size, size)`` uint8 input: its central square
+    (``resize="crop"``) or all of it squeezed (``"stretch"``), resized bilinearly."""
+    size = settings.image_size
+    if settings.resize == "crop":
+        gray = center_aspect(gray, 1.0)
+    gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return np.asarray(gray, dtype=np.uint8).copy()
 
-    ``frame_aspect`` first crops the image centrally to that width / height ratio, as another
-    scanner's framing would (the framing stress test of :mod:`xraynet.bench.recipes`).
+
+def load_grayscale(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings()) -> Image.Image:
+    """Open ``path`` (a file name or a binary file object) as an 8-bit grayscale image, checked
+    against the pixel limit before any pixel is decoded; large JPEGs are decoded at reduced
+    scale (no smaller than twice the model's input).
 
     Raises:
-        ImageDecodeError: the file is not a readable image, is truncated, or exceeds
-            ``settings.max_pixels`` (checked from the header, before any pixel is decoded).
+        ImageDecodeError: not a readable image, truncated, or above ``settings.max_pixels``.
     """
     size = settings.image_size
     try:
@@ -106,12 +113,7 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
                     img.draft("L", (size * 2, size * 2))  # decode at reduced scale: much faster
                 img.load()
                 gray = _to_grayscale(img)
-                if frame_aspect is not None:
-                    gray = _center_aspect(gray, frame_aspect)
-                if settings.resize == "crop":
-                    gray = _center_aspect(gray, 1.0)
-                gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-                return np.asarray(gray, dtype=np.uint8).copy()
+                return gray if gray is not img else gray.copy()
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -122,6 +124,16 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageDecodeError(message) from exc
 
+
+def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
+    """Decode ``path`` (a file name or a binary file object) to a ``(size, size)`` uint8 array:
+    :func:`load_grayscale`, then :func:`fit_to_square`. The one decoding path of xraynet.
+
+    Raises:
+        ImageDecodeError: the file is not a readable image, is truncated, or exceeds
+            ``settings.max_pixels`` (checked from the header, before any pixel is decoded).
+    """
+    return fit_to_square(load_grayscale(path, settings), settings)
 
 def decode_files(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(), *,
                  workers: int = 1) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:

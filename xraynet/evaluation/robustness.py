@@ -29,6 +29,19 @@ def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(adjust_gamma(np.asarray(images, np.float32), gamma)))
 
 
+def changed_predictions(y_true: np.ndarray, predicted: np.ndarray, moved: np.ndarray,
+                        class_names: list[str]) -> dict:
+    """Accuracy after a change, the share of predictions it moved, and where they went."""
+    changed = moved != predicted
+    moves: dict[str, int] = {}
+    for a, b in zip(predicted[changed], moved[changed]):
+        key = f"{class_names[a]} -> {class_names[b]}"
+        moves[key] = moves.get(key, 0) + 1
+    n = len(y_true)
+    return {"accuracy": float(np.mean(moved == y_true)) if n else float("nan"),
+            "changed": float(np.mean(changed)) if n else 0.0, "moves": moves}
+
+
 def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, np.ndarray],
                     class_names: list[str], *, threshold: float = EXPOSURE_FLAG) -> dict:
     """Accuracy at each exposure and how many predictions exposure alone changes.
@@ -45,14 +58,8 @@ def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, 
     per_gamma, changed_any = {}, np.zeros(len(y_true), bool)
     for gamma, p in shifted.items():
         moved = np.asarray(p).argmax(axis=1)
-        changed = moved != predicted
-        changed_any |= changed
-        moves: dict[str, int] = {}
-        for a, b in zip(predicted[changed], moved[changed]):
-            key = f"{class_names[a]} -> {class_names[b]}"
-            moves[key] = moves.get(key, 0) + 1
-        per_gamma[f"{gamma:g}"] = {"accuracy": float(np.mean(moved == y_true)),
-                                   "changed": float(np.mean(changed)), "moves": moves}
+        changed_any |= moved != predicted
+        per_gamma[f"{gamma:g}"] = changed_predictions(y_true, predicted, moved, class_names)
     share = float(np.mean(changed_any)) if len(y_true) else 0.0
     accuracies = [v["accuracy"] for v in per_gamma.values()]
     return {"n": int(len(y_true)), "accuracy": float(np.mean(predicted == y_true)),

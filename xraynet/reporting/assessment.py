@@ -1,5 +1,5 @@
 """Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check,
-exposure stress test and example explanations, written to ``trust.json`` and PNGs in the run
+exposure stress test, acquisition-shift stress suite and example explanations, written to ``trust.json`` and PNGs in the run
 directory.
 
 Calibration is fitted on the validation split only; the test splits are only measured.
@@ -20,6 +20,7 @@ from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUND
                                       apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
 from ..evaluation.report import predict_splits
+from ..evaluation.acquisition import acquisition_check
 from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
@@ -71,6 +72,9 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     intervals = {name: bootstrap_intervals(splits[name].y, raw[name].argmax(axis=1),
                                            names, n_resamples=n_resamples, seed=seed)
                  for name in TEST_SPLITS}
+    def predict(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict(x, batch_size=32, verbose=0))
+
     # explanations label their figures with calibrated probabilities
     explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, metadata=metadata)))
     trust = {
@@ -81,8 +85,10 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         "bootstrap": intervals,
         "shortcut": shortcut_check(explainer, datamodule.test, names),
         "exposure": {"split": "test", **exposure_check(
-            lambda x: np.asarray(model.predict(x, batch_size=32, verbose=0)),
-            datamodule.test.x, datamodule.test.y, names, proba=raw["test"])},
+            predict, datamodule.test.x, datamodule.test.y, names, proba=raw["test"])},
+        "acquisition": acquisition_check(
+            predict, [datamodule.root / p for p in datamodule.test_leak_free.paths],
+            datamodule.test_leak_free.y, names, datamodule.decode_settings, seed=seed),
         "explanations": _example_explanations(explainer, datamodule.test_leak_free, names,
                                                raw["test_leak_free"], run_dir / EXPLANATIONS_DIR,
                                                examples),
@@ -101,7 +107,21 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
             "(gamma %s; flag above %.0f%%)", "warning: " if flagged else "",
             100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
             100 * exposure["threshold"])
+    _log_acquisition(trust["acquisition"])
     return trust
+
+
+def _log_acquisition(result: dict) -> None:
+    """One log line for the acquisition-shift suite; a warning when a variant is flagged."""
+    worst = max(result["variants"].items(), key=lambda kv: kv[1]["changed"], default=None)
+    if worst is None:
+        return
+    flagged = result["flagged"]
+    log.log(logging.WARNING if flagged else logging.INFO,
+            "%sacquisition stress suite (%d leak-free test images): at most %.0f%% of predictions "
+            "changed (%s)%s; flag above %.0f%%", "warning: " if flagged else "", result["n"],
+            100 * worst[1]["changed"], worst[0],
+            f"; flagged: {', '.join(flagged)}" if flagged else "", 100 * result["threshold"])
 
 
 def shortcut_check(explainer: Explainer, split: SplitArrays, class_names: list[str], *,

@@ -109,7 +109,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
                 _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _shortcut(trust),
-                _exposure(trust),
+                _exposure(trust), _acquisition(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
                 _environment(metadata)]
     return title, sections
@@ -316,6 +316,29 @@ def _exposure(trust: dict) -> Section:
                   "give them. The diagnosis should not change."),
         Table(["exposure", "accuracy", "predictions changed", "changes (from -> to)"], rows),
         Paragraph(verdict, strong=bool(ex["flagged"]))])
+
+
+def _acquisition(trust: dict) -> Section:
+    acq = trust.get("acquisition")
+    if not acq:
+        return Section("Acquisition-shift stress suite", [Paragraph("Not assessed.")])
+    rows = [["unchanged", fmt(acq["accuracy"]), "", ""]]
+    for name, v in acq["variants"].items():
+        moves = ", ".join(f"{k}: {n}" for k, n in sorted(v["moves"].items(), key=lambda kv: -kv[1]))
+        rows.append([f"{v['description']} ({name})", fmt(v["accuracy"]),
+                     f"{v['changed']:.0%}" + (" FLAGGED" if v["flagged"] else ""), moves or "none"])
+    verdict = (f"Flagged: {', '.join(acq['flagged'])} changed more than {acq['threshold']:.0%} of "
+               "the predictions. The model depends on how an image was acquired or stored, which "
+               "differs between hospitals; expect it to fail on such images."
+               if acq["flagged"] else
+               f"No variant changed more than {acq['threshold']:.0%} of the predictions (at most "
+               f"{acq['max_changed']:.0%}).")
+    return Section("Acquisition-shift stress suite", [
+        Paragraph(f"The {acq['n']} leak-free test files decoded again after one change of "
+                  "acquisition each, as another hospital's scanner, archive or export would give "
+                  "them. The diagnosis should not change."),
+        Table(["variant", "accuracy", "predictions changed", "changes (from -> to)"], rows),
+        Paragraph(verdict, strong=bool(acq["flagged"]))])
 
 
 def _explanations(trust: dict) -> Section:

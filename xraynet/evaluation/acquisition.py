@@ -1,0 +1,129 @@
+"""Acquisition-shift stress suite: do predictions survive how another hospital acquires,
+stores and sends its X-rays?
+
+Each test file is decoded again through the model's own decoding path after one change of
+acquisition: squeezed to 224 x 224 (as public re-encodes are), re-compressed as a low-quality
+JPEG, blurred, given sensor noise, or cut by a tighter frame. For each variant the suite gives
+the accuracy and the share of predictions that the change alone moves; a variant that moves
+more than :data:`ACQUISITION_FLAG` of them is flagged. A model that reads the disease should
+barely move; one that reads the source's resolution, compression or framing will.
+
+Changes other than the squeeze are made at twice the model's input resolution (the resolution
+decoding reads large JPEGs at), so each has the same strength on every file whatever its size.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from ..data.decode import DecodeSettings, decode_files, fit_to_square, load_grayscale
+from .robustness import changed_predictions
+
+#: flag a variant when it changes more than this share of the predictions
+ACQUISITION_FLAG = 0.10
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One change of acquisition: ``apply(gray image, model input size, rng) -> gray image``."""
+
+    name: str
+    description: str
+    apply: Callable[[Image.Image, int, np.random.Generator], Image.Image]
+
+
+def _at_scale(gray: Image.Image, short_side: int) -> Image.Image:
+    """``gray`` resized so that its shorter side is ``short_side`` (never enlarged)."""
+    width, height = gray.size
+    factor = short_side / min(width, height)
+    if factor >= 1:
+        return gray
+    return gray.resize((max(1, round(width * factor)), max(1, round(height * factor))),
+                       Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def squeeze(gray: Image.Image, size: int, rng: np.random.Generator, *, side: int = 224) -> Image.Image:
+    return gray.resize((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *, quality: int = 20) -> Image.Image:
+    buffer = io.BytesIO()
+    _at_scale(gray, 2 * size).save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as img:
+        return img.convert("L")
+
+
+def blur(gray: Image.Image, size: int, rng: np.random.Generator, *, radius: float = 3.0) -> Image.Image:
+    return _at_scale(gray, 2 * size).filter(ImageFilter.GaussianBlur(radius))
+
+
+def noise(gray: Image.Image, size: int, rng: np.random.Generator, *, sigma: float = 10.0) -> Image.Image:
+    pixels = np.asarray(_at_scale(gray, 2 * size), dtype=np.float32)
+    noisy = pixels + rng.normal(0.0, sigma, pixels.shape)
+    return Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8), mode="L")
+
+
+def border_crop(gray: Image.Image, size: int, rng: np.random.Generator, *, share: float = 0.05) -> Image.Image:
+    width, height = gray.size
+    dx, dy = round(width * share), round(height * share)
+    return gray.crop((dx, dy, width - dx, height - dy))
+
+
+#: The suite's variants, in report order.
+VARIANTS = (
+    Variant("squeeze_224", "downscaled and squeezed to 224 x 224, as public re-encodes", squeeze),
+    Variant("jpeg_q20", "re-compressed as JPEG at quality 20", jpeg),
+    Variant("blur", "Gaussian blur, radius 1.5 pixels of the model's input", blur),
+    Variant("noise", "Gaussian noise, 10 grey levels at twice the input resolution", noise),
+    Variant("border_crop_5", "5% cut from every side (a tighter frame)", border_crop),
+)
+
+
+def stressed_images(paths: list[str | Path], settings: DecodeSettings, variant: Variant, *,
+                    seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    """The model inputs ``(n, size, size)`` of ``paths`` after ``variant``, and the indices of
+    the files that could be read."""
+    rng = np.random.default_rng(seed)
+    images, kept = [], []
+    for i, path in enumerate(paths):
+        try:
+            gray = load_grayscale(path, settings)
+        except ValueError:  # ImageDecodeError: the caller's unchanged decoding reports it
+            continue
+        images.append(fit_to_square(variant.apply(gray, settings.image_size, rng), settings))
+        kept.append(i)
+    size = settings.image_size
+    return (np.stack(images) if images else np.zeros((0, size, size), np.uint8)), kept
+
+
+def acquisition_check(predict: Callable[[np.ndarray], np.ndarray], paths: list[str | Path],
+                      y_true: np.ndarray, class_names: list[str], settings: DecodeSettings, *,
+                      split: str = "test_leak_free", variants: tuple[Variant, ...] = VARIANTS,
+                      threshold: float = ACQUISITION_FLAG, seed: int = 0) -> dict:
+    """Run every variant on the files ``paths`` (labels ``y_true``) through ``predict`` (raw
+    0..255 images ``(n, size, size, 1)`` -> probabilities); the content of ``trust.json``'s
+    ``acquisition`` entry."""
+    y_true = np.asarray(y_true)
+    base, kept, _ = decode_files(list(paths), settings)
+    y_kept = y_true[kept]
+    predicted = np.asarray(predict(base[..., None].astype(np.float32))).argmax(axis=1)
+    out = {}
+    for variant in variants:
+        images, ok = stressed_images([paths[i] for i in kept], settings, variant, seed=seed)
+        moved = np.asarray(predict(images[..., None].astype(np.float32))).argmax(axis=1)
+        scores = changed_predictions(y_kept[ok], predicted[ok], moved, class_names)
+        out[variant.name] = {"description": variant.description, **scores,
+                             "flagged": bool(scores["changed"] > threshold)}
+    return {"split": split, "n": int(len(kept)),
+            "accuracy": float(np.mean(predicted == y_kept)) if len(kept) else float("nan"),
+            "threshold": threshold, "variants": out,
+            "worst_accuracy": min((v["accuracy"] for v in out.values()), default=float("nan")),
+            "max_changed": max((v["changed"] for v in out.values()), default=0.0),
+            "flagged": [name for name, v in out.items() if v["flagged"]]}
