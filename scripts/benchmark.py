@@ -10,8 +10,8 @@ from pathlib import Path
 
 
 def main() -> int:
-    from xraynet.bench.report import markdown, targets
-    from xraynet.bench.suite import Plan, Runner, installed_backends
+    from xraynet_bench.report import markdown, targets
+    from xraynet_bench.suite import Plan, Runner, installed_backends
     from xraynet.cli import setup_logging
     from xraynet.locate import resolve_data_dir
 

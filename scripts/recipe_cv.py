@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from xraynet.bench.recipes import RECIPES
+    from xraynet_bench.recipes import RECIPES
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="dataset folder (default: as `xraynet fit` finds it)")
@@ -54,7 +54,7 @@ def overrides(args: argparse.Namespace) -> dict:
 def run_job(args: argparse.Namespace) -> int:
     import numpy as np
     from xraynet.cli import setup_process
-    from xraynet.bench.recipes import run_fold
+    from xraynet_bench.recipes import run_fold
     from xraynet.locate import resolve_data_dir
 
     setup_process(quiet=True)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.job:
         return run_job(args)
-    from xraynet.bench.recipes import markdown, read_records, summarise
+    from xraynet_bench.recipes import markdown, read_records, summarise
 
     failed: list = []
     if not args.summarise_only:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.bench.recipes import (EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES, markdown, run_fold,
-                                   stress_scores, summarise)
+from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
+                                   acquisition_scores, markdown, run_fold, stress_scores, summarise)
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,18 @@ def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
     assert all(np.array(v).shape == p.shape for v in record["p_framed"].values())
     assert sorted(record["p_exposed"], key=float) == [f"{g:g}" for g in EXPOSURE_GAMMAS]
     assert np.allclose(record["p_exposed"]["1"], p, atol=1e-4)  # gamma 1 is the image itself
+    assert set(record["p_acquired"]) == {v.name for v in ACQUISITION_VARIANTS}
+    assert all(np.array(v).shape == p.shape for v in record["p_acquired"].values())
+
+
+def test_acquisition_scores_compare_each_variant_with_the_unchanged_image():
+    right, wrong = [0.8, 0.1, 0.1], [0.1, 0.8, 0.1]
+    record = {"recipe": "r", "y": [0, 0, 0, 0], "p": [right, right, wrong, right],
+              "p_acquired": {"blur": [right, wrong, wrong, right], "noise": [right] * 4}}
+    scores = acquisition_scores([record])
+    assert scores["acquired_variant"] == "blur" and scores["acquired_changed"] == 0.25
+    assert scores["acquired_per_variant"] == {"blur": 0.25, "noise": 0.25}  # noise mends image 2
+    assert scores["acquired_worst"] == 0.5
 
 
 def test_stress_scores_count_predictions_that_change_with_the_variant_alone():

@@ -1,7 +1,7 @@
 """Targets and markdown from a hand-made results dict (pure functions)."""
 
-from xraynet.bench.flops import forward_flops
-from xraynet.bench.report import accuracy_summary, markdown, targets
+from xraynet_bench.flops import forward_flops
+from xraynet_bench.report import accuracy_summary, markdown, targets
 from xraynet.models import ModelConfig, build_cnn
 
 

@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -29,6 +30,9 @@ def run_process(args: list[str], *, env: dict | None = None, timeout: float | No
     """Run a command; its wall time, exit code and the JSON it printed last after
     ``BENCH_RESULT `` (None if it printed none). Workers report their own peak RSS in it."""
     full_env = {**os.environ, **(env or {})}
+    # the study code is not installed: its folder's parent (scripts/) goes on the child's path
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parents[1]), full_env.get("PYTHONPATH")) if p)
     start = time.perf_counter()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     try:

@@ -13,7 +13,7 @@ import argparse
 import json
 import time
 
-# Kept apart from xraynet.bench.timing on purpose: importing xraynet would import Keras 3 into
+# Kept apart from xraynet_bench.timing on purpose: importing xraynet would import Keras 3 into
 # the reference's process and add its start-up to the reference's measured wall time.
 RESULT_PREFIX = "BENCH_RESULT "
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..defaults import DEFAULT_IMAGE_SIZE
+from xraynet.defaults import DEFAULT_IMAGE_SIZE
 from .timing import run_process
 
 log = logging.getLogger("xraynet")
@@ -56,7 +56,7 @@ def installed_backends() -> list[str]:
 
 def machine_facts() -> dict:
     """CPU model, cores and memory of this machine, and the library versions."""
-    from ..backend import cpu_threads, versions
+    from xraynet.backend import cpu_threads, versions
 
     model = ""
     try:
@@ -84,7 +84,7 @@ class Runner:
 
     def worker(self, section: str, backend: str, name: str, **kwargs) -> dict:
         log.info("benchmark: %s on %s ...", name, backend)
-        run = run_process([sys.executable, "-m", "xraynet.bench.worker", section, json.dumps(kwargs)],
+        run = run_process([sys.executable, "-m", "xraynet_bench.worker", section, json.dumps(kwargs)],
                           env={"KERAS_BACKEND": backend, "XRAYNET_CACHE_DIR": self.cache},
                           log_path=str(self.logs / f"{name}-{backend}.log"))
         if run["result"] is None:
@@ -96,7 +96,7 @@ class Runner:
     def reference(self, *, pipeline_only: bool = False) -> dict:
         if importlib.util.find_spec("tf_keras") is None:
             return {"skipped": "tf-keras is not installed (pip install -e '.[bench]')"}
-        args = [sys.executable, "-m", "xraynet.bench.reference", "--data", self.plan.data,
+        args = [sys.executable, "-m", "xraynet_bench.reference", "--data", self.plan.data,
                 "--epochs", str(self.plan.reference_epochs),
                 "--image-size", str(self.plan.reference_image_size)]
         name = "reference-pipeline" if pipeline_only else "reference"

@@ -1,4 +1,4 @@
-"""``python -m xraynet.bench.worker SECTION JSON_KWARGS``: run one section, print its result.
+"""``python -m xraynet_bench.worker SECTION JSON_KWARGS``: run one section, print its result.
 
 The backend is the process's ``KERAS_BACKEND``; the result is printed as one line after
 ``BENCH_RESULT `` so that the orchestrator can read it from the output.
@@ -17,8 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     section, kwargs = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ..backend import backend_name
-    from ..cli import setup_process
+    from xraynet.backend import backend_name
+    from xraynet.cli import setup_process
     from . import sections
 
     setup_process(quiet=True)

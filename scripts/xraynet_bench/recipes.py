@@ -14,11 +14,12 @@ a prediction changes with the framing alone, show it without reading the test sp
 Exposure: the held-out images are also predicted after a gamma change (``EXPOSURE_GAMMAS``), as
 a different scanner or exposure would give; a model that uses overall brightness (which differs
 between the sources of the classes) changes its predictions with it.
+Acquisition: the held-out files also go through the model report's acquisition-shift suite
+(:mod:`xraynet.evaluation.acquisition`: 224 px squeeze, JPEG, blur, noise, border crop).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import tempfile
 import time
@@ -27,12 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import XRayDataModule
-from ..data.decode import decode_image
-from ..data.split import stratified_group_folds, stratified_group_split
-from ..defaults import DEFAULT_IMAGE_SIZE
-from ..evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
-from ..evaluation.robustness import apply_gamma
+from xraynet.data import XRayDataModule
+from xraynet.data.decode import center_aspect, fit_to_square, load_grayscale
+from xraynet.data.split import stratified_group_folds, stratified_group_split
+from xraynet.defaults import DEFAULT_IMAGE_SIZE
+from xraynet.evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
+from xraynet.evaluation.acquisition import VARIANTS as ACQUISITION_VARIANTS
+from xraynet.evaluation.acquisition import stressed_images
+from xraynet.evaluation.robustness import apply_gamma
 
 #: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
 #: augmentation fields such as ``contrast`` or ``aspect``; ``resize`` is the data module's), on top
@@ -84,9 +87,9 @@ MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None, cache_dir: str | None = None) -> dict:
     """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images."""
-    from ..models import AugmentationConfig, ModelConfig
-    from ..module import XRayClassifier
-    from ..trainer import Trainer
+    from xraynet.models import AugmentationConfig, ModelConfig
+    from xraynet.module import XRayClassifier
+    from xraynet.trainer import Trainer
 
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
@@ -113,14 +116,19 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         return np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
 
     x_held_out = folder.x[held_out]
-    files = [(Path(data) / folder.paths[i]).read_bytes() for i in held_out]  # each file read once
+    settings = dm.decode_settings
+    files = [Path(data) / folder.paths[i] for i in held_out]
+    grays = [load_grayscale(f, settings) for f in files]  # each file decoded once
     framed = {f"{aspect:g}": predict(np.stack([
-        decode_image(io.BytesIO(f), dm.decode_settings, frame_aspect=aspect) for f in files])[..., None])
+        fit_to_square(center_aspect(g, aspect), settings) for g in grays])[..., None])
         for aspect in FRAMING_ASPECTS}
     exposed = {f"{g:g}": predict(apply_gamma(x_held_out, g)) for g in EXPOSURE_GAMMAS}
+    acquired = {v.name: predict(stressed_images(files, settings, v, seed=seed)[0][..., None])
+                for v in ACQUISITION_VARIANTS}
     return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
             "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
             "p": predict(x_held_out), "p_framed": framed, "p_exposed": exposed,
+            "p_acquired": acquired,
             "best_epoch": result.best_epoch,
             "epochs_run": len(result.history.get("loss", [])),
             "seconds": round(time.perf_counter() - start, 1)}
@@ -167,8 +175,28 @@ def summarise(records: list[dict], *, baseline: str = "base") -> list[dict]:
         mine = [r for r in records if r["recipe"] == recipe]
         row.update(stress_scores(mine, "p_framed", "framed"))
         row.update(stress_scores(mine, "p_exposed", "exposed"))
+        row.update(acquisition_scores(mine))
         rows.append(row)
     return rows
+
+
+def acquisition_scores(records: list[dict]) -> dict:
+    """For the acquisition-shift predictions (``p_acquired``: variant -> probabilities): the
+    worst variant's accuracy (``acquired_worst``), the largest share of predictions one variant
+    changes against the unchanged image (``acquired_changed``, the model report's measure) and
+    that variant (``acquired_variant``); empty for records without them."""
+    records = [r for r in records if r.get("p_acquired")]
+    if not records:
+        return {}
+    labels = np.concatenate([r["y"] for r in records])
+    base = np.concatenate([np.argmax(r["p"], axis=1) for r in records])
+    accuracy, changed = {}, {}
+    for variant in records[0]["p_acquired"]:
+        moved = np.concatenate([np.argmax(r["p_acquired"][variant], axis=1) for r in records])
+        accuracy[variant], changed[variant] = (moved == labels).mean(), (moved != base).mean()
+    worst = max(changed, key=changed.get)
+    return {"acquired_worst": float(min(accuracy.values())), "acquired_changed": float(changed[worst]),
+            "acquired_variant": worst, "acquired_per_variant": {k: float(v) for k, v in changed.items()}}
 
 
 def stress_scores(records: list[dict], key: str, name: str) -> dict:
@@ -199,8 +227,10 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
              f"| recipe | predictions | accuracy | NLL | accuracy − {baseline} | NLL − {baseline} | "
              "mean of seeds: accuracy | reframed: accuracy | reframed: worst | prediction changes "
              "with framing | re-exposed: accuracy | re-exposed: worst | prediction changes with "
-             "exposure | seconds per fit |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "exposure | acquisition: worst accuracy | acquisition: most changed (variant) | "
+             "seconds per fit |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+             "| --- |"]
     for row in rows:
         lines.append(f"| {row['recipe']} | {row['n']} | {fmt(row, 'accuracy')} | {fmt(row, 'nll')} | "
                      f"{fmt(row, 'accuracy_diff', 'accuracy_diff_se')} | "
@@ -208,6 +238,8 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
                      f"{fmt(row, 'framed_accuracy')} | {fmt(row, 'framed_worst')} | "
                      f"{fmt(row, 'framed_flips')} | {fmt(row, 'exposed_accuracy')} | "
                      f"{fmt(row, 'exposed_worst')} | {fmt(row, 'exposed_flips')} | "
+                     f"{fmt(row, 'acquired_worst')} | {fmt(row, 'acquired_changed')}"
+                     f"{' (' + row['acquired_variant'] + ')' if 'acquired_variant' in row else ''} | "
                      f"{row['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 

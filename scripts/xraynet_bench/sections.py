@@ -43,7 +43,7 @@ def input_pipeline(data: str, *, image_size: int, cache_dir: str, batch_size: in
     inside the model's compiled training step; its cost is in the training figures. The warm
     figure is the median of ``warm_repeats`` fresh set-ups: one takes about 0.1 s, so a single
     timing moves by a third with the machine's noise."""
-    from ..data import XRayDataModule
+    from xraynet.data import XRayDataModule
 
     def one_epoch(dm) -> int:
         x = dm.train.x
@@ -76,9 +76,9 @@ def training(data: str, *, image_size: int, cache_dir: str, epochs: int = 4,
     """Train images/s and first-epoch overhead of the default model; FLOPs per image."""
     import keras
 
-    from ..data import XRayDataModule
-    from ..models import ModelConfig
-    from ..module import XRayClassifier
+    from xraynet.data import XRayDataModule
+    from xraynet.models import ModelConfig
+    from xraynet.module import XRayClassifier
 
     dm = XRayDataModule(root=data, image_size=image_size, cache_dir=cache_dir).setup()
     n = len(dm.class_names)
@@ -98,8 +98,8 @@ def training(data: str, *, image_size: int, cache_dir: str, epochs: int = 4,
 
 def inference(model_dir: str, images: list[str], *, calls: int = 100, batch: int = 64) -> dict:
     """Load time, first prediction, single-image latency (file to probabilities) and batch rate."""
-    from ..data.decode import decode_image
-    from ..predict import Predictor
+    from xraynet.data.decode import decode_image
+    from xraynet.predict import Predictor
 
     t = time.perf_counter()
     predictor = Predictor.from_path(model_dir)
@@ -128,7 +128,7 @@ def inference(model_dir: str, images: list[str], *, calls: int = 100, batch: int
 
 def default_fit(data: str, *, seed: int, out: str, cache_dir: str, extra: list[str]) -> dict:
     """``xraynet fit`` with its defaults (and ``seed``): test metrics, wall time, peak RSS."""
-    from ..cli import main
+    from xraynet.cli import main
 
     t = time.perf_counter()
     code = main(["-q", "fit", "--data", data, "--seed", str(seed), "--out", out,
