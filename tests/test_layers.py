@@ -95,3 +95,28 @@ def test_gamma_jitter_changes_exposure_within_its_range_and_keeps_black_and_whit
     assert (mid >= low - 1e-3).all() and (mid <= high + 1e-3).all()
     assert mid.min() < 125 and mid.max() > 131  # darker and brighter images in one batch
     assert np.array_equal(ops.convert_to_numpy(aug(x, training=False)), x)
+
+
+def test_acquisition_augmentations_blur_add_noise_and_lower_resolution():
+    import keras
+
+    from xraynet.layers import XRayAugmentation, gaussian_blur
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 255, (4, 32, 32, 1)).astype("float32")
+
+    def rough(a):
+        return float(np.abs(np.diff(np.asarray(a), axis=2)).mean())
+
+    plain = dict(rotation=0, zoom=0, translation=0, contrast=0, seed=1)
+    blurred = keras.ops.convert_to_numpy(gaussian_blur(x, 1.0))
+    assert blurred.shape == x.shape and rough(blurred) < 0.5 * rough(x)
+    low = XRayAugmentation(**plain, resolution=1.0)(x, training=True)
+    assert rough(low) < 0.7 * rough(x)
+    smooth = np.full((4, 32, 32, 1), 100.0, "float32")
+    noisy = keras.ops.convert_to_numpy(XRayAugmentation(**plain, noise=20.0)(smooth, training=True))
+    assert 0 < noisy.std() < 20 and noisy.min() >= 0
+    layer = XRayAugmentation(**plain, resolution=0.5, blur=1.5, noise=8.0)
+    again = XRayAugmentation.from_config(layer.get_config())
+    assert (again.resolution, again.blur, again.noise) == (0.5, 1.5, 8.0)
+    assert np.array_equal(layer(x, training=False), x)  # inference: untouched

@@ -19,6 +19,17 @@ def adjust_gamma(x, gamma):
     return 255.0 * ops.power(ops.clip(x / 255.0, 0.0, 1.0), gamma)
 
 
+def gaussian_blur(x, sigma: float):
+    """Gaussian blur (standard deviation ``sigma`` pixels) of images ``(batch, h, w, 1)``, edges
+    padded with zeros as the augmentation's fill."""
+    radius = max(1, math.ceil(2 * sigma))
+    taps = [math.exp(-0.5 * (i / sigma) ** 2) for i in range(-radius, radius + 1)]
+    total = sum(taps)
+    line = ops.convert_to_tensor([t / total for t in taps], dtype=x.dtype)
+    x = ops.depthwise_conv(x, ops.reshape(line, (-1, 1, 1, 1)), padding="same")
+    return ops.depthwise_conv(x, ops.reshape(line, (1, -1, 1, 1)), padding="same")
+
+
 @keras.saving.register_keras_serializable(package="xraynet")
 class IntensityNormalization(keras.layers.Layer):
     """Maps raw 0..255 intensities to network inputs.
@@ -95,13 +106,27 @@ class XRayAugmentation(keras.layers.Layer):
         gamma: exposure jitter: pixels become ``255 * (x / 255) ** g`` with ``log g`` uniform in
             ``[-log(1 + gamma), log(1 + gamma)]`` (0.25: ``g`` in 0.8..1.25); 0 turns it off.
         horizontal_flip: flip left-right with probability 0.5.
+        resolution: probability that an image is downscaled to half its side and upscaled back
+            (a lower-resolution source or re-encode); 0 turns it off.
+        blur: largest Gaussian blur, in pixels (sigma); each image is blurred by a random share
+            of it; 0 turns it off.
+        noise: largest sensor noise, in grey levels (standard deviation; each image draws its
+            own level up to it); 0 turns it off.
         seed: seed of the layer's ``SeedGenerator``.
+
+    Resolution, blur and noise are acquisition augmentations: they teach the model that how an
+    image was acquired, stored and sent is not the disease (see
+    :mod:`xraynet.evaluation.acquisition`, the matching stress test).
     """
 
     def __init__(self, rotation: float = 10.0, zoom: float = 0.1, translation: float = 0.08,
                  contrast: float = 0.2, aspect: float = 0.0, gamma: float = 0.0,
-                 horizontal_flip: bool = False, seed: int | None = None, **kwargs) -> None:
+                 horizontal_flip: bool = False, resolution: float = 0.0, blur: float = 0.0,
+                 noise: float = 0.0, seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.resolution = resolution
+        self.blur = blur
+        self.noise = noise
         self.rotation = rotation
         self.zoom = zoom
         self.aspect = aspect
@@ -155,6 +180,19 @@ class XRayAugmentation(keras.layers.Layer):
         if self.gamma:  # drawn only when on, so gamma=0 keeps earlier runs' random streams
             g = ops.exp(ops.reshape(self._uniform(batch, math.log1p(self.gamma)), (-1, 1, 1, 1)))
             x = adjust_gamma(x, g)
+        if self.resolution:
+            low = ops.image.resize(x, (x.shape[1] // 2, x.shape[2] // 2), interpolation="bilinear",
+                                   antialias=True)
+            low = ops.image.resize(low, (x.shape[1], x.shape[2]), interpolation="bilinear")
+            pick = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator) < self.resolution
+            x = ops.where(pick, low, x)
+        if self.blur:
+            share = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator)
+            x = x + share * (gaussian_blur(x, self.blur) - x)
+        if self.noise:
+            sigma = keras.random.uniform((batch, 1, 1, 1), 0.0, self.noise, seed=self.seed_generator)
+            x = ops.clip(x + sigma * keras.random.normal(ops.shape(x), seed=self.seed_generator),
+                         0.0, 255.0)
         return x
 
     def compute_output_shape(self, input_shape):
@@ -163,4 +201,6 @@ class XRayAugmentation(keras.layers.Layer):
     def get_config(self) -> dict:
         return {**super().get_config(), "rotation": self.rotation, "zoom": self.zoom,
                 "aspect": self.aspect, "translation": self.translation, "contrast": self.contrast,
-                "gamma": self.gamma, "horizontal_flip": self.horizontal_flip, "seed": self.seed}
+                "gamma": self.gamma, "horizontal_flip": self.horizontal_flip,
+                "resolution": self.resolution, "blur": self.blur, "noise": self.noise,
+                "seed": self.seed}

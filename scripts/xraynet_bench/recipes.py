@@ -71,6 +71,12 @@ RECIPES: dict[str, dict] = {
                       "intensity": "scale", "epochs": 25},
     "crop_aspect25_tuned": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                             "intensity": "scale", "learning_rate": 7.4e-4, "batch_size": 8},
+    # the acquisition study on the original images (docs/studies/ACQUISITION.md)
+    "default": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25},
+    "acq": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+            "resolution": 0.5, "blur": 1.5, "noise": 8.0},
+    "acq_eq": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+               "resolution": 0.5, "blur": 1.5, "noise": 8.0, "intensity": "equalize"},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
 #: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image

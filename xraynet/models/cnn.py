@@ -26,6 +26,9 @@ class AugmentationConfig:
     contrast: float = 0.2
     gamma: float = 0.0
     horizontal_flip: bool = False
+    resolution: float = 0.0
+    blur: float = 0.0
+    noise: float = 0.0
 
 
 @dataclass(frozen=True)
