@@ -1,8 +1,8 @@
 """The whole search space: every hyperparameter's name and range, in one place.
 
-Intensity scaling is not searched: dividing by 255 wins on validation loss, but mostly through
-the brightness of the sources (EXPOSURE.md: exposure alone changes 21% of such a model's
-predictions, 4% with the default per-image standardisation), so trials keep the default.
+Intensity scaling is not searched: dividing by 255 keeps each image's overall brightness, which
+differs between the sources of the classes, so a search that optimises validation loss would
+reward a brightness cue; trials keep the default per-image standardisation.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import os
 import sys
 from pathlib import Path
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_RESIZE,
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY,
+                       DEFAULT_NOISE_AUG, DEFAULT_RESIZE, DEFAULT_RESOLUTION_AUG,
                        DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
 from .errors import XRayNetError
 
@@ -62,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--aspect", type=float, default=DEFAULT_ASPECT_JITTER,
                      help="augment with random aspect-ratio changes up to this share "
                           f"(default: {DEFAULT_ASPECT_JITTER})")
+    fit.add_argument("--aug-resolution", type=float, default=DEFAULT_RESOLUTION_AUG, metavar="P",
+                     help="augment: probability of a half-resolution round trip "
+                          f"(default: {DEFAULT_RESOLUTION_AUG:g})")
+    fit.add_argument("--aug-blur", type=float, default=DEFAULT_BLUR_AUG, metavar="SIGMA",
+                     help=f"augment: largest Gaussian blur in pixels (default: {DEFAULT_BLUR_AUG:g})")
+    fit.add_argument("--aug-noise", type=float, default=DEFAULT_NOISE_AUG, metavar="LEVELS",
+                     help=f"augment: largest sensor noise in grey levels (default: {DEFAULT_NOISE_AUG:g})")
     fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free), "
@@ -150,7 +158,10 @@ def cmd_fit(args) -> int:
         model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
                             stem_stride=args.stem_stride, intensity=args.intensity,
-                            augmentation=AugmentationConfig(horizontal_flip=args.hflip, aspect=args.aspect), seed=args.seed)
+                            augmentation=AugmentationConfig(
+                                horizontal_flip=args.hflip, aspect=args.aspect,
+                                resolution=args.aug_resolution, blur=args.aug_blur,
+                                noise=args.aug_noise), seed=args.seed)
         module = XRayClassifier(model=model, learning_rate=args.lr)
         trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                           patience=args.patience, out_dir=args.out)

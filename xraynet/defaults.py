@@ -1,23 +1,15 @@
 """Defaults shared by the data module, the model and the command line.
 
-The default input is 192 pixels square with a stride-2 first convolution: in a nested 10-fold
-cross-validation on the train folder (3 seeds, 753 predictions; README, "Recipe study") it was
-as accurate as 128 pixels at stride 1 (0.915 vs 0.918, difference -0.003 +- 0.009) and costs 56%
-of its FLOPs, so the default fit trains 44% faster on a 2-core CPU.
-
-The central-square crop with aspect jitter comes from the framing stress test (FRAMING.md:
-5-fold cross-validation on the train folder, 2 seeds; held-out images also predicted after a
-central crop to width/height 1.0, 1.2 and 1.4). Squeezing the whole image into the square let the
-frame alone change 29% of the predictions (worst framing: 0.735 accuracy); the crop with jitter
-changed 9% (worst framing 0.839), at the same accuracy on unframed images (0.888 vs 0.892,
-difference -0.004 +- 0.013).
-
-Intensities are standardised per image ("per_image"), not scaled to 0..1 ("scale"). Scaling was
-3.2 +- 1.6 points more accurate on held-out train images (INTENSITY.md), but an exposure stress
-test (EXPOSURE.md: held-out images also predicted at gamma 0.8 and 1.25) showed why: exposure
-alone changed 21% of the scaled model's predictions against 4% of the standardised one's (darker
-images drift to Covid), and gamma jitter in training did not remove it (20%). The gain is mostly
-a brightness cue of the sources, so the default keeps per-image standardisation.
+Where they come from. The input size (192 px with a stride-2 first convolution), the
+central-square crop with aspect jitter 0.25 and per-image intensity standardisation were chosen
+by cross-validation studies on the train folder of the *posterised derivative* that stood in
+for the dataset until the original images replaced it (docs/studies/, each marked superseded).
+On the original images they are judged again by docs/studies/ACQUISITION.md (train-folder
+cross-validation, accuracy together with the acquisition-shift stress suite, rule written
+before the results) and by the benchmark (BENCHMARKS.md). The reasons still hold as reasons,
+not as figures: squeezing whole images carries each source's framing (the train folder's median
+width/height is 1.17 for Covid, 1.18 for Normal and 1.38 for Viral Pneumonia) into the shapes
+the model sees, and intensities divided by 255 keep each source's overall brightness.
 """
 
 #: side of the square grayscale input, in pixels
@@ -34,3 +26,9 @@ INTENSITY_MODES = ("per_image", "equalize", "scale")
 DEFAULT_INTENSITY = "per_image"
 #: training-time aspect jitter: width against height changed by up to this share
 DEFAULT_ASPECT_JITTER = 0.25
+#: acquisition augmentation: probability of a half-resolution round trip (0: off)
+DEFAULT_RESOLUTION_AUG = 0.0
+#: acquisition augmentation: largest Gaussian blur, sigma in pixels (0: off)
+DEFAULT_BLUR_AUG = 0.0
+#: acquisition augmentation: largest sensor noise, in grey levels (0: off)
+DEFAULT_NOISE_AUG = 0.0

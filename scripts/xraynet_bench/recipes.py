@@ -79,8 +79,10 @@ RECIPES: dict[str, dict] = {
                "resolution": 0.5, "blur": 1.5, "noise": 8.0, "intensity": "equalize"},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
-#: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image
-RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image"}
+#: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image,
+#: and no acquisition augmentation
+RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image", "resolution": 0.0,
+               "blur": 0.0, "noise": 0.0}
 #: width / height ratios of the framing stress test (train medians span 1.18 to 1.38)
 FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),

@@ -36,7 +36,7 @@ def fastest_backend(results: dict) -> str:
 def targets(results: dict) -> list[dict]:
     """Each target: what, measured value, goal, met (None where a section was skipped)."""
     acc = accuracy_summary(results["fits"])
-    lf = acc["test_leak_free"]["accuracy"]
+    lf = acc["test_leak_free"]["macro_f1"]
     ref = results.get("reference", {})
     ref_pipe = results.get("reference_pipeline", {})
     fast = fastest_backend(results)
@@ -44,9 +44,13 @@ def targets(results: dict) -> list[dict]:
     default = results["plan"]["default_backend"]
     inf = results["inference"][default]
     rows = [
-        ("default fit: leak-free accuracy mean over seeds", lf["mean"], ">= 0.95", lf["mean"] >= 0.95 - EPS),
-        ("default fit: leak-free accuracy min over seeds", lf["min"], ">= 0.93", lf["min"] >= 0.93 - EPS),
+        ("default fit: leak-free macro-F1 mean over seeds", lf["mean"], ">= 0.90", lf["mean"] >= 0.90 - EPS),
+        ("default fit: leak-free macro-F1 min over seeds", lf["min"], ">= 0.85", lf["min"] >= 0.85 - EPS),
     ]
+    stressed = [f["stress"]["max_changed"] for f in results["fits"] if "stress" in f]
+    if stressed:
+        rows.append(("default fit: most predictions one acquisition variant changes (worst seed)",
+                     max(stressed), "<= 10%", max(stressed) <= 0.10 + EPS))
     if "process_wall_seconds" in ref:
         fit_wall = acc["wall_seconds"]["mean"]
         rows.append(("default fit wall time (s, mean) vs reference 20-epoch wall time",
@@ -168,6 +172,17 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
                        f["metrics"]["test_leak_free"]["macro_auc_ovr"], f["best_epoch"],
                        f["process_wall_seconds"], f["peak_rss_mib"]] for f in results["fits"]]),
               ""]
+    stressed = [f for f in results["fits"] if "stress" in f]
+    if stressed:
+        variants = list(stressed[0]["stress"]["acquisition_changed"])
+        parts += ["### Acquisition-shift stress suite of each default fit (leak-free test)", "",
+                  "Share of predictions each change alone moves (accuracy after it in brackets); "
+                  "exposure: gamma 0.8 or 1.25 on the full test split.", "",
+                  _table(["seed"] + variants + ["exposure"],
+                         [[f["seed"]] + [f"{f['stress']['acquisition_changed'][v]:.0%} "
+                                         f"({f['stress']['acquisition_accuracy'][v]:.2f})"
+                                         for v in variants]
+                          + [f"{f['stress']['exposure_changed']:.0%}"] for f in stressed]), ""]
     pipe, ref_pipe = results["pipeline"], results.get("reference_pipeline", {})
     parts += ["## Input pipeline (no model)", "",
               _table(["pipeline", "images/s"],

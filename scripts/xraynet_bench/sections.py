@@ -137,8 +137,15 @@ def default_fit(data: str, *, seed: int, out: str, cache_dir: str, extra: list[s
     run_dir = max(glob.glob(f"{out}/fit-*"), key=lambda p: Path(p).stat().st_mtime)
     splits = json.loads((Path(run_dir) / "metrics.json").read_text())["splits"]
     keep = ("n", "accuracy", "macro_f1", "macro_auc_ovr")
+    trust = json.loads((Path(run_dir) / "trust.json").read_text())
+    acquisition = trust["acquisition"]
+    stress = {"acquisition_changed": {k: v["changed"] for k, v in acquisition["variants"].items()},
+              "acquisition_accuracy": {k: v["accuracy"] for k, v in acquisition["variants"].items()},
+              "max_changed": acquisition["max_changed"],
+              "exposure_changed": trust["exposure"]["changed_any"]}
     return {"returncode": code, "seed": seed, "run_dir": run_dir, "in_process_seconds": wall,
             "metrics": {s: {k: splits[s][k] for k in keep} for s in ("test", "test_leak_free")},
+            "stress": stress,
             "best_epoch": json.loads((Path(run_dir) / "metadata.json").read_text())["best_epoch"],
             "peak_rss_mib": peak_rss_mib()}
 

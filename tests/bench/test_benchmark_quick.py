@@ -31,6 +31,7 @@ def test_quick_benchmark_writes_every_section(dataset, tmp_path):
     inference = results["inference"][backend]
     assert inference["single_image"]["calls"] == 5 and inference["load_seconds"] > 0
     assert results["search"]["trials"] >= 1
-    assert len(results["targets"]) == 8
+    assert len(results["targets"]) == 9
+    assert "max_changed" in results["fits"][0]["stress"]
     text = report.read_text()
     assert "QUICK smoke run" in text and "## Targets" in text and "## Inference" in text

@@ -3,8 +3,7 @@
 The same image a little brighter or darker (gamma 0.8 or 1.25, as another scanner or exposure
 would give) should get the same diagnosis. In the Kaggle data each class comes from other
 sources with other typical brightness, so a model can learn brightness instead of disease; the
-share of predictions that change with exposure shows it (EXPOSURE.md: 4% for per-image
-standardisation, 21% for intensities divided by 255).
+share of predictions that change with exposure shows it.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 import keras
 from keras import layers
 
-from ..defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY,
+from ..defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_IMAGE_SIZE,
+                        DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESOLUTION_AUG,
                         DEFAULT_STEM_STRIDE)
 from ..layers import IntensityNormalization, XRayAugmentation
 
@@ -26,9 +27,9 @@ class AugmentationConfig:
     contrast: float = 0.2
     gamma: float = 0.0
     horizontal_flip: bool = False
-    resolution: float = 0.0
-    blur: float = 0.0
-    noise: float = 0.0
+    resolution: float = DEFAULT_RESOLUTION_AUG
+    blur: float = DEFAULT_BLUR_AUG
+    noise: float = DEFAULT_NOISE_AUG
 
 
 @dataclass(frozen=True)
