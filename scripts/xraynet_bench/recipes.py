@@ -77,6 +77,15 @@ RECIPES: dict[str, dict] = {
             "resolution": 0.5, "blur": 1.5, "noise": 8.0},
     "acq_eq": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                "resolution": 0.5, "blur": 1.5, "noise": 8.0, "intensity": "equalize"},
+    # the defaults study on the original images (docs/studies/DEFAULTS.md), changes of `acq`
+    "acq_scale": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                  "resolution": 0.5, "blur": 1.5, "noise": 8.0, "intensity": "scale"},
+    "acq_stretch": {"image_size": 192, "stem_stride": 2, "resize": "stretch", "aspect": 0.25,
+                    "resolution": 0.5, "blur": 1.5, "noise": 8.0},
+    "acq_s256": {"image_size": 256, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                 "resolution": 0.5, "blur": 1.5, "noise": 8.0},
+    "acq_wide": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                 "resolution": 0.5, "blur": 1.5, "noise": 8.0, "base_filters": 32},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
 #: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image,

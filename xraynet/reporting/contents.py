@@ -302,8 +302,7 @@ def _exposure(trust: dict) -> Section:
     rows = [["unchanged", fmt(ex["accuracy"]), "", ""]]
     for gamma, v in ex["per_gamma"].items():
         label = f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})"
-        moves = ", ".join(f"{k}: {n}" for k, n in sorted(v["moves"].items(), key=lambda kv: -kv[1]))
-        rows.append([label, fmt(v["accuracy"]), f"{v['changed']:.0%}", moves or "none"])
+        rows.append([label, fmt(v["accuracy"]), f"{v['changed']:.0%}", _moves(v["moves"])])
     verdict = (f"Flagged: exposure alone changes {ex['changed_any']:.0%} of the predictions. The "
                "model reads overall brightness, which differs between the sources of the classes; "
                "images from another scanner or exposure may be classified by their brightness."
@@ -318,15 +317,19 @@ def _exposure(trust: dict) -> Section:
         Paragraph(verdict, strong=bool(ex["flagged"]))])
 
 
+def _moves(moves: dict[str, int]) -> str:
+    """``{"A -> B": n}`` as text, most frequent first."""
+    return ", ".join(f"{k}: {n}" for k, n in sorted(moves.items(), key=lambda kv: -kv[1])) or "none"
+
+
 def _acquisition(trust: dict) -> Section:
     acq = trust.get("acquisition")
     if not acq:
         return Section("Acquisition-shift stress suite", [Paragraph("Not assessed.")])
     rows = [["unchanged", fmt(acq["accuracy"]), "", ""]]
     for name, v in acq["variants"].items():
-        moves = ", ".join(f"{k}: {n}" for k, n in sorted(v["moves"].items(), key=lambda kv: -kv[1]))
         rows.append([f"{v['description']} ({name})", fmt(v["accuracy"]),
-                     f"{v['changed']:.0%}" + (" FLAGGED" if v["flagged"] else ""), moves or "none"])
+                     f"{v['changed']:.0%}" + (" FLAGGED" if v["flagged"] else ""), _moves(v["moves"])])
     verdict = (f"Flagged: {', '.join(acq['flagged'])} changed more than {acq['threshold']:.0%} of "
                "the predictions. The model depends on how an image was acquired or stored, which "
                "differs between hospitals; expect it to fail on such images."
