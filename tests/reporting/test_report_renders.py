@@ -41,3 +41,4 @@ def test_report_renders_with_every_image_and_no_console_error(trained_run):
     assert all(img["complete"] and img["width"] > 0 for img in images), images
     assert title.startswith("xraynet model report")
     assert "Shortcut check" in headings and "Intended use" in headings
+    assert "Acquisition-shift stress suite" in headings and "External validation" in headings
