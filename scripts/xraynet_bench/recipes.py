@@ -86,6 +86,11 @@ RECIPES: dict[str, dict] = {
                  "resolution": 0.5, "blur": 1.5, "noise": 8.0},
     "acq_wide": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                  "resolution": 0.5, "blur": 1.5, "noise": 8.0, "base_filters": 32},
+    # the robustness study (docs/studies/ROBUSTNESS.md), changes of `acq`
+    "acq_gamma": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                  "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25},
+    "acq_gamma_zoom": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+                       "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25, "zoom": 0.2},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
 #: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image,
