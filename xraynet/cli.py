@@ -10,9 +10,9 @@ import os
 import sys
 from pathlib import Path
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY,
-                       DEFAULT_NOISE_AUG, DEFAULT_RESIZE, DEFAULT_RESOLUTION_AUG,
-                       DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_GAMMA_AUG,
+                       DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
+                       DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--aspect", type=float, default=DEFAULT_ASPECT_JITTER,
                      help="augment with random aspect-ratio changes up to this share "
                           f"(default: {DEFAULT_ASPECT_JITTER})")
+    fit.add_argument("--aug-gamma", type=float, default=DEFAULT_GAMMA_AUG, metavar="G",
+                     help="augment: exposure jitter, gamma in 1/(1+G)..1+G "
+                          f"(default: {DEFAULT_GAMMA_AUG:g})")
     fit.add_argument("--aug-resolution", type=float, default=DEFAULT_RESOLUTION_AUG, metavar="P",
                      help="augment: probability of a half-resolution round trip "
                           f"(default: {DEFAULT_RESOLUTION_AUG:g})")
@@ -159,7 +162,7 @@ def cmd_fit(args) -> int:
                             depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
                             stem_stride=args.stem_stride, intensity=args.intensity,
                             augmentation=AugmentationConfig(
-                                horizontal_flip=args.hflip, aspect=args.aspect,
+                                horizontal_flip=args.hflip, aspect=args.aspect, gamma=args.aug_gamma,
                                 resolution=args.aug_resolution, blur=args.aug_blur,
                                 noise=args.aug_noise), seed=args.seed)
         module = XRayClassifier(model=model, learning_rate=args.lr)

@@ -96,7 +96,7 @@ RECIPES: dict[str, dict] = {
 #: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image,
 #: and no acquisition augmentation
 RECIPE_BASE = {"resize": "stretch", "aspect": 0.0, "intensity": "per_image", "resolution": 0.0,
-               "blur": 0.0, "noise": 0.0}
+               "blur": 0.0, "noise": 0.0, "gamma": 0.0}
 #: width / height ratios of the framing stress test (train medians span 1.18 to 1.38)
 FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),

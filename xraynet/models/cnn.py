@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 import keras
 from keras import layers
 
-from ..defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_IMAGE_SIZE,
+from ..defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_GAMMA_AUG, DEFAULT_IMAGE_SIZE,
                         DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESOLUTION_AUG,
                         DEFAULT_STEM_STRIDE)
 from ..layers import IntensityNormalization, XRayAugmentation
@@ -25,7 +25,7 @@ class AugmentationConfig:
     aspect: float = DEFAULT_ASPECT_JITTER
     translation: float = 0.08
     contrast: float = 0.2
-    gamma: float = 0.0
+    gamma: float = DEFAULT_GAMMA_AUG
     horizontal_flip: bool = False
     resolution: float = DEFAULT_RESOLUTION_AUG
     blur: float = DEFAULT_BLUR_AUG
