@@ -95,11 +95,10 @@ LIMITS = {
         "remain the weakest point, and 57 leak-free test images make one image 1.75 points."),
     "training FLOP/s share": (
         "The counted FLOPs are the network's convolutions and dense layers; the training step also "
-        "runs the in-model augmentation (an affine resampling, and since the acquisition study a "
-        "half-resolution round trip, a separable blur and noise) whose work is not counted. The "
-        "share also depends on the machine's matmul peak: float32 matrix products ran at 399 "
-        "GFLOP/s on this run's Xeon (AMX), about twice the 209 of the EPYC that measured 44% for "
-        "the default without acquisition augmentation."),
+        "runs the in-model augmentation (an affine resampling, a half-resolution round trip, a "
+        "separable blur, noise and a gamma change) whose work is not counted. On 2 shared cores "
+        "both the matmul peak and the training rate move between runs: two runs of the same "
+        "default on one machine gave 14% and 28%."),
     "default fit wall time": (
         "The default fit's time is its training epochs (40, each with a validation pass) plus the "
         "model report (calibration, bootstrap, Grad-CAM and occlusion explanations, the exposure "
