@@ -97,8 +97,9 @@ LIMITS = {
         "The counted FLOPs are the network's convolutions and dense layers; the training step also "
         "runs the in-model augmentation (an affine resampling, a half-resolution round trip, a "
         "separable blur, noise and a gamma change) whose work is not counted. On 2 shared cores "
-        "both the matmul peak and the training rate move between runs: two runs of the same "
-        "default on one machine gave 14% and 28%."),
+        "both the matmul peak and the training rate move between runs: two runs on one "
+        "machine, a few minutes apart, gave 14% and 28% (the second with gamma jitter added, "
+        "which costs one power per pixel)."),
     "default fit wall time": (
         "The default fit's time is its training epochs (40, each with a validation pass) plus the "
         "model report (calibration, bootstrap, Grad-CAM and occlusion explanations, the exposure "
