@@ -220,7 +220,9 @@ def _evaluate_external(args, bundle, root: Path) -> int:
         log.warning("warning: %d non-image file(s) ignored (e.g. %s)", len(folder_set.ignored),
                     folder_set.ignored[0])
     predictor = Predictor(bundle)
-    images, kept, failed = _decode_logged(predictor, folder_set.files)
+    images, kept, failed = predictor.decode(folder_set.files)
+    for path, reason in failed:
+        log.warning("warning: skipped %s: %s", path, reason)
     if not kept:
         raise XRayNetError(f"no readable image in {root}")
     proba = predictor.predict_arrays(images)
@@ -237,16 +239,6 @@ def _evaluate_external(args, bundle, root: Path) -> int:
         print(format_external(summary))
         print(f"external validation written to {out}; report: {bundle.directory / 'report.html'}")
     return 0
-
-
-def _decode_logged(predictor, files):
-    """Decode ``files`` at the predictor's settings; one warning line per unreadable file."""
-    from .data.decode import decode_files
-
-    images, kept, failed = decode_files(files, predictor.settings, workers=predictor.workers)
-    for path, reason in failed:
-        log.warning("warning: skipped %s: %s", path, reason)
-    return images, kept, failed
 
 
 def cmd_predict(args) -> int:

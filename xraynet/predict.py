@@ -89,6 +89,11 @@ class Predictor:
             out.append(np.asarray(model.predict_on_batch(chunk))[:min(size, n - start)])
         return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
 
+    def decode(self, paths: list[str | Path]) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
+        """Files as this model's inputs (its decoding settings, a few threads): the images of the
+        readable ones, their indices in ``paths``, and ``(path, reason)`` for the others."""
+        return decode_files(list(paths), self.settings, workers=self.workers)
+
     def predict_files(self, paths: list[str | Path], *, tta: int = 0,
                       seed: int = 0) -> tuple[list[Prediction], list[tuple[str, str]]]:
         """Predictions for readable files, and ``(path, reason)`` for those that were not.
@@ -96,7 +101,7 @@ class Predictor:
         With ``tta`` > 0, probabilities are the mean over that many test-time augmentations and
         each prediction carries their standard deviation.
         """
-        images, indices, failed = decode_files(list(paths), self.settings, workers=self.workers)
+        images, indices, failed = self.decode(paths)
         kept = [str(paths[i]) for i in indices]
         if not kept:
             return [], failed

@@ -34,7 +34,7 @@ from xraynet.data.split import stratified_group_folds, stratified_group_split
 from xraynet.defaults import DEFAULT_IMAGE_SIZE
 from xraynet.evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
 from xraynet.evaluation.acquisition import VARIANTS as ACQUISITION_VARIANTS
-from xraynet.evaluation.acquisition import stressed_images
+from xraynet.evaluation.acquisition import stressed_inputs
 from xraynet.evaluation.robustness import apply_gamma
 
 #: recipe name -> overrides of the default fit (ModelConfig, XRayClassifier or Trainer fields;
@@ -134,6 +134,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
                           **{k: spec[k] for k in TRAINER_KEYS if k in spec})
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
+
     def predict(x: np.ndarray) -> list:
         return np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
 
@@ -145,7 +146,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         fit_to_square(center_aspect(g, aspect), settings) for g in grays])[..., None])
         for aspect in FRAMING_ASPECTS}
     exposed = {f"{g:g}": predict(apply_gamma(x_held_out, g)) for g in EXPOSURE_GAMMAS}
-    acquired = {v.name: predict(stressed_images(files, settings, v, seed=seed)[0][..., None])
+    acquired = {v.name: predict(stressed_inputs(grays, settings, v, seed=seed)[..., None])
                 for v in ACQUISITION_VARIANTS}
     return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
             "index": held_out.tolist(), "y": folder.y[held_out].tolist(),

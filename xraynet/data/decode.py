@@ -135,6 +135,7 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
     """
     return fit_to_square(load_grayscale(path, settings), settings)
 
+
 def decode_files(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(), *,
                  workers: int = 1) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
     """Decode many files (``workers`` threads): the images ``(n, size, size)`` uint8 of the

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageFilter
 
-from ..data.decode import DecodeSettings, decode_files, fit_to_square, load_grayscale
+from ..data.decode import DecodeSettings, ImageDecodeError, fit_to_square, load_grayscale
 from .robustness import changed_predictions
 
 #: flag a variant when it changes more than this share of the predictions
@@ -48,11 +48,13 @@ def _at_scale(gray: Image.Image, short_side: int) -> Image.Image:
                        Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def squeeze(gray: Image.Image, size: int, rng: np.random.Generator, *, side: int = 224) -> Image.Image:
+def squeeze(gray: Image.Image, size: int, rng: np.random.Generator, *,
+            side: int = 224) -> Image.Image:
     return gray.resize((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *, quality: int = 20) -> Image.Image:
+def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *,
+         quality: int = 20) -> Image.Image:
     buffer = io.BytesIO()
     _at_scale(gray, 2 * size).save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
@@ -60,17 +62,20 @@ def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *, quality: int
         return img.convert("L")
 
 
-def blur(gray: Image.Image, size: int, rng: np.random.Generator, *, radius: float = 3.0) -> Image.Image:
+def blur(gray: Image.Image, size: int, rng: np.random.Generator, *,
+         radius: float = 3.0) -> Image.Image:
     return _at_scale(gray, 2 * size).filter(ImageFilter.GaussianBlur(radius))
 
 
-def noise(gray: Image.Image, size: int, rng: np.random.Generator, *, sigma: float = 10.0) -> Image.Image:
+def noise(gray: Image.Image, size: int, rng: np.random.Generator, *,
+          sigma: float = 10.0) -> Image.Image:
     pixels = np.asarray(_at_scale(gray, 2 * size), dtype=np.float32)
     noisy = pixels + rng.normal(0.0, sigma, pixels.shape)
     return Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8), mode="L")
 
 
-def border_crop(gray: Image.Image, size: int, rng: np.random.Generator, *, share: float = 0.05) -> Image.Image:
+def border_crop(gray: Image.Image, size: int, rng: np.random.Generator, *,
+                share: float = 0.05) -> Image.Image:
     width, height = gray.size
     dx, dy = round(width * share), round(height * share)
     return gray.crop((dx, dy, width - dx, height - dy))
@@ -86,39 +91,62 @@ VARIANTS = (
 )
 
 
+def load_grays(paths: list[str | Path],
+               settings: DecodeSettings) -> tuple[list[Image.Image], list[int]]:
+    """Each readable file of ``paths`` opened once as a grayscale image (the model's decoding,
+    before the square), and the indices of those files; unreadable ones are left out (the
+    caller's unchanged decoding reports them)."""
+    grays, kept = [], []
+    for i, path in enumerate(paths):
+        try:
+            grays.append(load_grayscale(path, settings))
+        except ImageDecodeError:
+            continue
+        kept.append(i)
+    return grays, kept
+
+
+def stressed_inputs(grays: list[Image.Image], settings: DecodeSettings, variant: Variant, *,
+                    seed: int = 0) -> np.ndarray:
+    """The model inputs ``(n, size, size)`` of ``grays`` after ``variant``."""
+    rng = np.random.default_rng(seed)
+    size = settings.image_size
+    images = [fit_to_square(variant.apply(gray, size, rng), settings) for gray in grays]
+    return np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+
+
 def stressed_images(paths: list[str | Path], settings: DecodeSettings, variant: Variant, *,
                     seed: int = 0) -> tuple[np.ndarray, list[int]]:
     """The model inputs ``(n, size, size)`` of ``paths`` after ``variant``, and the indices of
     the files that could be read."""
-    rng = np.random.default_rng(seed)
-    images, kept = [], []
-    for i, path in enumerate(paths):
-        try:
-            gray = load_grayscale(path, settings)
-        except ValueError:  # ImageDecodeError: the caller's unchanged decoding reports it
-            continue
-        images.append(fit_to_square(variant.apply(gray, settings.image_size, rng), settings))
-        kept.append(i)
-    size = settings.image_size
-    return (np.stack(images) if images else np.zeros((0, size, size), np.uint8)), kept
+    grays, kept = load_grays(paths, settings)
+    return stressed_inputs(grays, settings, variant, seed=seed), kept
 
 
 def acquisition_check(predict: Callable[[np.ndarray], np.ndarray], paths: list[str | Path],
                       y_true: np.ndarray, class_names: list[str], settings: DecodeSettings, *,
-                      split: str = "test_leak_free", variants: tuple[Variant, ...] = VARIANTS,
+                      proba: np.ndarray | None = None, split: str = "test_leak_free",
+                      variants: tuple[Variant, ...] = VARIANTS,
                       threshold: float = ACQUISITION_FLAG, seed: int = 0) -> dict:
     """Run every variant on the files ``paths`` (labels ``y_true``) through ``predict`` (raw
     0..255 images ``(n, size, size, 1)`` -> probabilities); the content of ``trust.json``'s
-    ``acquisition`` entry."""
+    ``acquisition`` entry. Each file is opened once. ``proba``: the probabilities of the
+    unchanged files (one row per path) where the caller has them already."""
     y_true = np.asarray(y_true)
-    base, kept, _ = decode_files(list(paths), settings)
+    grays, kept = load_grays(paths, settings)
     y_kept = y_true[kept]
-    predicted = np.asarray(predict(base[..., None].astype(np.float32))).argmax(axis=1)
+    if proba is None:
+        base = np.stack([fit_to_square(g, settings) for g in grays]) if grays else \
+            np.zeros((0, settings.image_size, settings.image_size), np.uint8)
+        proba = np.asarray(predict(base[..., None].astype(np.float32)))
+    else:
+        proba = np.asarray(proba)[kept]
+    predicted = proba.argmax(axis=1)
     out = {}
     for variant in variants:
-        images, ok = stressed_images([paths[i] for i in kept], settings, variant, seed=seed)
+        images = stressed_inputs(grays, settings, variant, seed=seed)
         moved = np.asarray(predict(images[..., None].astype(np.float32))).argmax(axis=1)
-        scores = changed_predictions(y_kept[ok], predicted[ok], moved, class_names)
+        scores = changed_predictions(y_kept, predicted, moved, class_names)
         out[variant.name] = {"description": variant.description, **scores,
                              "flagged": bool(scores["changed"] > threshold)}
     return {"split": split, "n": int(len(kept)),

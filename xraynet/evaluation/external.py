@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
 from ..bundle import write_json
 from .metrics import classification_metrics
@@ -53,13 +53,12 @@ def external_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[st
     present = sorted(int(c) for c in np.unique(y_true))
     metrics = classification_metrics(y_true, proba, class_names)
     metrics.pop("classification_report_text")
-    metrics["macro_f1"] = float(f1_score(y_true, y_pred, labels=present, average="macro",
-                                         zero_division=0))
+    metrics["bootstrap"] = bootstrap_intervals(y_true, y_pred, class_names, seed=seed,
+                                               n_resamples=n_resamples, macro_classes=present)
+    metrics["macro_f1"] = metrics["bootstrap"]["macro_f1"]["estimate"]  # over the classes present
     metrics["macro_auc_ovr"] = _macro_auc(y_true, proba, present)
     metrics["classes_present"] = [class_names[c] for c in present]
     metrics["counts"] = {c: int(n) for c, n in zip(class_names, np.bincount(y_true, minlength=len(class_names)))}
-    metrics["bootstrap"] = bootstrap_intervals(y_true, y_pred, class_names, seed=seed,
-                                               n_resamples=n_resamples, macro_classes=present)
     return metrics
 
 

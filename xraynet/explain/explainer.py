@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.decode import decode_files
 from ..models import LAST_CONV_NAME
 from ..predict import Predictor
 from .gradcam import GradCAM
@@ -119,8 +118,7 @@ class Explainer:
         """Decode, explain and write one overlay per image and method, ``explanations.json`` and
         the maps themselves (``heatmaps.npz``, keyed ``<stem>_<method>``); returns the
         explanations and ``(path, reason)`` of unreadable files."""
-        batch, indices, failed = decode_files(list(paths), self.predictor.settings,
-                                              workers=self.predictor.workers)
+        batch, indices, failed = self.predictor.decode(paths)
         kept = [str(paths[i]) for i in indices]
         if not kept:
             return [], failed

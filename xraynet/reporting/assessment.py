@@ -1,6 +1,6 @@
 """Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check,
-exposure stress test, acquisition-shift stress suite and example explanations, written to ``trust.json`` and PNGs in the run
-directory.
+exposure stress test, acquisition-shift stress suite and example explanations, written to
+``trust.json`` and PNGs in the run directory.
 
 Calibration is fitted on the validation split only; the test splits are only measured.
 """
@@ -19,8 +19,8 @@ from ..data.datamodule import SplitArrays, XRayDataModule
 from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
                                       apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
-from ..evaluation.report import predict_splits
 from ..evaluation.acquisition import acquisition_check
+from ..evaluation.report import predict_splits
 from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
@@ -72,6 +72,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     intervals = {name: bootstrap_intervals(splits[name].y, raw[name].argmax(axis=1),
                                            names, n_resamples=n_resamples, seed=seed)
                  for name in TEST_SPLITS}
+
     def predict(x: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict(x, batch_size=32, verbose=0))
 
@@ -88,7 +89,8 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
             predict, datamodule.test.x, datamodule.test.y, names, proba=raw["test"])},
         "acquisition": acquisition_check(
             predict, [datamodule.root / p for p in datamodule.test_leak_free.paths],
-            datamodule.test_leak_free.y, names, datamodule.decode_settings, seed=seed),
+            datamodule.test_leak_free.y, names, datamodule.decode_settings,
+            proba=raw["test_leak_free"], seed=seed),
         "explanations": _example_explanations(explainer, datamodule.test_leak_free, names,
                                                raw["test_leak_free"], run_dir / EXPLANATIONS_DIR,
                                                examples),

@@ -295,26 +295,18 @@ def _shortcut(trust: dict) -> Section:
         Table(["class", "images", "mean border share", "flag"], rows), Paragraph(verdict, strong=bool(sc["flagged"]))])
 
 
-def _exposure(trust: dict) -> Section:
-    ex = trust.get("exposure")
-    if not ex:
-        return Section("Exposure stress test", [Paragraph("Not assessed.")])
-    rows = [["unchanged", fmt(ex["accuracy"]), "", ""]]
-    for gamma, v in ex["per_gamma"].items():
-        label = f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})"
-        rows.append([label, fmt(v["accuracy"]), f"{v['changed']:.0%}", _moves(v["moves"])])
-    verdict = (f"Flagged: exposure alone changes {ex['changed_any']:.0%} of the predictions. The "
-               "model reads overall brightness, which differs between the sources of the classes; "
-               "images from another scanner or exposure may be classified by their brightness."
-               if ex["flagged"] else
-               f"Exposure alone changes {ex['changed_any']:.0%} of the predictions (flag above "
-               f"{ex['threshold']:.0%}).")
-    return Section("Exposure stress test", [
-        Paragraph(f"The {ex['n']} {ex.get('split', 'test')} images predicted again a little brighter "
-                  "or darker (pixels 255 * (x / 255) ** gamma), as another scanner or exposure would "
-                  "give them. The diagnosis should not change."),
-        Table(["exposure", "accuracy", "predictions changed", "changes (from -> to)"], rows),
-        Paragraph(verdict, strong=bool(ex["flagged"]))])
+def _stress_section(title: str, intro: str, first_column: str, result: dict,
+                    rows: list[tuple[str, dict]], verdict: str) -> Section:
+    """A stress test's section: the unchanged accuracy, then per change its accuracy, the share
+    of predictions it moved and where they went, and the verdict (strong when flagged)."""
+    table = [["unchanged", fmt(result["accuracy"]), "", ""]]
+    table += [[label, fmt(v["accuracy"]),
+               f"{v['changed']:.0%}" + (" FLAGGED" if v.get("flagged") else ""), _moves(v["moves"])]
+              for label, v in rows]
+    return Section(title, [
+        Paragraph(intro),
+        Table([first_column, "accuracy", "predictions changed", "changes (from -> to)"], table),
+        Paragraph(verdict, strong=bool(result["flagged"]))])
 
 
 def _moves(moves: dict[str, int]) -> str:
@@ -322,26 +314,39 @@ def _moves(moves: dict[str, int]) -> str:
     return ", ".join(f"{k}: {n}" for k, n in sorted(moves.items(), key=lambda kv: -kv[1])) or "none"
 
 
+def _exposure(trust: dict) -> Section:
+    ex = trust.get("exposure")
+    if not ex:
+        return Section("Exposure stress test", [Paragraph("Not assessed.")])
+    rows = [(f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})", v)
+            for gamma, v in ex["per_gamma"].items()]
+    verdict = (f"Flagged: exposure alone changes {ex['changed_any']:.0%} of the predictions. The "
+               "model reads overall brightness, which differs between the sources of the classes; "
+               "images from another scanner or exposure may be classified by their brightness."
+               if ex["flagged"] else
+               f"Exposure alone changes {ex['changed_any']:.0%} of the predictions (flag above "
+               f"{ex['threshold']:.0%}).")
+    intro = (f"The {ex['n']} {ex.get('split', 'test')} images predicted again a little brighter "
+             "or darker (pixels 255 * (x / 255) ** gamma), as another scanner or exposure would "
+             "give them. The diagnosis should not change.")
+    return _stress_section("Exposure stress test", intro, "exposure", ex, rows, verdict)
+
+
 def _acquisition(trust: dict) -> Section:
     acq = trust.get("acquisition")
     if not acq:
         return Section("Acquisition-shift stress suite", [Paragraph("Not assessed.")])
-    rows = [["unchanged", fmt(acq["accuracy"]), "", ""]]
-    for name, v in acq["variants"].items():
-        rows.append([f"{v['description']} ({name})", fmt(v["accuracy"]),
-                     f"{v['changed']:.0%}" + (" FLAGGED" if v["flagged"] else ""), _moves(v["moves"])])
+    rows = [(f"{v['description']} ({name})", v) for name, v in acq["variants"].items()]
     verdict = (f"Flagged: {', '.join(acq['flagged'])} changed more than {acq['threshold']:.0%} of "
                "the predictions. The model depends on how an image was acquired or stored, which "
                "differs between hospitals; expect it to fail on such images."
                if acq["flagged"] else
                f"No variant changed more than {acq['threshold']:.0%} of the predictions (at most "
                f"{acq['max_changed']:.0%}).")
-    return Section("Acquisition-shift stress suite", [
-        Paragraph(f"The {acq['n']} leak-free test files decoded again after one change of "
-                  "acquisition each, as another hospital's scanner, archive or export would give "
-                  "them. The diagnosis should not change."),
-        Table(["variant", "accuracy", "predictions changed", "changes (from -> to)"], rows),
-        Paragraph(verdict, strong=bool(acq["flagged"]))])
+    intro = (f"The {acq['n']} leak-free test files decoded again after one change of acquisition "
+             "each, as another hospital's scanner, archive or export would give them. The "
+             "diagnosis should not change.")
+    return _stress_section("Acquisition-shift stress suite", intro, "variant", acq, rows, verdict)
 
 
 def _explanations(trust: dict) -> Section:
