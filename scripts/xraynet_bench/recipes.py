@@ -91,6 +91,17 @@ RECIPES: dict[str, dict] = {
                   "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25},
     "acq_gamma_zoom": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                        "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25, "zoom": 0.2},
+    # the capacity study (docs/studies/CAPACITY.md), changes of `acq_gamma`
+    **{name: {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
+              "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25, **change}
+       for name, change in {
+           "g_d3": {"depth": 3},
+           "g_d5": {"depth": 5},
+           "g_ema": {"ema_momentum": 0.99},
+           "g_ls": {"label_smoothing": 0.1},
+           "g_ep25": {"epochs": 25, "patience": 10},
+           "g_ep60": {"epochs": 60, "patience": 20},
+       }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
 #: and intensity-scaling defaults, so they keep the squeeze without jitter, standardised per image,
