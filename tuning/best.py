@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import asdict
 import json
 import logging
 from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.bundle import CONFIG_FILE, METADATA_FILE, save_bundle, write_json
+from xraynet.config import SCHEMA_VERSION
+from xraynet.bundle import CONFIG_FILE, METADATA_FILE, read_json, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
@@ -76,7 +78,11 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         members: configurations averaged into the exported model (default 3; 1: the best alone).
     """
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
-    payload = json.loads(best_path.read_text())
+    payload = read_json(best_path, "best hyperparameters",
+                        fix="run the search again (scripts/tune.py --fresh)")
+    if "hyperparameters" not in payload or "data" not in payload:
+        raise XRayNetError(f"{best_path} is not a search's {BEST_FILE} (it lacks the "
+                           "hyperparameters or the data settings); pass the one the search wrote")
     configs = member_configurations(payload, members)
     log.info("best hyperparameters from %s: %s", best_path, payload["hyperparameters"])
     data_cfg = {**payload["data"], **({"root": str(data)} if data else {})}
@@ -113,7 +119,7 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
                      "best_value": r.best_value} for i, (d, r) in enumerate(zip(member_dirs, results))],
         "best_epoch": None, "best_value": None,
     })
-    config = {"backend": backend_name(), "data": dm.hparams(),
+    config = {"schema_version": SCHEMA_VERSION, "backend": backend_name(), "data": asdict(dm.config),
               "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
     save_bundle(model, run_dir, config=config, metadata=metadata)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it

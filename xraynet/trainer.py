@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .backend import backend_name, has_tensorboard, seed_everything, versions
-from .bundle import save_bundle, write_json
+from .bundle import CONFIG_FILE, save_bundle, write_json
+from .config import DEFAULT_SEED, RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.report import (predict_splits, read_history, score_splits, write_curves,
                                 write_evaluation)
@@ -59,9 +60,12 @@ class Trainer:
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
     """
 
-    def __init__(self, *, epochs: int = 40, batch_size: int = 16, seed: int = 42,
+    def __init__(self, *, epochs: int = 40, batch_size: int = 16, seed: int = DEFAULT_SEED,
                  monitor: str = "val_loss", patience: int = 15, out_dir: str | Path = "runs",
                  tensorboard: bool = True, callbacks: list | None = None, verbose: int | str = 2) -> None:
+        self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, seed=seed, monitor=monitor,
+                                    patience=patience, out_dir=str(out_dir),
+                                    tensorboard=tensorboard)  # validates
         self.epochs = epochs
         self.batch_size = batch_size
         self.seed = seed
@@ -72,10 +76,10 @@ class Trainer:
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
-    def hparams(self) -> dict:
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
-                "monitor": self.monitor, "patience": self.patience, "out_dir": str(self.out_dir),
-                "tensorboard": self.tensorboard}
+    @classmethod
+    def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
+        """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks, verbose)."""
+        return cls(**asdict(config), **kwargs)
 
     @property
     def mode(self) -> str:
@@ -113,9 +117,9 @@ class Trainer:
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
-        config = {"backend": backend_name(), "data": datamodule.hparams(),
-                  "module": module.hparams(), "trainer": self.hparams()}
-        write_json(run_dir / "config.json", config)
+        config = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
+                           trainer=self.config, backend=backend_name()).to_dict()
+        write_json(run_dir / CONFIG_FILE, config)
         write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)

@@ -8,17 +8,18 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE
+from ..config import DEFAULT_SEED, DataConfig
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE
 from ..errors import DatasetError
-from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups
+from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
-from .decode import DEFAULT_MAX_PIXELS, DecodeSettings, ImageDecodeError, decode_image
+from .decode import DecodeSettings, ImageDecodeError, decode_image
 from .discovery import FileRecord, discover, fingerprint
 from .split import stratified_group_split
 
@@ -62,10 +63,13 @@ class XRayDataModule:
     """
 
     def __init__(self, *, root: str | Path, image_size: int = DEFAULT_IMAGE_SIZE, val_fraction: float = 0.2,
-                 seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
+                 seed: int = DEFAULT_SEED, cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
                  workers: int | None = None, resize: str = DEFAULT_RESIZE) -> None:
-        self.root = Path(root).expanduser()
+        self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
+                                 val_fraction=val_fraction, seed=seed, max_pixels=max_pixels,
+                                 dup_max_distance=dup_max_distance, resize=resize)  # validates
+        self.root = Path(self.config.root)
         self.image_size = image_size
         self.val_fraction = val_fraction
         self.seed = seed
@@ -75,7 +79,7 @@ class XRayDataModule:
         self.workers = workers or os.cpu_count() or 1
         self.resize = resize
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
-                                              resize=resize)  # validates them too
+                                              resize=resize)
         self.class_names: list[str] = []
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
@@ -86,14 +90,16 @@ class XRayDataModule:
         self.test_leak_free: SplitArrays | None = None
         self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
 
-    # -- public API ---------------------------------------------------------------------------
-    def hparams(self) -> dict:
-        """The resolved settings, for ``config.json``."""
-        return {"root": str(self.root), "image_size": self.image_size,
-                "val_fraction": self.val_fraction, "seed": self.seed,
-                "max_pixels": self.max_pixels, "dup_max_distance": self.dup_max_distance,
-                "resize": self.resize}
+    @classmethod
+    def from_config(cls, config: DataConfig, *, root: str | Path | None = None,
+                    cache_dir: str | Path | None = None, use_cache: bool = True,
+                    workers: int | None = None) -> "XRayDataModule":
+        """The data module of a :class:`~xraynet.config.DataConfig` (``root`` overrides its
+        folder, e.g. a dataset moved since the run)."""
+        return cls(**{**asdict(config), **({"root": root} if root else {})}, cache_dir=cache_dir,
+                   use_cache=use_cache, workers=workers)
 
+    # -- public API ---------------------------------------------------------------------------
     def setup(self) -> "XRayDataModule":
         """Discover, decode (or load from cache), audit and split. Idempotent."""
         if self.train is not None:
@@ -158,7 +164,8 @@ class XRayDataModule:
                                                "format": CACHE_FORMAT,
                                                "classes": self.class_names})
         if self.cache is not None:
-            cached = self.cache.load(key)
+            cached = self.cache.load(key, arrays=("images", "labels", "dhash"),
+                                     header=("paths", "splits", "sha256", "skipped"))
             if cached is not None:
                 self.cache_hit = True
                 log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",

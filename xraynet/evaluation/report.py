@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bundle import write_json
+from ..errors import BundleError
 from .metrics import classification_metrics
 from .plots import plot_confusion_matrix, plot_histories, plot_history
 
@@ -60,10 +61,14 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
     path = Path(path)
     if not path.is_file():
         return {}
-    with path.open() as fh:
-        rows = list(csv.DictReader(fh))
-    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    try:
+        with path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        keys = [k for k in (rows[0].keys() if rows else []) if k and k != "epoch"]
+        return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, TypeError) as exc:
+        raise BundleError(f"cannot read the training history {path} ({exc}); delete it to "
+                          "start the run afresh, or restore it from a backup") from exc
 
 
 def write_evaluation(results: dict, class_names: list[str], directory: str | Path, *,

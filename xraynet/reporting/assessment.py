@@ -7,14 +7,13 @@ Calibration is fitted on the validation split only; the test splits are only mea
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ..bundle import METADATA_FILE, Bundle, write_json
+from ..bundle import METADATA_FILE, REBUILD_HINT, Bundle, read_json, write_json
 from ..data.datamodule import SplitArrays, XRayDataModule
 from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
                                       apply_temperature, calibration_summary, fit_temperature)
@@ -46,7 +45,8 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
-    metadata = json.loads((run_dir / METADATA_FILE).read_text())
+    metadata = read_json(run_dir / METADATA_FILE, "bundle metadata",
+                         fix=REBUILD_HINT.format(directory=run_dir))
     names = datamodule.class_names
     splits = datamodule.evaluation_splits()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)

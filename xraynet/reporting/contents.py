@@ -5,11 +5,11 @@ The same sections feed ``model_card.md`` and ``report.html`` (see :mod:`.render`
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bundle import read_json
 from ..data.audit import AuditResult
 from ..evaluation.external import read_external_sets
 from .assessment import RELIABILITY_FILE, TRUST_FILE
@@ -83,7 +83,8 @@ def fmt(value, digits: int = 3) -> str:
 
 def _read(run_dir: Path, name: str) -> dict:
     path = run_dir / name
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path, name, fix="run `xraynet report` on the run directory to write it "
+                     "again") if path.is_file() else {}
 
 
 def _interval(ci: dict) -> str:
