@@ -14,6 +14,7 @@ from xraynet.config import SCHEMA_VERSION
 from xraynet.bundle import CONFIG_FILE, METADATA_FILE, read_json, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
+from xraynet.reporting import write_report
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
 from xraynet.trainer import FitResult, new_run_dir, write_audit
 
@@ -103,13 +104,15 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                {**payload, "source": str(best_path), "members": configs})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
-    return run_dir, Trainer(seed=seed).test(model, dm, run_dir)
+    evaluation = Trainer(seed=seed).test(model, dm, run_dir)
+    write_report(model, dm, run_dir, seed=seed, probabilities=evaluation.probabilities)
+    return run_dir, evaluation.text
 
 
 def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     """Average the members into one bundle in ``run_dir``, with member curves and reports."""
     for result in results:  # each member's own evaluation, beside its model
-        Trainer().test(result.model, dm, result.run_dir, report=False)
+        Trainer().test(result.model, dm, result.run_dir)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = json.loads((results[0].run_dir / METADATA_FILE).read_text())

@@ -148,6 +148,7 @@ def cmd_fit(args) -> int:
     from .bundle import read_run_config
     from .data import XRayDataModule
     from .module import XRayClassifier
+    from .reporting import write_report
     from .trainer import Trainer
 
     if args.resume:
@@ -161,7 +162,10 @@ def cmd_fit(args) -> int:
     trainer = Trainer.from_config(config.trainer)
     result = trainer.fit(module, dm, run_dir=args.resume)
     print("\n".join(dm.audit_result.summary_lines()[:3]))
-    print(trainer.test(result.model, dm, result.run_dir))
+    evaluation = trainer.test(result.model, dm, result.run_dir)
+    write_report(result.model, dm, result.run_dir, seed=config.trainer.seed,
+                 probabilities=evaluation.probabilities)
+    print(evaluation.text)
     print(f"run directory: {result.run_dir}")
     return 0
 
@@ -182,8 +186,8 @@ def cmd_evaluate(args) -> int:
                                     use_cache=not args.no_cache).setup()
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
-    splits = {"test": dm.test, "test_leak_free": dm.test_leak_free}
-    results = evaluate_splits(bundle.model, splits, dm.class_names)
+    datasets = {name: dm.dataset(name) for name in ("test", "test_leak_free")}
+    results = evaluate_splits(bundle.model, datasets, dm.class_names)
     out = new_run_dir(args.out, prefix="eval")
     text = write_evaluation(results, dm.class_names, out, extra={"model": str(bundle.directory)})
     print(text)
@@ -292,6 +296,7 @@ def cmd_report(args) -> int:
     from .config import DEFAULT_SEED
     from .data import XRayDataModule
     from .locate import resolve_data_dir
+    from .reporting import write_report
     from .trainer import Trainer, write_audit
 
     bundle = load_bundle(args.model)
@@ -307,7 +312,10 @@ def cmd_report(args) -> int:
     seed = args.seed if args.seed is not None else (run_config.trainer.seed if run_config
                                                      else DEFAULT_SEED)
     write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
-    print(Trainer(seed=seed).test(bundle.model, dm, bundle.directory))
+    evaluation = Trainer(seed=seed).test(bundle.model, dm, bundle.directory)
+    write_report(bundle.model, dm, bundle.directory, seed=seed,
+                 probabilities=evaluation.probabilities)
+    print(evaluation.text)
     print(f"report written to {bundle.directory / 'report.html'} and model_card.md")
     return 0
 

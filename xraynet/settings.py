@@ -16,7 +16,7 @@ from typing import Any
 from .errors import XRayNetError
 
 
-class ConfigError(XRayNetError):
+class ConfigError(XRayNetError, ValueError):
     """One or more settings are invalid; ``problems`` holds one line per invalid value."""
 
     def __init__(self, problems: list[str]) -> None:

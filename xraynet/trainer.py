@@ -14,8 +14,8 @@ from .backend import backend_name, has_tensorboard, seed_everything, versions
 from .bundle import CONFIG_FILE, save_bundle, write_json
 from .config import DEFAULT_SEED, RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
-from .evaluation.report import (predict_splits, read_history, score_splits, write_curves,
-                                write_evaluation)
+from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
+                                write_curves, write_evaluation)
 from .models import LAST_CONV_NAME
 from .module import XRayClassifier
 
@@ -123,12 +123,10 @@ class Trainer:
         write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)
-        train, val = datamodule.train, datamodule.val
-        n_classes = len(datamodule.class_names)
         model = module.build()
-        model.fit(train.x, keras.utils.to_categorical(train.y, n_classes),
-                  validation_data=(val.x, keras.utils.to_categorical(val.y, n_classes)),
-                  epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+        model.fit(datamodule.train_dataset(batch_size=self.batch_size, seed=self.seed),
+                  validation_data=datamodule.dataset("val", batch_size=max(32, self.batch_size)),
+                  epochs=self.epochs, shuffle=False,  # the dataset reshuffles, seeded
                   class_weight=datamodule.class_weights(), verbose=self.verbose,
                   callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():
@@ -142,25 +140,17 @@ class Trainer:
         write_curves(run_dir / "history.csv", run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 
-    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
-             report: bool = True) -> str:
-        """Evaluate on validation, full test and leak-free test; write and return the report.
-
-        With ``report`` (default) also calibrate on validation, measure bootstrap intervals, run
-        the shortcut check and explanations, and write ``model_card.md`` and ``report.html``.
-        """
-        splits = datamodule.evaluation_splits()
-        probabilities = predict_splits(model, splits, batch_size=32)  # once, for both steps
-        results = score_splits(probabilities, splits, datamodule.class_names)
-        text = write_evaluation(results, datamodule.class_names, run_dir,
+    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> Evaluation:
+        """Evaluate on validation, full test and leak-free test: write ``metrics.json``,
+        ``report.txt`` and the confusion matrices into ``run_dir``. Only evaluates; the model
+        report (calibration, trust checks, ``report.html``) is the explicit next step,
+        :func:`xraynet.reporting.write_report`, which can reuse the returned probabilities."""
+        datasets = datamodule.evaluation_datasets()
+        probabilities = predict_splits(model, datasets)
+        metrics = score_splits(probabilities, datasets, datamodule.class_names)
+        text = write_evaluation(metrics, datamodule.class_names, run_dir,
                                 extra={"backend": backend_name(), "data": datamodule.summary()})
-        if report:
-            from .reporting import assess_model, write_model_report
-
-            assess_model(model, datamodule, run_dir, seed=self.seed, probabilities=probabilities)
-            card, page = write_model_report(run_dir)
-            log.info("model report: %s and %s", page, card)
-        return text
+        return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
     # -- internals ----------------------------------------------------------------------------
     def _best(self, history: dict) -> tuple[int | None, float | None]:

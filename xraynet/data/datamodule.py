@@ -21,6 +21,7 @@ from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
 from .decode import DecodeSettings, ImageDecodeError, decode_image
 from .discovery import FileRecord, discover, fingerprint
+from .loaders import SplitDataset
 from .split import stratified_group_split
 
 log = logging.getLogger("xraynet")
@@ -43,6 +44,10 @@ class SplitArrays:
 
     def subset(self, indices: np.ndarray) -> "SplitArrays":
         return SplitArrays(self.x[indices], self.y[indices], [self.paths[i] for i in indices])
+
+    def images(self, indices) -> np.ndarray:
+        """The images at ``indices`` (an :class:`~xraynet.data.loaders.ImageSource`)."""
+        return self.x[np.asarray(indices, dtype=int)]
 
 
 class XRayDataModule:
@@ -128,10 +133,25 @@ class XRayDataModule:
         self._require(self.train)
         return self._train_folder
 
-    def evaluation_splits(self) -> dict[str, SplitArrays]:
+    def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False,
+                seed: int = 0, **kwargs) -> SplitDataset:
+        """The split named ``split`` (``train``, ``val``, ``test`` or ``test_leak_free``) as a
+        Keras :class:`~xraynet.data.loaders.SplitDataset` (``kwargs``: PyDataset's workers)."""
+        sources = {"train": self.train, "val": self.val, "test": self.test,
+                   "test_leak_free": self.test_leak_free}
+        if split not in sources:
+            raise ValueError(f"unknown split {split!r}; known: {', '.join(sources)}")
+        return SplitDataset(self._require(sources[split]), n_classes=len(self.class_names),
+                            batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
+
+    def train_dataset(self, *, batch_size: int, seed: int, **kwargs) -> SplitDataset:
+        """The training split, reshuffled every epoch (seeded)."""
+        return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
+
+    def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
-        self._require(self.train)
-        return {"val": self.val, "test": self.test, "test_leak_free": self.test_leak_free}
+        return {name: self.dataset(name, batch_size=batch_size)
+                for name in ("val", "test", "test_leak_free")}
 
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""

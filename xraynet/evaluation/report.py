@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,21 +19,34 @@ SPLIT_TITLES = {"val": "validation", "test": "test (full)",
 SHORT_TITLES = {"val": "validation", "test": "test, full", "test_leak_free": "test, leak-free"}
 
 
-def predict_splits(model, splits: dict, *, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """The model's probabilities per split name; ``splits`` maps names to objects with ``x``."""
-    return {name: np.asarray(model.predict(split.x, batch_size=batch_size, verbose=0))
-            for name, split in splits.items()}
+@dataclass
+class Evaluation:
+    """What :meth:`~xraynet.trainer.Trainer.test` measured: the report text, metrics per split
+    and the model's (uncalibrated) probabilities per split."""
+
+    text: str
+    metrics: dict
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def score_splits(probabilities: dict[str, np.ndarray], splits: dict, class_names: list[str]) -> dict:
-    """Metrics per split name from probabilities already computed (``splits`` give ``y``)."""
-    return {name: classification_metrics(splits[name].y, proba, class_names)
+def predict_splits(model, datasets: dict) -> dict[str, np.ndarray]:
+    """The model's probabilities per split name; ``datasets`` maps names to Keras datasets
+    (:class:`~xraynet.data.loaders.SplitDataset`)."""
+    return {name: np.asarray(model.predict(dataset, verbose=0)) for name, dataset in datasets.items()}
+
+
+def score_splits(probabilities: dict[str, np.ndarray], datasets: dict, class_names: list[str]) -> dict:
+    """Metrics per split name from probabilities already computed (``datasets`` give ``labels``)."""
+    return {name: classification_metrics(datasets[name].labels, proba, class_names)
             for name, proba in probabilities.items()}
 
 
-def evaluate_splits(model, splits: dict, class_names: list[str], *, batch_size: int = 32) -> dict:
-    """Metrics per split name; ``splits`` maps names to objects with ``x`` and ``y``."""
-    return score_splits(predict_splits(model, splits, batch_size=batch_size), splits, class_names)
+def evaluate_splits(model, datasets: dict, class_names: list[str]) -> dict:
+    """Metrics per split name; ``datasets`` maps names to Keras datasets with ``labels``."""
+    return score_splits(predict_splits(model, datasets), datasets, class_names)
 
 
 def _fmt(value: float) -> str:
