@@ -10,7 +10,7 @@ from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.config import SCHEMA_VERSION
+from xraynet.config import SCHEMA_VERSION, TrainerConfig
 from xraynet.bundle import CONFIG_FILE, METADATA_FILE, read_json, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
@@ -60,7 +60,8 @@ def member_configurations(payload: dict, members: int) -> list[dict]:
 
 
 def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path = "runs",
-               data: str | Path | None = None, epochs: int = 40, patience: int = 15,
+               data: str | Path | None = None, epochs: int = TrainerConfig().epochs,
+               patience: int = TrainerConfig().patience,
                members: int = 3, cache_dir: str | Path | None = None,
                use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.

@@ -10,6 +10,8 @@ import keras
 from .config import OptimConfig
 from .models import ModelConfig, build_cnn
 
+_D = OptimConfig()  # the defaults, declared once in xraynet.config
+
 
 
 class XRayClassifier:
@@ -28,10 +30,10 @@ class XRayClassifier:
             (default None: off).
     """
 
-    def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = 1e-3,
-                 optimizer: str = "adamw", weight_decay: float = 1e-4,
-                 label_smoothing: float = 0.0, schedule: str = "cosine",
-                 ema_momentum: float | None = None) -> None:
+    def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = _D.learning_rate,
+                 optimizer: str = _D.optimizer, weight_decay: float = _D.weight_decay,
+                 label_smoothing: float = _D.label_smoothing, schedule: str = _D.schedule,
+                 ema_momentum: float | None = _D.ema_momentum) -> None:
         self.config = OptimConfig(learning_rate=learning_rate, optimizer=optimizer,
                                   weight_decay=weight_decay, label_smoothing=label_smoothing,
                                   schedule=schedule, ema_momentum=ema_momentum)  # validates

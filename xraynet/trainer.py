@@ -12,7 +12,7 @@ import numpy as np
 
 from .backend import backend_name, has_tensorboard, seed_everything, versions
 from .bundle import CONFIG_FILE, save_bundle, write_json
-from .config import DEFAULT_SEED, RunConfig, TrainerConfig
+from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
                                 write_curves, write_evaluation)
@@ -21,6 +21,7 @@ from .module import XRayClassifier
 
 log = logging.getLogger("xraynet")
 BEST_WEIGHTS = "checkpoints/best.weights.h5"
+_D = TrainerConfig()  # the defaults, declared once in xraynet.config
 
 
 @dataclass
@@ -60,9 +61,10 @@ class Trainer:
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
     """
 
-    def __init__(self, *, epochs: int = 40, batch_size: int = 16, seed: int = DEFAULT_SEED,
-                 monitor: str = "val_loss", patience: int = 15, out_dir: str | Path = "runs",
-                 tensorboard: bool = True, callbacks: list | None = None, verbose: int | str = 2) -> None:
+    def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
+                 seed: int = _D.seed, monitor: str = _D.monitor, patience: int = _D.patience,
+                 out_dir: str | Path = _D.out_dir, tensorboard: bool = _D.tensorboard,
+                 callbacks: list | None = None, verbose: int | str = 2) -> None:
         self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, seed=seed, monitor=monitor,
                                     patience=patience, out_dir=str(out_dir),
                                     tensorboard=tensorboard)  # validates

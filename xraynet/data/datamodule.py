@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..config import DEFAULT_SEED, DataConfig
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE
+from ..config import DataConfig
 from ..errors import DatasetError
 from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
@@ -26,6 +25,7 @@ from .split import stratified_group_split
 
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 1  # bump when the cached layout or decoding changes
+_D = DataConfig()  # the defaults, declared once in xraynet.config
 
 
 @dataclass
@@ -67,10 +67,11 @@ class XRayDataModule:
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
-    def __init__(self, *, root: str | Path, image_size: int = DEFAULT_IMAGE_SIZE, val_fraction: float = 0.2,
-                 seed: int = DEFAULT_SEED, cache_dir: str | Path | None = None, use_cache: bool = True,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
-                 workers: int | None = None, resize: str = DEFAULT_RESIZE) -> None:
+    def __init__(self, *, root: str | Path, image_size: int = _D.image_size,
+                 val_fraction: float = _D.val_fraction, seed: int = _D.seed,
+                 cache_dir: str | Path | None = None, use_cache: bool = True,
+                 max_pixels: int = _D.max_pixels, dup_max_distance: int = _D.dup_max_distance,
+                 workers: int | None = None, resize: str = _D.resize) -> None:
         self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
                                  val_fraction=val_fraction, seed=seed, max_pixels=max_pixels,
                                  dup_max_distance=dup_max_distance, resize=resize)  # validates
