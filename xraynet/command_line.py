@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 import typing
-from pathlib import Path
 from typing import Any, Callable
 
 from .errors import XRayNetError
