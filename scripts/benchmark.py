@@ -12,7 +12,7 @@ from pathlib import Path
 def main() -> int:
     from xraynet_bench.report import markdown, targets
     from xraynet_bench.suite import Plan, Runner, installed_backends
-    from xraynet.cli import setup_logging
+    from xraynet.command_line import setup_logging
     from xraynet.locate import resolve_data_dir
 
     p = argparse.ArgumentParser(prog="benchmark.py", description=__doc__)

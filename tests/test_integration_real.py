@@ -72,12 +72,14 @@ def test_external_evaluation_of_leak_free_test_images_under_other_folder_names(r
     import shutil
 
     from xraynet.cli import main
+    from xraynet.reporting import write_report
 
     module = XRayClassifier(model=ModelConfig(image_size=48, depth=3, base_filters=8, seed=0),
                             learning_rate=3e-3)
     trainer = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path / "runs", verbose=0)
     result = trainer.fit(module, real_dm)
-    trainer.test(result.model, real_dm, result.run_dir)
+    evaluation = trainer.test(result.model, real_dm, result.run_dir)
+    write_report(result.model, real_dm, result.run_dir, probabilities=evaluation.probabilities)
     folders = {"Covid": "COVID", "Normal": "normal", "Viral Pneumonia": "pneumonia_viral"}
     ext = tmp_path / "other hospital"
     for c, name in enumerate(real_dm.class_names):

@@ -32,7 +32,7 @@ def test_ema_weights_are_what_validation_and_checkpoints_see(ema):
     model.fit(x, y, epochs=3, batch_size=4, verbose=0, callbacks=module.callbacks(3) + [probe])
     swapped = [not np.allclose(end, begin) for end, begin in zip(probe.at_end[:-1], probe.at_begin[1:])]
     assert all(swapped) if ema else not any(swapped)
-    assert module.hparams()["ema_momentum"] == ema
+    assert module.config.ema_momentum == ema
 
 
 def test_invalid_ema_momentum_rejected():

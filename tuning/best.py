@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import asdict
 import json
 import logging
 from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.bundle import CONFIG_FILE, METADATA_FILE, save_bundle, write_json
+from xraynet.config import SCHEMA_VERSION, TrainerConfig
+from xraynet.bundle import CONFIG_FILE, METADATA_FILE, read_json, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
+from xraynet.reporting import write_report
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
 from xraynet.trainer import FitResult, new_run_dir, write_audit
 
@@ -57,7 +60,8 @@ def member_configurations(payload: dict, members: int) -> list[dict]:
 
 
 def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path = "runs",
-               data: str | Path | None = None, epochs: int = 40, patience: int = 15,
+               data: str | Path | None = None, epochs: int = TrainerConfig().epochs,
+               patience: int = TrainerConfig().patience,
                members: int = 3, cache_dir: str | Path | None = None,
                use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.
@@ -76,7 +80,11 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         members: configurations averaged into the exported model (default 3; 1: the best alone).
     """
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
-    payload = json.loads(best_path.read_text())
+    payload = read_json(best_path, "best hyperparameters",
+                        fix="run the search again (scripts/tune.py --fresh)")
+    if "hyperparameters" not in payload or "data" not in payload:
+        raise XRayNetError(f"{best_path} is not a search's {BEST_FILE} (it lacks the "
+                           "hyperparameters or the data settings); pass the one the search wrote")
     configs = member_configurations(payload, members)
     log.info("best hyperparameters from %s: %s", best_path, payload["hyperparameters"])
     data_cfg = {**payload["data"], **({"root": str(data)} if data else {})}
@@ -97,13 +105,15 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                {**payload, "source": str(best_path), "members": configs})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
-    return run_dir, Trainer(seed=seed).test(model, dm, run_dir)
+    evaluation = Trainer(seed=seed).test(model, dm, run_dir)
+    write_report(model, dm, run_dir, seed=seed, probabilities=evaluation.probabilities)
+    return run_dir, evaluation.text
 
 
 def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     """Average the members into one bundle in ``run_dir``, with member curves and reports."""
     for result in results:  # each member's own evaluation, beside its model
-        Trainer().test(result.model, dm, result.run_dir, report=False)
+        Trainer().test(result.model, dm, result.run_dir)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = json.loads((results[0].run_dir / METADATA_FILE).read_text())
@@ -113,7 +123,7 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
                      "best_value": r.best_value} for i, (d, r) in enumerate(zip(member_dirs, results))],
         "best_epoch": None, "best_value": None,
     })
-    config = {"backend": backend_name(), "data": dm.hparams(),
+    config = {"schema_version": SCHEMA_VERSION, "backend": backend_name(), "data": asdict(dm.config),
               "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
     save_bundle(model, run_dir, config=config, metadata=metadata)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it

@@ -1,26 +1,28 @@
-"""Command-line front ends of the search and of the final training (used by scripts/ and xraynet)."""
+"""Command-line front ends of the search and of the final training: the ``tune`` and
+``train-best`` commands of the ``xraynet`` CLI (added through the ``xraynet.commands`` entry
+point, see :func:`register`) and of ``scripts/tune.py`` and ``scripts/train_best.py``."""
 
 from __future__ import annotations
 
 import argparse
 import time
 
-from xraynet.errors import XRayNetError
+from xraynet.command_line import add_data_args, at_least, add_setting_flags, make_datamodule, settings_from_args
+from xraynet.config import TrainerConfig
+
+from .search import SearchSettings
+
+
+def register(sub) -> dict:
+    """Add ``tune`` and ``train-best`` to the ``xraynet`` CLI's sub-parsers; their handlers."""
+    add_tune_args(sub.add_parser("tune", help="Hyperband search over depth, learning rate, batch size"))
+    add_train_best_args(sub.add_parser("train-best", help="retrain, export and evaluate the best model"))
+    return {"tune": run_tune, "train-best": run_train_best}
 
 
 def add_tune_args(p: argparse.ArgumentParser) -> None:
-    from .search import SearchSettings
-
-    from xraynet.cli import add_data_args
-
-    d = SearchSettings()
     add_data_args(p)
-    p.add_argument("--max-epochs", type=int, default=d.max_epochs, help=f"default: {d.max_epochs}")
-    p.add_argument("--factor", type=int, default=d.factor, help=f"default: {d.factor}")
-    p.add_argument("--iterations", type=int, default=d.iterations, help=f"default: {d.iterations}")
-    p.add_argument("--seed", type=int, default=d.seed, help=f"default: {d.seed}")
-    p.add_argument("--patience", type=int, default=d.patience, help="early stopping inside a trial")
-    p.add_argument("--project", default=d.project, help=f"default: {d.project}")
+    add_setting_flags(p, SearchSettings, section="search")
     p.add_argument("--fresh", action="store_true",
                    help="discard a previous search of the same project (default: resume it)")
 
@@ -29,15 +31,13 @@ def run_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xraynet import ModelConfig
-    from xraynet.cli import make_datamodule
 
-    from .search import SearchSettings, run_search
+    from .search import run_search
 
-    dm = make_datamodule(args, seed=args.seed).setup()
-    settings = SearchSettings(max_epochs=args.max_epochs, factor=args.factor,
-                              iterations=args.iterations, seed=args.seed, patience=args.patience,
-                              directory=str(Path(args.out) / "tuning"), project=args.project)
-    base = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names), seed=args.seed)
+    settings = settings_from_args(args, SearchSettings, section="search",
+                                  directory=str(Path(args.out) / "tuning"))
+    dm = make_datamodule(args, seed=settings.seed).setup()
+    base = ModelConfig(image_size=dm.image_size, n_classes=len(dm.class_names), seed=settings.seed)
     start = time.perf_counter()
     path = run_search(dm, base, settings, fresh=args.fresh)
     if path is not None:
@@ -47,43 +47,23 @@ def run_tune(args: argparse.Namespace) -> int:
 
 
 def add_train_best_args(p: argparse.ArgumentParser) -> None:
-    from xraynet.cli import add_data_args
-
     p.add_argument("--hyperparameters", metavar="JSON",
                    help="best_hyperparameters.json (default: the newest under --out)")
     add_data_args(p, image_size=False, data_help="dataset folder (default: the one the search used)")
-    p.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
-    p.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
-    p.add_argument("--members", type=int, default=3,
+    add_setting_flags(p, TrainerConfig, section="trainer", skip=("batch_size", "seed"))
+    p.add_argument("--members", type=at_least(1), default=3,
                    help="best distinct configurations trained and averaged into the exported "
-                        "model (default: 3; 1 = the best configuration alone)")
+                        "model (default: 3; at least 1; 1 = the best configuration alone)")
 
 
 def run_train_best(args: argparse.Namespace) -> int:
     from .best import train_best
 
+    trainer = settings_from_args(args, TrainerConfig, section="trainer")  # validates the ranges
     run_dir, report = train_best(hyperparameters=args.hyperparameters, out_dir=args.out,
-                                 data=args.data, epochs=args.epochs, patience=args.patience,
+                                 data=args.data, epochs=trainer.epochs, patience=trainer.patience,
                                  members=args.members,
                                  cache_dir=args.cache_dir, use_cache=not args.no_cache)
     print(report)
     print(f"run directory: {run_dir}")
     return 0
-
-
-def script_main(name: str, description: str, add_args, run) -> int:
-    """Entry point of a script: parse, set up logging like the xraynet CLI, run, map errors to 2."""
-    import sys
-
-    from xraynet.cli import setup_process
-
-    parser = argparse.ArgumentParser(prog=name, description=description)
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and results")
-    add_args(parser)
-    args = parser.parse_args()
-    setup_process(args.quiet)
-    try:
-        return run(args)
-    except XRayNetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2

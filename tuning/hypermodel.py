@@ -20,7 +20,8 @@ def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
 
 
 class XRayHyperModel(kt.HyperModel):
-    """Builds xraynet classifiers from the search space and fits them on the data module's arrays.
+    """Builds xraynet classifiers from the search space and fits them on the data module's
+    datasets.
 
     Args:
         datamodule: a set-up data module (decoded once, shared by every trial).
@@ -39,11 +40,12 @@ class XRayHyperModel(kt.HyperModel):
         """Train with the trial's batch size; ``kwargs`` carries the tuner's callbacks and
         Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded untouched."""
         dm = self.datamodule
-        n = len(dm.class_names)
+        batch_size = define(hp, "batch_size")
         epochs = kwargs.get("epochs", 1)
         module = module_from_values(model_values(hp), self.base)
         callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs)
-        return model.fit(dm.train.x, keras.utils.to_categorical(dm.train.y, n), *args,
-                         batch_size=define(hp, "batch_size"),
-                         validation_data=(dm.val.x, keras.utils.to_categorical(dm.val.y, n)),
-                         class_weight=dm.class_weights(), callbacks=callbacks, **kwargs)
+        kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
+        return model.fit(dm.train_dataset(batch_size=batch_size, seed=self.base.seed), *args,
+                         validation_data=dm.dataset("val", batch_size=max(32, batch_size)),
+                         class_weight=dm.class_weights(), callbacks=callbacks, shuffle=False,
+                         **kwargs)

@@ -17,6 +17,9 @@ import keras_tuner as kt
 
 from xraynet import ModelConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
+from xraynet.config import DEFAULT_SEED
+from xraynet.errors import XRayNetError
+from xraynet.settings import check, setting
 
 from .hypermodel import XRayHyperModel
 
@@ -27,8 +30,9 @@ WALL_FILE = "wall_time.json"
 #: distinct configurations kept, best first, in ``best_hyperparameters.json`` (for ensembles).
 TOP_CONFIGURATIONS = 5
 
-# Hyperband continues a trial from an earlier one's weights with a fresh optimizer, by design.
-warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+#: Hyperband continues a trial from an earlier one's weights with a fresh optimizer, by design;
+#: Keras warns about it on every such trial (silenced inside :func:`run_search` only).
+OPTIMIZER_RELOAD_WARNING = "Skipping variable loading for optimizer"
 
 
 @dataclass(frozen=True)
@@ -46,14 +50,18 @@ class SearchSettings:
         project: project name inside ``directory`` (default ``xraynet_hyperband``).
     """
 
-    max_epochs: int = 15
-    factor: int = 3
-    iterations: int = 1
-    seed: int = 42
-    objective: str = "val_loss"
-    patience: int = 5
-    directory: str = "runs/tuning"
-    project: str = "xraynet_hyperband"
+    max_epochs: int = setting(15, help="most epochs a trial trains", min=2, max=1000)
+    factor: int = setting(3, help="Hyperband's reduction factor", min=2, max=10)
+    iterations: int = setting(1, help="Hyperband iterations", min=1, max=100)
+    seed: int = setting(DEFAULT_SEED, help="seed of the oracle and of every trial", min=0)
+    objective: str = setting("val_loss", help="validation metric the search optimises", flag="",
+                             choices=("val_loss", "val_accuracy", "val_auc"))
+    patience: int = setting(5, help="early-stopping patience inside a trial", min=1, max=1000)
+    directory: str = setting("runs/tuning", help="folder of the search state", flag="")
+    project: str = setting("xraynet_hyperband", help="project name inside the folder")
+
+    def __post_init__(self) -> None:
+        check(self, section="search")
 
     @property
     def project_dir(self) -> Path:
@@ -179,7 +187,7 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
     payload = {"hyperparameters": best["hyperparameters"], "trial_id": best["trial_id"],
                "score": best["score"], "top": top,
                "objective": settings.objective, "search": asdict(settings),
-               "data": datamodule.hparams(), "base_model": base.to_dict(),
+               "data": asdict(datamodule.config), "base_model": base.to_dict(),
                "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1),
                "trial_seconds_total": round(sum(r["wall_seconds"] or 0.0 for r in rows), 1)}
     path = settings.project_dir / BEST_FILE
@@ -202,13 +210,23 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
     """Run or resume the search; returns the best-hyperparameters JSON (None on a worker)."""
     seed_everything(settings.seed)
     datamodule.setup()
-    tuner = make_tuner(datamodule, base, settings, fresh=fresh)
+    resuming = not fresh and settings.project_dir.is_dir()
+    try:
+        tuner = make_tuner(datamodule, base, settings, fresh=fresh)
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # a damaged saved state
+        if not resuming:
+            raise
+        raise XRayNetError(f"cannot resume the search in {settings.project_dir}: its saved state "
+                           f"is unreadable ({type(exc).__name__}: {exc}); run it again with "
+                           "--fresh (this discards it)") from exc
     log.info("search: %s, about %d trials, max %d epochs each, objective %s (validation)",
              settings.project_dir, settings.expected_trials(), settings.max_epochs,
              settings.objective)
     start = time.perf_counter()
     stop = keras.callbacks.EarlyStopping(monitor=settings.objective, patience=settings.patience)
-    tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=OPTIMIZER_RELOAD_WARNING)
+        tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
     if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
         return None  # a worker: the chief writes the results
     path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start)

@@ -1,29 +1,65 @@
 """xraynet: train, tune and explain chest X-ray classifiers on Keras 3 (jax, tensorflow, torch).
 
-The public API, Lightning-style: a data module, a classifier module, a trainer, and bundles.
+The public API, Lightning-style: a data module, a classifier module, a trainer, and bundles,
+configured by typed settings (:mod:`xraynet.config`).
+
+Importing xraynet has no side effects: its names load on first use (so ``xraynet --help`` and
+the settings answer without loading Keras), Keras' backend is whatever ``KERAS_BACKEND`` or
+``~/.keras/keras.json`` says (the ``xraynet`` command line and scripts choose a default before
+Keras loads; see :mod:`xraynet.default_backend`), and xraynet's Keras layers are registered
+when Keras-using modules load (:mod:`xraynet.layers`).
 """
 
-from .default_backend import choose_default_backend
+from __future__ import annotations
 
-choose_default_backend()  # before Keras is imported: KERAS_BACKEND, else tensorflow, jax, torch
-
-from .bundle import Bundle, load_bundle, save_bundle
-from .data import AuditResult, SplitArrays, XRayDataModule
-from .errors import BundleError, DatasetError, XRayNetError
-from .evaluation import classification_metrics, evaluate_splits
-from .explain import Explainer, Explanation
-from .layers import IntensityNormalization, XRayAugmentation
-from .models import AugmentationConfig, ModelConfig, build_cnn
-from .module import XRayClassifier
-from .predict import Prediction, Predictor
-from .trainer import FitResult, Trainer
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AuditResult", "AugmentationConfig", "Bundle", "BundleError", "DatasetError", "Explainer",
-    "Explanation", "FitResult",
-    "IntensityNormalization", "ModelConfig", "Prediction", "Predictor", "SplitArrays", "Trainer",
-    "XRayAugmentation", "XRayClassifier", "XRayDataModule", "XRayNetError", "build_cnn",
-    "classification_metrics", "evaluate_splits", "load_bundle", "save_bundle",
-]
+#: public name -> the module that defines it
+_EXPORTS = {
+    "AuditResult": "data", "SplitArrays": "data", "XRayDataModule": "data",
+    "AugmentationConfig": "config", "DataConfig": "config", "ModelConfig": "config",
+    "OptimConfig": "config", "RunConfig": "config", "TrainerConfig": "config",
+    "Bundle": "bundle", "load_bundle": "bundle", "save_bundle": "bundle",
+    "BundleError": "errors", "DatasetError": "errors", "XRayNetError": "errors",
+    "ConfigError": "settings",
+    "classification_metrics": "evaluation", "evaluate_splits": "evaluation",
+    "Explainer": "explain", "Explanation": "explain",
+    "IntensityNormalization": "layers", "XRayAugmentation": "layers",
+    "build_cnn": "models",
+    "XRayClassifier": "module",
+    "Prediction": "predict", "Predictor": "predict",
+    "FitResult": "trainer", "Trainer": "trainer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'xraynet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .bundle import Bundle, load_bundle, save_bundle
+    from .config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
+                         TrainerConfig)
+    from .data import AuditResult, SplitArrays, XRayDataModule
+    from .errors import BundleError, DatasetError, XRayNetError
+    from .evaluation import classification_metrics, evaluate_splits
+    from .explain import Explainer, Explanation
+    from .layers import IntensityNormalization, XRayAugmentation
+    from .models import build_cnn
+    from .module import XRayClassifier
+    from .predict import Prediction, Predictor
+    from .settings import ConfigError
+    from .trainer import FitResult, Trainer

@@ -10,21 +10,61 @@ Layout of a bundle directory::
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
 
 from . import layers as _layers  # noqa: F401  (registers the custom layers for loading)
+from .config import DataConfig, RunConfig, migrate_config
 from .errors import BundleError
+from .settings import known_fields
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
+#: what to do with a bundle whose files are damaged
+REBUILD_HINT = ("restore {directory} from a backup, or train it again (xraynet fit, or "
+                "scripts/train_best.py)")
 
 
 def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    """Write ``data`` as JSON atomically (a temporary file, then a rename): an interrupted write
+    never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def read_json(path: str | Path, what: str, *, fix: str) -> dict:
+    """The JSON object in ``path``, or :class:`BundleError` naming ``what`` it is, why it cannot
+    be read and ``fix`` (what to do)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{what} not found: {path}; {fix}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"cannot read {what} {path} ({exc}); {fix}") from exc
+    if not isinstance(data, dict):
+        raise BundleError(f"cannot read {what} {path} (not a JSON object); {fix}")
+    return data
+
+
+def read_run_config(directory: str | Path) -> RunConfig:
+    """The typed run config in ``directory/config.json`` (any format; see
+    :func:`~xraynet.config.migrate_config`)."""
+    path = Path(directory) / CONFIG_FILE
+    data = read_json(path, "run config", fix="the run directory is incomplete; train it again")
+    if "members" in data:
+        raise BundleError(f"{path} is an ensemble's config: each member's run config is in "
+                          f"{Path(directory) / 'members'}")
+    try:
+        return RunConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"cannot read run config {path} ({exc}); train the run again") from exc
 
 
 @dataclass
@@ -35,6 +75,22 @@ class Bundle:
     directory: Path
     config: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
+
+    @property
+    def run_config(self) -> RunConfig | None:
+        """The typed run config (None for an ensemble, whose members each have one, or a bundle
+        without ``config.json``)."""
+        if not self.config or "members" in self.config:
+            return None
+        return RunConfig.from_dict(self.config)
+
+    @property
+    def data_config(self) -> DataConfig:
+        """How the model's data was read (its decoding settings with it); from the metadata
+        for a bundle without ``config.json``."""
+        if self.config.get("data"):
+            return DataConfig(**known_fields(DataConfig, self.config["data"]))
+        return DataConfig(image_size=self.image_size, resize=self.resize)
 
     @property
     def class_names(self) -> list[str]:
@@ -58,7 +114,9 @@ def save_bundle(model: keras.Model, directory: str | Path, *, config: dict, meta
     """Write ``model.keras``, ``config.json`` and ``metadata.json`` into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model.save(directory / MODEL_FILE)
+    tmp = directory / f".{os.getpid()}.tmp.keras"  # each file written whole, then renamed
+    model.save(tmp)
+    os.replace(tmp, directory / MODEL_FILE)
     write_json(directory / CONFIG_FILE, config)
     write_json(directory / METADATA_FILE, metadata)
     return directory
@@ -78,7 +136,13 @@ def load_bundle(path: str | Path) -> Bundle:
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # keras raises many types for a bad archive
         raise BundleError(f"cannot load model {model_path}: {exc}") from exc
-    metadata = json.loads(meta_path.read_text())
+    metadata = read_json(meta_path, "bundle metadata", fix=REBUILD_HINT.format(directory=directory))
+    for key in ("class_names", "image_size"):
+        if key not in metadata:
+            raise BundleError(f"bundle metadata {meta_path} lacks '{key}'; "
+                              + REBUILD_HINT.format(directory=directory))
     config_path = directory / CONFIG_FILE
-    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    config = (migrate_config(read_json(config_path, "run config",
+                                       fix=REBUILD_HINT.format(directory=directory)))
+              if config_path.is_file() else {})
     return Bundle(model=model, directory=directory, config=config, metadata=metadata)

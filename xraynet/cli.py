@@ -4,76 +4,58 @@ train-best | download``."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_BLUR_AUG, DEFAULT_GAMMA_AUG,
-                       DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
-                       DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
+from .command_line import (Parser, add_common_args, at_least, add_data_args, add_setting_flags,
+                           make_datamodule, run_command, settings_from_args, setup_logging,
+                           setup_process)
 from .errors import XRayNetError
 
 log = logging.getLogger("xraynet")
+#: entry-point group through which other packages add commands (``tuning`` adds tune and
+#: train-best): a callable that takes the sub-parsers and returns {name: handler}
+COMMAND_PLUGINS = "xraynet.commands"
 
 
-DATA_HELP = ("dataset folder in Kaggle layout (default: $XRAYNET_DATA, ./data/Covid19-dataset, "
-             "../shared/data/Covid19-dataset)")
+def load_plugin_commands(sub) -> dict:
+    """Commands other installed packages add through the :data:`COMMAND_PLUGINS` entry points."""
+    from importlib.metadata import entry_points
+
+    commands: dict = {}
+    for entry in entry_points(group=COMMAND_PLUGINS):
+        commands.update(entry.load()(sub))
+    return commands
 
 
-def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
-                  data_help: str = DATA_HELP) -> None:
-    """The options every data-reading command shares: --data, --out, cache, image size."""
-    p.add_argument("--data", help=data_help)
-    p.add_argument("--out", default="runs", help="folder that receives run directories (default: runs)")
-    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
-    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
-    if image_size:
-        p.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE,
-                       help=f"square input side (default: {DEFAULT_IMAGE_SIZE})")
-        p.add_argument("--resize", choices=RESIZE_MODES, default=DEFAULT_RESIZE,
-                       help="fit images to the square by keeping their central square "
-                            f"(crop: no framing cue) or by squeezing them in (default: {DEFAULT_RESIZE})")
+def add_fit_args(p: argparse.ArgumentParser) -> None:
+    """``fit``'s flags: the data options and every setting of the run config that has a flag."""
+    from .config import AugmentationConfig, ModelConfig, OptimConfig, TrainerConfig
+
+    add_data_args(p)
+    add_setting_flags(p, TrainerConfig, section="trainer")
+    add_setting_flags(p, OptimConfig, section="module")
+    add_setting_flags(p, ModelConfig, section="model")
+    add_setting_flags(p, AugmentationConfig, section="aug")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
+
+
+#: handlers of the commands that plugins add (filled by :func:`build_parser`)
+plugin_commands: dict = {}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="xraynet", description="Train, evaluate and use chest "
-                                     "X-ray classifiers (Covid / Normal / Viral Pneumonia) on Keras 3.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and results")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = Parser(prog="xraynet", description="Train, evaluate and use chest X-ray classifiers "
+                    "(Covid / Normal / Viral Pneumonia) on Keras 3.")
+    add_common_args(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=Parser)
 
     fit = sub.add_parser("fit", help="train a model, save its bundle and report on test")
-    add_data_args(fit)
-    fit.add_argument("--epochs", type=int, default=40, help="maximum epochs (default: 40)")
-    fit.add_argument("--batch-size", type=int, default=16, help="default: 16")
-    fit.add_argument("--lr", type=float, default=1e-3, help="learning rate (default: 1e-3)")
-    fit.add_argument("--depth", type=int, default=4, help="conv blocks (default: 4)")
-    fit.add_argument("--base-filters", type=int, default=16, help="first block's filters (default: 16)")
-    fit.add_argument("--stem-stride", type=int, default=DEFAULT_STEM_STRIDE,
-                     help=f"stride of the first convolution (default: {DEFAULT_STEM_STRIDE})")
-    fit.add_argument("--dropout", type=float, default=0.3, help="default: 0.3")
-    fit.add_argument("--intensity", choices=INTENSITY_MODES, default=DEFAULT_INTENSITY,
-                     help="how raw intensities enter the model: standardised per image, divided by "
-                          f"255 or equalised (default: {DEFAULT_INTENSITY})")
-    fit.add_argument("--patience", type=int, default=15, help="early-stopping patience (default: 15)")
-    fit.add_argument("--val-fraction", type=float, default=0.2, help="validation share of train (default: 0.2)")
-    fit.add_argument("--seed", type=int, default=42, help="default: 42")
-    fit.add_argument("--hflip", action="store_true", help="augment with horizontal flips (off: anatomy)")
-    fit.add_argument("--aspect", type=float, default=DEFAULT_ASPECT_JITTER,
-                     help="augment with random aspect-ratio changes up to this share "
-                          f"(default: {DEFAULT_ASPECT_JITTER})")
-    fit.add_argument("--aug-gamma", type=float, default=DEFAULT_GAMMA_AUG, metavar="G",
-                     help="augment: exposure jitter, gamma in 1/(1+G)..1+G "
-                          f"(default: {DEFAULT_GAMMA_AUG:g})")
-    fit.add_argument("--aug-resolution", type=float, default=DEFAULT_RESOLUTION_AUG, metavar="P",
-                     help="augment: probability of a half-resolution round trip "
-                          f"(default: {DEFAULT_RESOLUTION_AUG:g})")
-    fit.add_argument("--aug-blur", type=float, default=DEFAULT_BLUR_AUG, metavar="SIGMA",
-                     help=f"augment: largest Gaussian blur in pixels (default: {DEFAULT_BLUR_AUG:g})")
-    fit.add_argument("--aug-noise", type=float, default=DEFAULT_NOISE_AUG, metavar="LEVELS",
-                     help=f"augment: largest sensor noise in grey levels (default: {DEFAULT_NOISE_AUG:g})")
-    fit.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
+    add_fit_args(fit)
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free), "
                         "or on any folder of class sub-folders (external validation)")
@@ -87,16 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
                          "(repeatable; names match case-insensitively without it)")
     ev.add_argument("--name", help="external set: its name (default: the folder's name)")
     ev.add_argument("--json", action="store_true", help="external set: print its metrics as JSON")
-    ev.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    ev.add_argument("--seed", type=at_least(0), default=0, help="bootstrap seed (default: 0)")
 
     pr = sub.add_parser("predict", help="diagnose image files with a saved model")
     pr.add_argument("model", help="run directory or its model.keras")
     pr.add_argument("images", nargs="+", help="image files, or folders (their images, recursively)")
     pr.add_argument("--json", action="store_true", help="print a JSON list of {path, label, probabilities}")
     pr.add_argument("--csv", metavar="FILE", help="also write every prediction to FILE as CSV")
-    pr.add_argument("--tta", type=int, default=0, metavar="N",
+    pr.add_argument("--tta", type=at_least(0), default=0, metavar="N",
                     help="average N test-time augmentations and report their spread (default: off)")
-    pr.add_argument("--seed", type=int, default=0, help="seed of the test-time augmentations (default: 0)")
+    pr.add_argument("--seed", type=at_least(0), default=0,
+                    help="seed of the test-time augmentations (default: 0)")
 
     ex = sub.add_parser("explain", help="heatmaps of where the model looks (Grad-CAM, occlusion)")
     ex.add_argument("model", help="run directory or its model.keras")
@@ -110,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "model report (model_card.md, report.html)")
     rp.add_argument("model", help="run directory or its model.keras")
     add_data_args(rp, image_size=False, data_help="dataset folder (default: the one the run used)")
-    rp.add_argument("--seed", type=int, help="bootstrap seed (default: the run's seed)")
+    rp.add_argument("--seed", type=at_least(0), help="bootstrap seed (default: the run's seed)")
 
     au = sub.add_parser("audit", help="find duplicate images within and across splits")
     add_data_args(au)
@@ -118,65 +101,77 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="backend, library versions and dataset summary")
     add_data_args(info)
 
-    from tuning.commands import add_train_best_args, add_tune_args
-
-    add_tune_args(sub.add_parser("tune", help="Hyperband search over depth, learning rate, batch size"))
-    add_train_best_args(sub.add_parser("train-best", help="retrain, export and evaluate the best model"))
+    plugin_commands.update(load_plugin_commands(sub))
 
     dl = sub.add_parser("download", help="download the Kaggle dataset with kagglehub (needs network)")
     dl.add_argument("--dest", help="kagglehub cache folder (default: kagglehub's)")
     return parser
 
 
-def make_datamodule(args, **overrides):
-    """The data module the parsed options describe (``overrides`` win)."""
-    from .data import XRayDataModule
+def run_config_from_args(args: argparse.Namespace, n_classes: int):
+    """The run config ``fit``'s flags describe; every invalid value is reported at once."""
+    from .config import (DEFAULT_SEED, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
+                         RunConfig, TrainerConfig)
     from .locate import resolve_data_dir
+    from .settings import ConfigError
 
-    settings = {"root": resolve_data_dir(args.data), "cache_dir": args.cache_dir,
-                "use_cache": not args.no_cache}
-    if getattr(args, "image_size", None):
-        settings["image_size"] = args.image_size
-    if getattr(args, "resize", None):
-        settings["resize"] = args.resize
-    settings.update(overrides)
-    return XRayDataModule(**settings)
+    problems: list[str] = []
+    parts: dict = {}
+
+    def seed() -> int:  # one --seed for all; an invalid one is reported once, by the trainer
+        return parts["trainer"].seed if "trainer" in parts else DEFAULT_SEED
+
+    builders = {
+        "trainer": lambda: settings_from_args(args, TrainerConfig, section="trainer", out_dir=args.out),
+        "module": lambda: settings_from_args(args, OptimConfig, section="module"),
+        "aug": lambda: settings_from_args(args, AugmentationConfig, section="aug"),
+        "data": lambda: settings_from_args(args, DataConfig, section="data", seed=seed(),
+                                           root=str(resolve_data_dir(args.data))),
+        "model": lambda: settings_from_args(  # the data's size (its own errors reported once)
+            args, ModelConfig, section="model", seed=seed(), n_classes=n_classes,
+            augmentation=parts.get("aug", AugmentationConfig()),
+            **({"image_size": parts["data"].image_size} if "data" in parts else {})),
+    }
+    for name, build in builders.items():
+        try:
+            parts[name] = build()
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return RunConfig(data=parts["data"], model=parts["model"], module=parts["module"],
+                     trainer=parts["trainer"])
 
 
 def cmd_fit(args) -> int:
+    from .bundle import read_run_config
     from .data import XRayDataModule
-    from .models import AugmentationConfig, ModelConfig
     from .module import XRayClassifier
+    from .reporting import write_report
     from .trainer import Trainer
 
     if args.resume:
-        config = json.loads((Path(args.resume) / "config.json").read_text())
-        dm = XRayDataModule(**config["data"], cache_dir=args.cache_dir, use_cache=not args.no_cache)
-        module_cfg = dict(config["module"])
-        module = XRayClassifier(model=ModelConfig.from_dict(module_cfg.pop("model")), **module_cfg)
-        trainer = Trainer(**config["trainer"])
+        config = read_run_config(Path(args.resume))
     else:
-        dm = make_datamodule(args, val_fraction=args.val_fraction, seed=args.seed)
-        dm.setup()
-        model = ModelConfig(image_size=args.image_size, n_classes=len(dm.class_names),
-                            depth=args.depth, base_filters=args.base_filters, dropout=args.dropout,
-                            stem_stride=args.stem_stride, intensity=args.intensity,
-                            augmentation=AugmentationConfig(
-                                horizontal_flip=args.hflip, aspect=args.aspect, gamma=args.aug_gamma,
-                                resolution=args.aug_resolution, blur=args.aug_blur,
-                                noise=args.aug_noise), seed=args.seed)
-        module = XRayClassifier(model=model, learning_rate=args.lr)
-        trainer = Trainer(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                          patience=args.patience, out_dir=args.out)
+        config = run_config_from_args(args, n_classes=3)  # validated before any decoding
+    dm = XRayDataModule.from_config(config.data, cache_dir=args.cache_dir,
+                                    use_cache=not args.no_cache).setup()
+    model = dataclasses.replace(config.model, n_classes=len(dm.class_names))
+    module = XRayClassifier.from_config(model, config.module)
+    trainer = Trainer.from_config(config.trainer)
     result = trainer.fit(module, dm, run_dir=args.resume)
     print("\n".join(dm.audit_result.summary_lines()[:3]))
-    print(trainer.test(result.model, dm, result.run_dir))
+    evaluation = trainer.test(result.model, dm, result.run_dir)
+    write_report(result.model, dm, result.run_dir, seed=config.trainer.seed,
+                 probabilities=evaluation.probabilities)
+    print(evaluation.text)
     print(f"run directory: {result.run_dir}")
     return 0
 
 
 def cmd_evaluate(args) -> int:
     from .bundle import load_bundle
+    from .data import XRayDataModule
     from .data.folders import is_split_layout
     from .evaluation import evaluate_splits, write_evaluation
     from .locate import resolve_data_dir
@@ -186,14 +181,12 @@ def cmd_evaluate(args) -> int:
     root = resolve_data_dir(args.data)
     if args.class_map or (root.is_dir() and not is_split_layout(root)):
         return _evaluate_external(args, bundle, root)
-    data_cfg = bundle.config.get("data", {})
-    dm = make_datamodule(args, image_size=bundle.image_size, resize=bundle.resize,
-                     **{k: data_cfg[k] for k in ("max_pixels", "dup_max_distance") if k in data_cfg})
-    dm.setup()
+    dm = XRayDataModule.from_config(bundle.data_config, root=root, cache_dir=args.cache_dir,
+                                    use_cache=not args.no_cache).setup()
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
-    splits = {"test": dm.test, "test_leak_free": dm.test_leak_free}
-    results = evaluate_splits(bundle.model, splits, dm.class_names)
+    datasets = {name: dm.dataset(name) for name in ("test", "test_leak_free")}
+    results = evaluate_splits(bundle.model, datasets, dm.class_names)
     out = new_run_dir(args.out, prefix="eval")
     text = write_evaluation(results, dm.class_names, out, extra={"model": str(bundle.directory)})
     print(text)
@@ -299,22 +292,29 @@ def cmd_explain(args) -> int:
 
 def cmd_report(args) -> int:
     from .bundle import load_bundle
+    from .config import DEFAULT_SEED
     from .data import XRayDataModule
     from .locate import resolve_data_dir
+    from .reporting import write_report
     from .trainer import Trainer, write_audit
 
     bundle = load_bundle(args.model)
-    data_cfg = dict(bundle.config.get("data", {}))
-    if not data_cfg:
+    if not bundle.config.get("data"):
         raise XRayNetError(f"{bundle.directory} has no config.json with the data settings")
-    if args.data or not Path(data_cfg.get("root", "")).is_dir():
-        data_cfg["root"] = resolve_data_dir(args.data)
-    dm = XRayDataModule(**data_cfg, cache_dir=args.cache_dir, use_cache=not args.no_cache).setup()
+    data = bundle.data_config
+    root = resolve_data_dir(args.data) if args.data or not Path(data.root).is_dir() else None
+    dm = XRayDataModule.from_config(data, root=root, cache_dir=args.cache_dir,
+                                    use_cache=not args.no_cache).setup()
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
-    seed = args.seed if args.seed is not None else int(bundle.config.get("trainer", {}).get("seed", 42))
+    run_config = bundle.run_config
+    seed = args.seed if args.seed is not None else (run_config.trainer.seed if run_config
+                                                     else DEFAULT_SEED)
     write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
-    print(Trainer(seed=seed).test(bundle.model, dm, bundle.directory))
+    evaluation = Trainer(seed=seed).test(bundle.model, dm, bundle.directory)
+    write_report(bundle.model, dm, bundle.directory, seed=seed,
+                 probabilities=evaluation.probabilities)
+    print(evaluation.text)
     print(f"report written to {bundle.directory / 'report.html'} and model_card.md")
     return 0
 
@@ -352,59 +352,24 @@ def cmd_download(args) -> int:
     return 0
 
 
-def cmd_tune(args) -> int:
-    from tuning.commands import run_tune
-
-    return run_tune(args)
-
-
-def cmd_train_best(args) -> int:
-    from tuning.commands import run_train_best
-
-    return run_train_best(args)
-
-
 COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "explain": cmd_explain, "report": cmd_report, "audit": cmd_audit,
-            "info": cmd_info, "download": cmd_download, "tune": cmd_tune,
-            "train-best": cmd_train_best}
-
-
-def setup_logging(quiet: bool = False) -> None:
-    """xraynet's log lines go to stderr as plain messages."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    log.handlers[:] = [handler]
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
-    log.propagate = False
-
-
-def setup_process(quiet: bool = False) -> None:
-    """What every xraynet entry point does first: logging, then JAX's compilation cache."""
-    from .backend import enable_compilation_cache
-
-    setup_logging(quiet)
-    enable_compilation_cache()
+            "info": cmd_info, "download": cmd_download}
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .default_backend import choose_default_backend
+
+    choose_default_backend()  # before anything loads Keras (KERAS_BACKEND or keras.json wins)
     args = build_parser().parse_args(argv)
     if args.command == "download":  # needs no Keras
         setup_logging(args.quiet)
     else:
+        setup_process(args.quiet)
         import keras
 
-        setup_process(args.quiet)
         log.info("backend: %s (keras %s)", keras.backend.backend(), keras.__version__)
-    try:
-        return COMMANDS[args.command](args)
-    except XRayNetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_command({**COMMANDS, **plugin_commands}[args.command], args)
 
 
 if __name__ == "__main__":  # pragma: no cover

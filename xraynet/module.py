@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import keras
 
+from .config import OptimConfig
 from .models import ModelConfig, build_cnn
 
-OPTIMIZERS = ("adam", "adamw")
-SCHEDULES = ("cosine", "constant")
+_D = OptimConfig()  # the defaults, declared once in xraynet.config
+
 
 
 class XRayClassifier:
@@ -28,30 +30,25 @@ class XRayClassifier:
             (default None: off).
     """
 
-    def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = 1e-3,
-                 optimizer: str = "adamw", weight_decay: float = 1e-4,
-                 label_smoothing: float = 0.0, schedule: str = "cosine",
-                 ema_momentum: float | None = None) -> None:
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = _D.learning_rate,
+                 optimizer: str = _D.optimizer, weight_decay: float = _D.weight_decay,
+                 label_smoothing: float = _D.label_smoothing, schedule: str = _D.schedule,
+                 ema_momentum: float | None = _D.ema_momentum) -> None:
+        self.config = OptimConfig(learning_rate=learning_rate, optimizer=optimizer,
+                                  weight_decay=weight_decay, label_smoothing=label_smoothing,
+                                  schedule=schedule, ema_momentum=ema_momentum)  # validates
         self.model_config = model
         self.learning_rate = learning_rate
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
-        if schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
         self.schedule = schedule
-        if ema_momentum is not None and not 0.0 < ema_momentum < 1.0:
-            raise ValueError(f"ema_momentum must be in (0, 1), got {ema_momentum}")
         self.ema_momentum = ema_momentum
 
-    def hparams(self) -> dict:
-        """The resolved settings, for ``config.json``."""
-        return {"model": self.model_config.to_dict(), "learning_rate": self.learning_rate,
-                "optimizer": self.optimizer, "weight_decay": self.weight_decay,
-                "label_smoothing": self.label_smoothing, "schedule": self.schedule,
-                "ema_momentum": self.ema_momentum}
+    @classmethod
+    def from_config(cls, model: ModelConfig, optim: OptimConfig) -> "XRayClassifier":
+        """The module of a model and an optimisation config (e.g. :class:`~xraynet.config.RunConfig`'s)."""
+        return cls(model=model, **asdict(optim))
 
     def make_optimizer(self) -> keras.optimizers.Optimizer:
         ema = {"use_ema": self.ema_momentum is not None, "ema_momentum": self.ema_momentum or 0.99}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -12,7 +13,7 @@ import numpy as np
 
 from .backend import enable_compilation_cache
 from .bundle import Bundle, load_bundle
-from .data.decode import DecodeSettings, decode_files
+from .data.decode import DecodeSettings, decode_files, decode_image
 from .evaluation.calibration import apply_temperature
 from .layers import XRayAugmentation
 from .models import AugmentationConfig, ensemble_members
@@ -102,17 +103,32 @@ class Predictor:
         each prediction carries their standard deviation.
         """
         images, indices, failed = self.decode(paths)
-        kept = [str(paths[i]) for i in indices]
-        if not kept:
-            return [], failed
+        return self.predict_images(images, [str(paths[i]) for i in indices], tta=tta,
+                                   seed=seed), failed
+
+    def predict_bytes(self, data: bytes, name: str, *, tta: int = 0, seed: int = 0) -> Prediction:
+        """The prediction for one file held in memory (an upload): decoded exactly as
+        :meth:`predict_files` decodes files; ``name`` is only reported, never opened.
+
+        Raises:
+            ImageDecodeError: the bytes are not a readable image, or exceed the pixel limit.
+        """
+        image = decode_image(io.BytesIO(data), self.settings)
+        return self.predict_images(image[None], [name], tta=tta, seed=seed)[0]
+
+    def predict_images(self, images: np.ndarray, names: list[str], *, tta: int = 0,
+                       seed: int = 0) -> list[Prediction]:
+        """Predictions for decoded images ``(n, size, size[, 1])`` named ``names``; with
+        ``tta`` > 0 the mean over that many test-time augmentations, with their spread."""
+        if not names:
+            return []
         if tta:
             proba, spread = self.predict_arrays_tta(images, tta, seed=seed)
         else:
             proba, spread = self.predict_arrays(images), None
-        predictions = [Prediction(path, self.class_names[int(p.argmax())], self._by_class(p),
-                                  None if spread is None else self._by_class(spread[i]))
-                       for i, (path, p) in enumerate(zip(kept, proba))]
-        return predictions, failed
+        return [Prediction(name, self.class_names[int(p.argmax())], self._by_class(p),
+                           None if spread is None else self._by_class(spread[i]))
+                for i, (name, p) in enumerate(zip(names, proba))]
 
     def _by_class(self, values: np.ndarray) -> dict[str, float]:
         return {c: round(float(v), 6) for c, v in zip(self.class_names, values)}

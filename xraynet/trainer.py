@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .backend import backend_name, has_tensorboard, seed_everything, versions
-from .bundle import save_bundle, write_json
+from .bundle import CONFIG_FILE, save_bundle, write_json
+from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
-from .evaluation.report import (predict_splits, read_history, score_splits, write_curves,
-                                write_evaluation)
+from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
+                                write_curves, write_evaluation)
 from .models import LAST_CONV_NAME
 from .module import XRayClassifier
 
 log = logging.getLogger("xraynet")
 BEST_WEIGHTS = "checkpoints/best.weights.h5"
+_D = TrainerConfig()  # the defaults, declared once in xraynet.config
 
 
 @dataclass
@@ -59,9 +61,13 @@ class Trainer:
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
     """
 
-    def __init__(self, *, epochs: int = 40, batch_size: int = 16, seed: int = 42,
-                 monitor: str = "val_loss", patience: int = 15, out_dir: str | Path = "runs",
-                 tensorboard: bool = True, callbacks: list | None = None, verbose: int | str = 2) -> None:
+    def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
+                 seed: int = _D.seed, monitor: str = _D.monitor, patience: int = _D.patience,
+                 out_dir: str | Path = _D.out_dir, tensorboard: bool = _D.tensorboard,
+                 callbacks: list | None = None, verbose: int | str = 2) -> None:
+        self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, seed=seed, monitor=monitor,
+                                    patience=patience, out_dir=str(out_dir),
+                                    tensorboard=tensorboard)  # validates
         self.epochs = epochs
         self.batch_size = batch_size
         self.seed = seed
@@ -72,10 +78,10 @@ class Trainer:
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
-    def hparams(self) -> dict:
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "seed": self.seed,
-                "monitor": self.monitor, "patience": self.patience, "out_dir": str(self.out_dir),
-                "tensorboard": self.tensorboard}
+    @classmethod
+    def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
+        """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks, verbose)."""
+        return cls(**asdict(config), **kwargs)
 
     @property
     def mode(self) -> str:
@@ -113,18 +119,16 @@ class Trainer:
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
-        config = {"backend": backend_name(), "data": datamodule.hparams(),
-                  "module": module.hparams(), "trainer": self.hparams()}
-        write_json(run_dir / "config.json", config)
+        config = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
+                           trainer=self.config, backend=backend_name()).to_dict()
+        write_json(run_dir / CONFIG_FILE, config)
         write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)
-        train, val = datamodule.train, datamodule.val
-        n_classes = len(datamodule.class_names)
         model = module.build()
-        model.fit(train.x, keras.utils.to_categorical(train.y, n_classes),
-                  validation_data=(val.x, keras.utils.to_categorical(val.y, n_classes)),
-                  epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+        model.fit(datamodule.train_dataset(batch_size=self.batch_size, seed=self.seed),
+                  validation_data=datamodule.dataset("val", batch_size=max(32, self.batch_size)),
+                  epochs=self.epochs, shuffle=False,  # the dataset reshuffles, seeded
                   class_weight=datamodule.class_weights(), verbose=self.verbose,
                   callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():
@@ -138,25 +142,17 @@ class Trainer:
         write_curves(run_dir / "history.csv", run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 
-    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
-             report: bool = True) -> str:
-        """Evaluate on validation, full test and leak-free test; write and return the report.
-
-        With ``report`` (default) also calibrate on validation, measure bootstrap intervals, run
-        the shortcut check and explanations, and write ``model_card.md`` and ``report.html``.
-        """
-        splits = datamodule.evaluation_splits()
-        probabilities = predict_splits(model, splits, batch_size=32)  # once, for both steps
-        results = score_splits(probabilities, splits, datamodule.class_names)
-        text = write_evaluation(results, datamodule.class_names, run_dir,
+    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> Evaluation:
+        """Evaluate on validation, full test and leak-free test: write ``metrics.json``,
+        ``report.txt`` and the confusion matrices into ``run_dir``. Only evaluates; the model
+        report (calibration, trust checks, ``report.html``) is the explicit next step,
+        :func:`xraynet.reporting.write_report`, which can reuse the returned probabilities."""
+        datasets = datamodule.evaluation_datasets()
+        probabilities = predict_splits(model, datasets)
+        metrics = score_splits(probabilities, datasets, datamodule.class_names)
+        text = write_evaluation(metrics, datamodule.class_names, run_dir,
                                 extra={"backend": backend_name(), "data": datamodule.summary()})
-        if report:
-            from .reporting import assess_model, write_model_report
-
-            assess_model(model, datamodule, run_dir, seed=self.seed, probabilities=probabilities)
-            card, page = write_model_report(run_dir)
-            log.info("model report: %s and %s", page, card)
-        return text
+        return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
     # -- internals ----------------------------------------------------------------------------
     def _best(self, history: dict) -> tuple[int | None, float | None]:

@@ -85,8 +85,8 @@ def training(data: str, *, image_size: int, cache_dir: str, epochs: int = 4,
     module = XRayClassifier(model=ModelConfig(image_size=image_size, n_classes=n))
     model = module.build()
     seconds: list[float] = []
-    model.fit(dm.train.x, keras.utils.to_categorical(dm.train.y, n), batch_size=batch_size,
-              epochs=epochs, callbacks=[epoch_timer(keras.callbacks.Callback, seconds)], verbose=0)
+    model.fit(dm.train_dataset(batch_size=batch_size, seed=0), epochs=epochs, shuffle=False,
+              callbacks=[epoch_timer(keras.callbacks.Callback, seconds)], verbose=0)
     steady = float(np.median(seconds[1:])) if len(seconds) > 1 else seconds[0]
     per_image = training_flops(model)
     rate = len(dm.train) / steady
@@ -164,8 +164,8 @@ def default_search(data: str, *, out: str, cache_dir: str, extra: list[str]) -> 
     t = time.perf_counter()
     run_tune(args)
     wall = time.perf_counter() - t
-    table = Path(out) / "tuning" / args.project / "trials.csv"
+    table = Path(out) / "tuning" / args.search__project / "trials.csv"
     rows = list(csv.DictReader(table.open()))
     budget = sum(int(r["epochs"]) - int(r["initial_epoch"] or 0) for r in rows if r["epochs"])
     return {"trials": len(rows), "epoch_budget": budget, "in_process_seconds": wall,
-            "max_epochs": args.max_epochs, "peak_rss_mib": peak_rss_mib()}
+            "max_epochs": args.search__max_epochs, "peak_rss_mib": peak_rss_mib()}

@@ -59,11 +59,11 @@ def test_bad_files_are_skipped_with_one_warning_each(dataset: Path, cache_dir, c
     assert dm.summary()["skipped"]
 
 
-def test_the_resize_mode_is_part_of_the_cache_key_and_hparams(dataset, cache_dir):
+def test_the_resize_mode_is_part_of_the_cache_key_and_config(dataset, cache_dir):
     from xraynet import XRayDataModule
 
     a = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
     b = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize="stretch").setup()
-    assert not b.cache_hit and b.hparams()["resize"] == "stretch" and a.hparams()["resize"] == "crop"
+    assert not b.cache_hit and b.config.resize == "stretch" and a.config.resize == "crop"
     assert XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
                           resize="stretch").setup().cache_hit

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from xraynet.config import migrate_config
 from xraynet.models import LAST_CONV_NAME, AugmentationConfig, ModelConfig, build_cnn
 
 
@@ -31,8 +32,9 @@ def test_stem_stride_halves_the_feature_maps_and_old_configs_keep_stride_one():
     strided = build_cnn(ModelConfig(image_size=32, depth=2, base_filters=4, stem_stride=2, augmentation=None))
     assert plain.get_layer(LAST_CONV_NAME).output.shape[1:3] == (16, 16)
     assert strided.get_layer(LAST_CONV_NAME).output.shape[1:3] == (8, 8)
-    legacy = {k: v for k, v in ModelConfig().to_dict().items() if k != "stem_stride"}
-    assert ModelConfig.from_dict(legacy).stem_stride == 1  # run configs from before the option
+    legacy = {"module": {"model": {k: v for k, v in ModelConfig().to_dict().items()
+                                   if k != "stem_stride"}}}
+    assert migrate_config(legacy)["model"]["stem_stride"] == 1  # configs from before the option
     assert ModelConfig().stem_stride == 2 and ModelConfig().image_size == 192
     with pytest.raises(ValueError):
         build_cnn(ModelConfig(image_size=32, stem_stride=0))

@@ -1,6 +1,7 @@
 import numpy as np
 
 from xraynet.data.datamodule import SplitArrays
+from xraynet.data.loaders import SplitDataset
 from xraynet.reporting import SHORTCUT_THRESHOLD, shortcut_check
 
 
@@ -17,7 +18,8 @@ class _BorderLovingExplainer:
 
 def test_shortcut_check_flags_the_class_that_looks_at_the_border():
     labels = np.array([0, 0, 1, 1, 1])
-    split = SplitArrays(np.zeros((5, 20, 20, 1), np.uint8), labels, [f"f{i}" for i in range(5)])
+    split = SplitDataset(SplitArrays(np.zeros((5, 20, 20, 1), np.uint8), labels,
+                                     [f"f{i}" for i in range(5)]), n_classes=2)
     explainer = _BorderLovingExplainer()
     explainer.labels = labels
     result = shortcut_check(explainer, split, ["Centre", "Border"])

@@ -3,6 +3,7 @@
 from .audit import AuditResult, DuplicatePair
 from .datamodule import SplitArrays, XRayDataModule
 from .decode import DecodeSettings, ImageDecodeError, decode_image
+from .loaders import SplitDataset
 
 __all__ = ["AuditResult", "DecodeSettings", "DuplicatePair", "ImageDecodeError", "SplitArrays",
-           "XRayDataModule", "decode_image"]
+           "SplitDataset", "XRayDataModule", "decode_image"]

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from PIL import Image
 
+from ..defaults import DEFAULT_MAX_DISTANCE
+
 HASH_SIZE = 16  # 256-bit hash
-DEFAULT_MAX_DISTANCE = 12
 
 
 def dhash(image: np.ndarray, hash_size: int = HASH_SIZE) -> np.ndarray:

@@ -8,22 +8,24 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE
+from ..config import DataConfig
 from ..errors import DatasetError
-from .audit import DEFAULT_MAX_DISTANCE, AuditResult, audit, dhash, duplicate_groups
+from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
-from .decode import DEFAULT_MAX_PIXELS, DecodeSettings, ImageDecodeError, decode_image
+from .decode import DecodeSettings, ImageDecodeError, decode_image
 from .discovery import FileRecord, discover, fingerprint
+from .loaders import SplitDataset
 from .split import stratified_group_split
 
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 1  # bump when the cached layout or decoding changes
+_D = DataConfig()  # the defaults, declared once in xraynet.config
 
 
 @dataclass
@@ -43,6 +45,10 @@ class SplitArrays:
     def subset(self, indices: np.ndarray) -> "SplitArrays":
         return SplitArrays(self.x[indices], self.y[indices], [self.paths[i] for i in indices])
 
+    def images(self, indices) -> np.ndarray:
+        """The images at ``indices`` (an :class:`~xraynet.data.loaders.ImageSource`)."""
+        return self.x[np.asarray(indices, dtype=int)]
+
 
 class XRayDataModule:
     """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
@@ -61,11 +67,15 @@ class XRayDataModule:
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
-    def __init__(self, *, root: str | Path, image_size: int = DEFAULT_IMAGE_SIZE, val_fraction: float = 0.2,
-                 seed: int = 42, cache_dir: str | Path | None = None, use_cache: bool = True,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, dup_max_distance: int = DEFAULT_MAX_DISTANCE,
-                 workers: int | None = None, resize: str = DEFAULT_RESIZE) -> None:
-        self.root = Path(root).expanduser()
+    def __init__(self, *, root: str | Path, image_size: int = _D.image_size,
+                 val_fraction: float = _D.val_fraction, seed: int = _D.seed,
+                 cache_dir: str | Path | None = None, use_cache: bool = True,
+                 max_pixels: int = _D.max_pixels, dup_max_distance: int = _D.dup_max_distance,
+                 workers: int | None = None, resize: str = _D.resize) -> None:
+        self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
+                                 val_fraction=val_fraction, seed=seed, max_pixels=max_pixels,
+                                 dup_max_distance=dup_max_distance, resize=resize)  # validates
+        self.root = Path(self.config.root)
         self.image_size = image_size
         self.val_fraction = val_fraction
         self.seed = seed
@@ -75,7 +85,7 @@ class XRayDataModule:
         self.workers = workers or os.cpu_count() or 1
         self.resize = resize
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
-                                              resize=resize)  # validates them too
+                                              resize=resize)
         self.class_names: list[str] = []
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
@@ -86,14 +96,16 @@ class XRayDataModule:
         self.test_leak_free: SplitArrays | None = None
         self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
 
-    # -- public API ---------------------------------------------------------------------------
-    def hparams(self) -> dict:
-        """The resolved settings, for ``config.json``."""
-        return {"root": str(self.root), "image_size": self.image_size,
-                "val_fraction": self.val_fraction, "seed": self.seed,
-                "max_pixels": self.max_pixels, "dup_max_distance": self.dup_max_distance,
-                "resize": self.resize}
+    @classmethod
+    def from_config(cls, config: DataConfig, *, root: str | Path | None = None,
+                    cache_dir: str | Path | None = None, use_cache: bool = True,
+                    workers: int | None = None) -> "XRayDataModule":
+        """The data module of a :class:`~xraynet.config.DataConfig` (``root`` overrides its
+        folder, e.g. a dataset moved since the run)."""
+        return cls(**{**asdict(config), **({"root": root} if root else {})}, cache_dir=cache_dir,
+                   use_cache=use_cache, workers=workers)
 
+    # -- public API ---------------------------------------------------------------------------
     def setup(self) -> "XRayDataModule":
         """Discover, decode (or load from cache), audit and split. Idempotent."""
         if self.train is not None:
@@ -122,10 +134,25 @@ class XRayDataModule:
         self._require(self.train)
         return self._train_folder
 
-    def evaluation_splits(self) -> dict[str, SplitArrays]:
+    def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False,
+                seed: int = 0, **kwargs) -> SplitDataset:
+        """The split named ``split`` (``train``, ``val``, ``test`` or ``test_leak_free``) as a
+        Keras :class:`~xraynet.data.loaders.SplitDataset` (``kwargs``: PyDataset's workers)."""
+        sources = {"train": self.train, "val": self.val, "test": self.test,
+                   "test_leak_free": self.test_leak_free}
+        if split not in sources:
+            raise ValueError(f"unknown split {split!r}; known: {', '.join(sources)}")
+        return SplitDataset(self._require(sources[split]), n_classes=len(self.class_names),
+                            batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
+
+    def train_dataset(self, *, batch_size: int, seed: int, **kwargs) -> SplitDataset:
+        """The training split, reshuffled every epoch (seeded)."""
+        return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
+
+    def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
-        self._require(self.train)
-        return {"val": self.val, "test": self.test, "test_leak_free": self.test_leak_free}
+        return {name: self.dataset(name, batch_size=batch_size)
+                for name in ("val", "test", "test_leak_free")}
 
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""
@@ -158,7 +185,8 @@ class XRayDataModule:
                                                "format": CACHE_FORMAT,
                                                "classes": self.class_names})
         if self.cache is not None:
-            cached = self.cache.load(key)
+            cached = self.cache.load(key, arrays=("images", "labels", "dhash"),
+                                     header=("paths", "splits", "sha256", "skipped"))
             if cached is not None:
                 self.cache_hit = True
                 log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",

@@ -12,16 +12,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageFile
+from PIL import Image
 
-from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_RESIZE, RESIZE_MODES
+from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, RESIZE_MODES
 
-ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never half an image
-
-#: Default pixel budget: 8x the largest scan in the Kaggle set (4248x4095).
-DEFAULT_MAX_PIXELS = 140_000_000
-# PIL warns above this and refuses above twice this; align it with our own limit.
-Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+# Pillow's global settings stay as they are (no import-time side effects): truncated files are
+# errors by Pillow's default; its decompression-bomb warning is silenced around each open, since
+# the pixel limit of DecodeSettings (default DEFAULT_MAX_PIXELS, 8x the largest scan of the Kaggle
+# set) is checked before any pixel is decoded, and Pillow still refuses files above twice its own.
 
 
 class ImageDecodeError(ValueError):
@@ -101,7 +99,7 @@ def load_grayscale(path: str | Path | BinaryIO, settings: DecodeSettings = Decod
     size = settings.image_size
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 width, height = img.size
                 if width * height > settings.max_pixels:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+# Figures are drawn on matplotlib.figure.Figure, never through pyplot: no global backend
+# is chosen and no window can open, whatever the user's matplotlib settings.
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .calibration import expected_calibration_error, reliability_bins  # noqa: E402
+from .calibration import expected_calibration_error, reliability_bins
 
 
 def plot_history(history: dict[str, list[float]], path: str | Path) -> Path:
@@ -20,7 +19,8 @@ def plot_history(history: dict[str, list[float]], path: str | Path) -> Path:
 
 def plot_histories(histories: dict[str, dict[str, list[float]]], path: str | Path) -> Path:
     """Loss and AUC per epoch of one or several runs (an ensemble's members), labelled by key."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig = Figure(figsize=(10, 4))
+    axes = fig.subplots(1, 2)
     for ax, metric, title in ((axes[0], "loss", "Loss"), (axes[1], "auc", "AUC")):
         for i, (run, history) in enumerate(histories.items()):
             epochs = np.arange(1, len(history.get(metric, [])) + 1)
@@ -36,7 +36,6 @@ def plot_histories(histories: dict[str, dict[str, list[float]]], path: str | Pat
         ax.legend(fontsize=8 if len(histories) > 1 else 10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)
 
 
@@ -46,7 +45,8 @@ def plot_confusion_matrix(cm: list[list[int]] | np.ndarray, class_names: list[st
     cm = np.asarray(cm)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.nan_to_num(cm / cm.sum(axis=1, keepdims=True))
-    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    fig = Figure(figsize=(5.2, 4.6))
+    ax = fig.subplots()
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ticks = np.arange(len(class_names))
     ax.set_xticks(ticks, class_names, rotation=20, ha="right")
@@ -60,7 +60,6 @@ def plot_confusion_matrix(cm: list[list[int]] | np.ndarray, class_names: list[st
                     color="white" if share[i, j] > 0.5 else "black")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)
 
 
@@ -68,8 +67,8 @@ def plot_reliability(y_true: np.ndarray, curves: dict[str, np.ndarray], path: st
                      n_bins: int = 15, title: str = "Reliability diagram") -> Path:
     """Accuracy against confidence per bin for each set of probabilities in ``curves`` (e.g.
     before and after calibration), with the diagonal of perfect calibration and the ECE."""
-    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.4, 6.2), sharex=True,
-                                   gridspec_kw={"height_ratios": [3, 1]})
+    fig = Figure(figsize=(5.4, 6.2))
+    ax, hist = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
     for i, (name, proba) in enumerate(curves.items()):
         bins = reliability_bins(y_true, proba, n_bins)
@@ -90,5 +89,4 @@ def plot_reliability(y_true: np.ndarray, curves: dict[str, np.ndarray], path: st
     hist.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return Path(path)

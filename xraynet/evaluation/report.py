@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..bundle import write_json
+from ..errors import BundleError
 from .metrics import classification_metrics
 from .plots import plot_confusion_matrix, plot_histories, plot_history
 
@@ -17,21 +19,34 @@ SPLIT_TITLES = {"val": "validation", "test": "test (full)",
 SHORT_TITLES = {"val": "validation", "test": "test, full", "test_leak_free": "test, leak-free"}
 
 
-def predict_splits(model, splits: dict, *, batch_size: int = 32) -> dict[str, np.ndarray]:
-    """The model's probabilities per split name; ``splits`` maps names to objects with ``x``."""
-    return {name: np.asarray(model.predict(split.x, batch_size=batch_size, verbose=0))
-            for name, split in splits.items()}
+@dataclass
+class Evaluation:
+    """What :meth:`~xraynet.trainer.Trainer.test` measured: the report text, metrics per split
+    and the model's (uncalibrated) probabilities per split."""
+
+    text: str
+    metrics: dict
+    probabilities: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def score_splits(probabilities: dict[str, np.ndarray], splits: dict, class_names: list[str]) -> dict:
-    """Metrics per split name from probabilities already computed (``splits`` give ``y``)."""
-    return {name: classification_metrics(splits[name].y, proba, class_names)
+def predict_splits(model, datasets: dict) -> dict[str, np.ndarray]:
+    """The model's probabilities per split name; ``datasets`` maps names to Keras datasets
+    (:class:`~xraynet.data.loaders.SplitDataset`)."""
+    return {name: np.asarray(model.predict(dataset, verbose=0)) for name, dataset in datasets.items()}
+
+
+def score_splits(probabilities: dict[str, np.ndarray], datasets: dict, class_names: list[str]) -> dict:
+    """Metrics per split name from probabilities already computed (``datasets`` give ``labels``)."""
+    return {name: classification_metrics(datasets[name].labels, proba, class_names)
             for name, proba in probabilities.items()}
 
 
-def evaluate_splits(model, splits: dict, class_names: list[str], *, batch_size: int = 32) -> dict:
-    """Metrics per split name; ``splits`` maps names to objects with ``x`` and ``y``."""
-    return score_splits(predict_splits(model, splits, batch_size=batch_size), splits, class_names)
+def evaluate_splits(model, datasets: dict, class_names: list[str]) -> dict:
+    """Metrics per split name; ``datasets`` maps names to Keras datasets with ``labels``."""
+    return score_splits(predict_splits(model, datasets), datasets, class_names)
 
 
 def _fmt(value: float) -> str:
@@ -60,10 +75,14 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
     path = Path(path)
     if not path.is_file():
         return {}
-    with path.open() as fh:
-        rows = list(csv.DictReader(fh))
-    keys = [k for k in (rows[0].keys() if rows else []) if k != "epoch"]
-    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    try:
+        with path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        keys = [k for k in (rows[0].keys() if rows else []) if k and k != "epoch"]
+        return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, TypeError) as exc:
+        raise BundleError(f"cannot read the training history {path} ({exc}); delete it to "
+                          "start the run afresh, or restore it from a backup") from exc
 
 
 def write_evaluation(results: dict, class_names: list[str], directory: str | Path, *,

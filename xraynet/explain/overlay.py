@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+# Figures are drawn on matplotlib.figure.Figure, never through pyplot: no global backend
+# is chosen and no window can open, whatever the user's matplotlib settings.
+from matplotlib.figure import Figure
 
 METHOD_TITLES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion sensitivity"}
 
@@ -22,7 +21,8 @@ def save_overlay(image: np.ndarray, heatmap: np.ndarray, path: str | Path, *, me
     where it is known.
     """
     image = np.asarray(image, dtype=np.float32).squeeze()
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.5))
+    fig = Figure(figsize=(8.4, 4.5))
+    axes = fig.subplots(1, 2)
     for ax in axes:
         ax.imshow(image, cmap="gray", vmin=0, vmax=255)
         ax.set_xticks([])
@@ -37,5 +37,4 @@ def save_overlay(image: np.ndarray, heatmap: np.ndarray, path: str | Path, *, me
     fig.suptitle(title + (f"\n{source}" if source else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return Path(path)

@@ -7,15 +7,15 @@ Calibration is fitted on the validation split only; the test splits are only mea
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ..bundle import METADATA_FILE, Bundle, write_json
-from ..data.datamodule import SplitArrays, XRayDataModule
+from ..bundle import METADATA_FILE, REBUILD_HINT, Bundle, read_json, write_json
+from ..data.datamodule import XRayDataModule
+from ..data.loaders import SplitDataset
 from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
                                       apply_temperature, calibration_summary, fit_temperature)
 from ..evaluation.plots import plot_reliability
@@ -25,10 +25,9 @@ from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
+from .trust import RELIABILITY_FILE, TRUST_FILE, Assessment
 
 log = logging.getLogger("xraynet")
-TRUST_FILE = "trust.json"
-RELIABILITY_FILE = "reliability_diagram.png"
 EXPLANATIONS_DIR = "explanations"
 #: The report flags a class whose mean Grad-CAM mass in the image border exceeds this share.
 SHORTCUT_THRESHOLD = 0.25
@@ -37,39 +36,41 @@ TEST_SPLITS = ("test", "test_leak_free")
 
 def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
                  seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3,
-                 probabilities: dict[str, np.ndarray] | None = None) -> dict:
+                 probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
     """Calibrate on validation, then measure test: CIs, calibration, shortcut, explanations.
 
     Stores the fitted temperature in the bundle's ``metadata.json`` (``predict`` applies it),
-    writes ``reliability_diagram.png``, ``explanations/*.png`` and ``trust.json``; returns the
-    content of ``trust.json``. ``probabilities``: the model's uncalibrated probabilities on
+    writes ``reliability_diagram.png``, ``explanations/*.png`` and ``trust.json``; returns what
+    ``trust.json`` holds. ``probabilities``: the model's uncalibrated probabilities on
     ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
-    metadata = json.loads((run_dir / METADATA_FILE).read_text())
+    metadata = read_json(run_dir / METADATA_FILE, "bundle metadata",
+                         fix=REBUILD_HINT.format(directory=run_dir))
     names = datamodule.class_names
-    splits = datamodule.evaluation_splits()
+    splits = datamodule.evaluation_datasets()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)
+    val, test, leak_free = splits["val"], splits["test"], splits["test_leak_free"]
 
-    temperature = fit_temperature(datamodule.val.y, raw["val"])
-    free = fit_temperature(datamodule.val.y, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
-    calibration = {name: calibration_summary(splits[name].y, raw[name], temperature)
+    temperature = fit_temperature(val.labels, raw["val"])
+    free = fit_temperature(val.labels, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
+    calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
     metadata.update(temperature=temperature,
                     calibration={"method": "temperature scaling", "fitted_on": "validation",
-                                 "n": len(datamodule.val), "temperature": temperature,
+                                 "n": val.n_images, "temperature": temperature,
                                  "bounds": list(TEMPERATURE_BOUNDS),
                                  "unconstrained_temperature": free})
     write_json(run_dir / METADATA_FILE, metadata)
-    plot_reliability(datamodule.test.y, {"before calibration": raw["test"],
-                                         f"after (T = {temperature:.2f})":
-                                             apply_temperature(raw["test"], temperature)},
-                     run_dir / RELIABILITY_FILE, title=f"Reliability on test (n={len(datamodule.test)})")
+    plot_reliability(test.labels, {"before calibration": raw["test"],
+                                   f"after (T = {temperature:.2f})":
+                                       apply_temperature(raw["test"], temperature)},
+                     run_dir / RELIABILITY_FILE, title=f"Reliability on test (n={test.n_images})")
     log.info("calibration: temperature %.3f fitted on validation (unconstrained optimum %.3f); "
              "test ECE %.3f -> %.3f", temperature, free, calibration["test"]["ece_before"],
              calibration["test"]["ece_after"])
 
-    intervals = {name: bootstrap_intervals(splits[name].y, raw[name].argmax(axis=1),
+    intervals = {name: bootstrap_intervals(splits[name].labels, raw[name].argmax(axis=1),
                                            names, n_resamples=n_resamples, seed=seed)
                  for name in TEST_SPLITS}
 
@@ -78,38 +79,36 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
 
     # explanations label their figures with calibrated probabilities
     explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, metadata=metadata)))
-    trust = {
-        "temperature": temperature,
-        "unconstrained_temperature": free,
-        "temperature_bounds": list(TEMPERATURE_BOUNDS),
-        "calibration": calibration,
-        "bootstrap": intervals,
-        "shortcut": shortcut_check(explainer, datamodule.test, names),
-        "exposure": {"split": "test", **exposure_check(
-            predict, datamodule.test.x, datamodule.test.y, names, proba=raw["test"])},
-        "acquisition": acquisition_check(
-            predict, [datamodule.root / p for p in datamodule.test_leak_free.paths],
-            datamodule.test_leak_free.y, names, datamodule.decode_settings,
-            proba=raw["test_leak_free"], seed=seed),
-        "explanations": _example_explanations(explainer, datamodule.test_leak_free, names,
-                                               raw["test_leak_free"], run_dir / EXPLANATIONS_DIR,
-                                               examples),
-        "reliability_diagram": RELIABILITY_FILE,
-    }
-    write_json(run_dir / TRUST_FILE, trust)
-    for name in trust["shortcut"]["flagged"]:
-        share = trust["shortcut"]["per_class"][name]["mean_border_share"]
+    trust = Assessment(
+        temperature=temperature,
+        unconstrained_temperature=free,
+        temperature_bounds=list(TEMPERATURE_BOUNDS),
+        calibration=calibration,
+        bootstrap=intervals,
+        shortcut=shortcut_check(explainer, test, names),
+        exposure={"split": "test", **exposure_check(
+            predict, test.images(), test.labels, names, proba=raw["test"])},
+        acquisition=acquisition_check(
+            predict, [datamodule.root / p for p in leak_free.paths], leak_free.labels, names,
+            datamodule.decode_settings, proba=raw["test_leak_free"], seed=seed),
+        explanations=_example_explanations(explainer, leak_free, names, raw["test_leak_free"],
+                                           run_dir / EXPLANATIONS_DIR, examples),
+        reliability_diagram=RELIABILITY_FILE,
+    )
+    write_json(run_dir / TRUST_FILE, trust.to_dict())
+    for name in trust.shortcut["flagged"]:
+        share = trust.shortcut["per_class"][name]["mean_border_share"]
         log.warning("warning: shortcut check: %.0f%% of the Grad-CAM mass for %s test images lies in "
                     "the image border (flag above %.0f%%); see %s", 100 * share, name,
                     100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
-    exposure = trust["exposure"]
+    exposure = trust.exposure
     flagged = exposure["flagged"]
     log.log(logging.WARNING if flagged else logging.INFO,
             "%sexposure stress test: %.0f%% of the test predictions change with exposure alone "
             "(gamma %s; flag above %.0f%%)", "warning: " if flagged else "",
             100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
             100 * exposure["threshold"])
-    _log_acquisition(trust["acquisition"])
+    _log_acquisition(trust.acquisition)
     return trust
 
 
@@ -126,17 +125,17 @@ def _log_acquisition(result: dict) -> None:
             f"; flagged: {', '.join(flagged)}" if flagged else "", 100 * result["threshold"])
 
 
-def shortcut_check(explainer: Explainer, split: SplitArrays, class_names: list[str], *,
+def shortcut_check(explainer: Explainer, split: SplitDataset, class_names: list[str], *,
                    fraction: float = BORDER_FRACTION, threshold: float = SHORTCUT_THRESHOLD) -> dict:
     """Mean share of Grad-CAM mass in the outer ``fraction`` border per true class, flagged
     above ``threshold``. A uniform map would put ``1 - (1 - 2 * fraction)**2`` there."""
-    maps, _ = explainer.heatmaps(split.x, "gradcam")
+    maps, _ = explainer.heatmaps(split.images(), "gradcam")
     mask = border_mask(maps.shape[1], fraction)
     totals = maps.reshape(len(maps), -1).sum(axis=1)
     shares = np.where(totals > 0, maps[:, mask].sum(axis=1) / np.maximum(totals, 1e-12), np.nan)
     per_class = {}
     for c, name in enumerate(class_names):
-        values = shares[split.y == c]
+        values = shares[split.labels == c]
         mean = float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
         per_class[name] = {"n": int(len(values)), "mean_border_share": mean,
                            "flagged": bool(mean > threshold)}
@@ -145,16 +144,16 @@ def shortcut_check(explainer: Explainer, split: SplitArrays, class_names: list[s
             "per_class": per_class, "flagged": [n for n, v in per_class.items() if v["flagged"]]}
 
 
-def _example_explanations(explainer: Explainer, split: SplitArrays, class_names: list[str],
+def _example_explanations(explainer: Explainer, split: SplitDataset, class_names: list[str],
                           proba: np.ndarray, out_dir: Path, examples: int) -> dict:
     """Both methods on the most confident correct image of each class (up to ``examples``)
     and on up to ``examples`` misclassified images, most confident mistakes first."""
-    predicted, confidence = proba.argmax(axis=1), proba.max(axis=1)
-    correct = np.flatnonzero(predicted == split.y)
-    wrong = np.flatnonzero(predicted != split.y)
+    predicted, confidence, labels = proba.argmax(axis=1), proba.max(axis=1), split.labels
+    correct = np.flatnonzero(predicted == labels)
+    wrong = np.flatnonzero(predicted != labels)
     chosen_correct = []
     for c in range(len(class_names)):
-        of_class = correct[split.y[correct] == c]
+        of_class = correct[labels[correct] == c]
         if len(of_class):
             chosen_correct.append(int(of_class[np.argmax(confidence[of_class])]))
     chosen = {"correct": chosen_correct[:examples],
@@ -164,10 +163,10 @@ def _example_explanations(explainer: Explainer, split: SplitArrays, class_names:
         if not idx:
             out[kind] = []
             continue
-        images = split.x[idx]
-        sources = [split.paths[i] for i in idx]
-        found = explainer.explain_arrays(images, sources=sources,
-                                         true_labels=[class_names[split.y[i]] for i in idx])
+        images = split.images(idx)
+        paths = split.paths
+        found = explainer.explain_arrays(images, sources=[paths[i] for i in idx],
+                                         true_labels=[class_names[labels[i]] for i in idx])
         stems = [f"{kind}_{k + 1}" for k in range(len(idx))]
         explainer.write_figures(images, found, out_dir, stems)
         out[kind] = [{**e.to_dict(), "figure": f"{EXPLANATIONS_DIR}/{e.figure}"} for e in found]

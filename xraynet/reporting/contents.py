@@ -5,14 +5,14 @@ The same sections feed ``model_card.md`` and ``report.html`` (see :mod:`.render`
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..bundle import read_json
 from ..data.audit import AuditResult
 from ..evaluation.external import read_external_sets
-from .assessment import RELIABILITY_FILE, TRUST_FILE
+from .trust import TRUST_FILE, Assessment
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE. This model is a research prototype. It is not a medical device, has "
@@ -83,7 +83,8 @@ def fmt(value, digits: int = 3) -> str:
 
 def _read(run_dir: Path, name: str) -> dict:
     path = run_dir / name
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json(path, name, fix="run `xraynet report` on the run directory to write it "
+                     "again") if path.is_file() else {}
 
 
 def _interval(ci: dict) -> str:
@@ -102,7 +103,8 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     trust files."""
     run_dir = Path(run_dir)
     config, metadata = _read(run_dir, "config.json"), _read(run_dir, "metadata.json")
-    metrics, trust, audit = _read(run_dir, "metrics.json"), _read(run_dir, TRUST_FILE), _read(run_dir, "audit.json")
+    metrics, audit = _read(run_dir, "metrics.json"), _read(run_dir, "audit.json")
+    trust = Assessment.from_dict(_read(run_dir, TRUST_FILE))
     splits = metrics.get("splits", {})
     names = metadata.get("class_names", [])
     title = f"xraynet model report: {run_dir.name}"
@@ -115,8 +117,8 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     return title, sections
 
 
-def _overview(metadata: dict, splits: dict, trust: dict) -> Section:
-    lf = trust.get("bootstrap", {}).get("test_leak_free", {})
+def _overview(metadata: dict, splits: dict, trust: Assessment) -> Section:
+    lf = trust.bootstrap.get("test_leak_free", {})
     architecture = metadata.get("architecture", "one convolutional network")
     lines = [f"Classes: {', '.join(metadata.get('class_names', []))}. Architecture: {architecture}. "
              f"Backend: {metadata.get('backend', 'n/a')}. Created {metadata.get('created', 'n/a')}."]
@@ -201,9 +203,9 @@ def _hyperparameters(config: dict, metadata: dict) -> Section:
     return Section("Hyperparameters", blocks)
 
 
-def _metrics(splits: dict, trust: dict, names: list[str]) -> Section:
+def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
     blocks = []
-    boot = trust.get("bootstrap", {})
+    boot = trust.bootstrap
     for split, title in (("test", "Test, full"), ("test_leak_free", "Test, leak-free (duplicates of train removed)")):
         ci, m = boot.get(split), splits.get(split)
         if not ci or not m:
@@ -259,27 +261,27 @@ def _external(run_dir: Path) -> Section:
     return Section("External validation", blocks)
 
 
-def _calibration(trust: dict) -> Section:
-    cal = trust.get("calibration", {})
+def _calibration(trust: Assessment) -> Section:
+    cal = trust.calibration
     if not cal:
         return Section("Calibration", [Paragraph("Not assessed.")])
     rows = [[split, str(c["n"]), f"{fmt(c['ece_before'])} -> {fmt(c['ece_after'])}",
              f"{fmt(c['brier_before'])} -> {fmt(c['brier_after'])}",
              f"{fmt(c['nll_before'])} -> {fmt(c['nll_after'])}"] for split, c in cal.items()]
     return Section("Calibration", [
-        Paragraph(f"Temperature scaling fitted on the validation split: T = {fmt(trust['temperature'])} "
+        Paragraph(f"Temperature scaling fitted on the validation split: T = {fmt(trust.temperature)} "
                   "(T > 1 softens over-confident probabilities); predict applies it. Calibration "
                   "only softens (T >= 1): the validation split also chose the checkpoint, so it "
                   "flatters the model, and sharpening on its evidence would make the model surer "
                   "than it has shown it deserves. Unconstrained, validation would choose T = "
-                  f"{fmt(trust.get('unconstrained_temperature'))}."),
+                  f"{fmt(trust.unconstrained_temperature)}."),
         Table(["split", "images", "ECE (15 bins) before -> after", "Brier before -> after",
                "NLL before -> after"], rows),
-        Figure(trust.get("reliability_diagram", RELIABILITY_FILE), "Reliability diagram on test")])
+        Figure(trust.reliability_diagram, "Reliability diagram on test")])
 
 
-def _shortcut(trust: dict) -> Section:
-    sc = trust.get("shortcut")
+def _shortcut(trust: Assessment) -> Section:
+    sc = trust.shortcut
     if not sc:
         return Section("Shortcut check", [Paragraph("Not assessed.")])
     rows = [[name, str(v["n"]), fmt(v["mean_border_share"]), "FLAGGED" if v["flagged"] else "ok"]
@@ -314,8 +316,8 @@ def _moves(moves: dict[str, int]) -> str:
     return ", ".join(f"{k}: {n}" for k, n in sorted(moves.items(), key=lambda kv: -kv[1])) or "none"
 
 
-def _exposure(trust: dict) -> Section:
-    ex = trust.get("exposure")
+def _exposure(trust: Assessment) -> Section:
+    ex = trust.exposure
     if not ex:
         return Section("Exposure stress test", [Paragraph("Not assessed.")])
     rows = [(f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})", v)
@@ -332,8 +334,8 @@ def _exposure(trust: dict) -> Section:
     return _stress_section("Exposure stress test", intro, "exposure", ex, rows, verdict)
 
 
-def _acquisition(trust: dict) -> Section:
-    acq = trust.get("acquisition")
+def _acquisition(trust: Assessment) -> Section:
+    acq = trust.acquisition
     if not acq:
         return Section("Acquisition-shift stress suite", [Paragraph("Not assessed.")])
     rows = [(f"{v['description']} ({name})", v) for name, v in acq["variants"].items()]
@@ -349,12 +351,12 @@ def _acquisition(trust: dict) -> Section:
     return _stress_section("Acquisition-shift stress suite", intro, "variant", acq, rows, verdict)
 
 
-def _explanations(trust: dict) -> Section:
+def _explanations(trust: Assessment) -> Section:
     blocks = [Paragraph("Grad-CAM (gradient of the class score at the last convolutional block) and "
                         "occlusion sensitivity (drop of the probability when a grey patch hides a "
                         "region) for leak-free test images; probabilities are calibrated.")]
     for kind, title in (("correct", "Correctly classified"), ("wrong", "Misclassified")):
-        items = trust.get("explanations", {}).get(kind, [])
+        items = trust.explanations.get(kind, [])
         blocks.append(Paragraph(f"{title}: {len({e['source'] for e in items})} images."
                                 + ("" if items else " None.")))
         for e in items:

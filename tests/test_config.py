@@ -1,0 +1,68 @@
+"""The run config: one typed, versioned config.json, and bundles of the first format still load
+through the migration (fixture: tests/fixtures/bundle_v1, written by the previous code)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xraynet.bundle import CONFIG_FILE, MODEL_FILE, load_bundle, read_run_config
+from xraynet.config import (SCHEMA_VERSION, DataConfig, ModelConfig, RunConfig, migrate_config)
+from xraynet.settings import ConfigError
+
+FIXTURE = Path(__file__).parent / "fixtures" / "bundle_v1"
+
+
+def test_round_trip_through_a_dict():
+    config = RunConfig(data=DataConfig(root="/x", image_size=64),
+                       model=ModelConfig(image_size=64, depth=3), backend="jax")
+    data = config.to_dict()
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert RunConfig.from_dict(json.loads(json.dumps(data))) == config
+
+
+def test_data_and_model_image_sizes_must_agree():
+    with pytest.raises(ConfigError, match="differs from model.image_size"):
+        RunConfig(data=DataConfig(image_size=64), model=ModelConfig(image_size=96))
+
+
+def test_a_config_of_the_first_format_migrates():
+    v1 = json.loads((FIXTURE / CONFIG_FILE).read_text())
+    assert "schema_version" not in v1 and "model" in v1["module"]
+    config = RunConfig.from_dict(v1)
+    assert (config.model.depth, config.model.base_filters, config.model.stem_stride) == (3, 8, 2)
+    assert config.module.learning_rate == v1["module"]["learning_rate"]
+    assert config.trainer.seed == 7 and config.data.image_size == 64
+
+
+def test_options_missing_from_old_configs_get_their_former_behaviour():
+    v1 = json.loads((FIXTURE / CONFIG_FILE).read_text())
+    del v1["module"]["model"]["stem_stride"], v1["data"]["resize"]
+    migrated = migrate_config(v1)
+    assert migrated["model"]["stem_stride"] == 1 and migrated["data"]["resize"] == "stretch"
+
+
+def test_a_config_from_a_newer_xraynet_is_refused_with_advice():
+    with pytest.raises(ConfigError, match="upgrade xraynet"):
+        migrate_config({"schema_version": SCHEMA_VERSION + 1})
+
+
+def test_a_bundle_of_the_first_format_loads_predicts_and_reports_its_config(tmp_path):
+    from xraynet import Predictor
+    from xraynet.models import build_cnn
+
+    bundle_dir = tmp_path / "run"
+    shutil.copytree(FIXTURE, bundle_dir)
+    config = RunConfig.from_dict(json.loads((FIXTURE / CONFIG_FILE).read_text()))
+    build_cnn(replace(config.model, augmentation=None)).save(bundle_dir / MODEL_FILE)
+    bundle = load_bundle(bundle_dir)
+    assert bundle.config["schema_version"] == SCHEMA_VERSION
+    assert bundle.run_config == config and read_run_config(bundle_dir) == config
+    assert bundle.data_config.image_size == 64 and bundle.temperature == 1.3
+    proba = Predictor(bundle).predict_arrays(np.full((2, 64, 64), 100, np.uint8))
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)

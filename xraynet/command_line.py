@@ -1,0 +1,168 @@
+"""What every xraynet command line shares (the ``xraynet`` CLI, ``scripts/`` and the tuning
+commands): a parser whose errors are one line, flags derived from the typed settings, the data
+options, logging set-up, and the mapping of errors to one ``error:`` line and exit code 2.
+
+No Keras import here: ``--help`` and argument errors answer before a backend loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import typing
+from typing import Any, Callable
+
+from .errors import XRayNetError
+from .settings import flag_of
+
+log = logging.getLogger("xraynet")
+
+DATA_HELP = ("dataset folder in Kaggle layout (default: $XRAYNET_DATA, ./data/Covid19-dataset, "
+             "../shared/data/Covid19-dataset)")
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error:`` line naming the command (exit 2)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (else a one-line parser error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum {minimum}")
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
+def _value_type(hint: Any) -> type:
+    """int, float, str or bool from a field's type hint (``float | None`` gives float)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if args else hint
+
+
+def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
+                      skip: tuple[str, ...] = ()) -> None:
+    """One flag per field of the settings dataclass ``cls`` that has one (see
+    :func:`~xraynet.settings.setting`); its default, help and choices come from the field. The
+    value lands in ``args.<section>__<field>`` (see :func:`settings_from_args`)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        flag = flag_of(f) if "help" in f.metadata else None
+        if flag is None or f.name in skip:
+            continue
+        meta, kind = f.metadata, _value_type(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else None
+        dest = f"{section}__{f.name}"
+        if kind is bool:
+            p.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=default,
+                           help=f"{meta['help']} (default: {'on' if default else 'off'})")
+            continue
+        bounds = [f"{k} {meta[k]:g}" for k in ("min", "above", "max") if meta.get(k) is not None]
+        shown = "off" if default is None else f"{default:g}" if isinstance(default, float) else default
+        p.add_argument(flag, dest=dest, type=kind, default=default, choices=meta.get("choices"),
+                       metavar=None if meta.get("choices") else f.name.split("_")[-1].upper(),
+                       help=f"{meta['help']} (default: {shown}"
+                            + (f"; {', '.join(bounds)}" if bounds else "") + ")")
+
+
+def settings_from_args(args: argparse.Namespace, cls: type, *, section: str, **values: Any) -> Any:
+    """The settings dataclass ``cls`` from the flags of :func:`add_setting_flags` (``values``
+    win); validated on construction (:class:`~xraynet.settings.ConfigError`)."""
+    prefix = f"{section}__"
+    given = {k[len(prefix):]: v for k, v in vars(args).items() if k.startswith(prefix)}
+    return cls(**{**given, **values})
+
+
+def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
+                  data_help: str = DATA_HELP) -> None:
+    """The options every data-reading command shares: --data, --out, cache, and (with
+    ``image_size``) the data settings' flags (--image-size, --resize, --val-fraction)."""
+    from .config import DataConfig
+
+    p.add_argument("--data", help=data_help)
+    p.add_argument("--out", default="runs", help="folder that receives run directories (default: runs)")
+    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
+    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
+    if image_size:
+        add_setting_flags(p, DataConfig, section="data")
+
+
+def make_datamodule(args: argparse.Namespace, **overrides: Any):
+    """The data module the parsed options describe (``overrides`` win)."""
+    from .config import DataConfig
+    from .data import XRayDataModule
+    from .locate import resolve_data_dir
+
+    config = settings_from_args(args, DataConfig, section="data",
+                                root=str(resolve_data_dir(args.data)), **overrides)
+    return XRayDataModule.from_config(config, cache_dir=args.cache_dir, use_cache=not args.no_cache)
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    """-q/--quiet and --debug, on every entry point."""
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and results")
+    p.add_argument("--debug", action="store_true",
+                   help="show the full traceback of an error (default: one error: line)")
+
+
+def setup_logging(quiet: bool = False) -> None:
+    """xraynet's log lines go to stderr as plain messages."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.propagate = False
+
+
+def setup_process(quiet: bool = False) -> None:
+    """What every xraynet entry point does first: the default backend (before Keras loads; an
+    explicit ``KERAS_BACKEND`` or ``~/.keras/keras.json`` wins), logging, JAX's compilation cache."""
+    from .default_backend import choose_default_backend
+
+    choose_default_backend()
+    setup_logging(quiet)
+    from .backend import enable_compilation_cache
+
+    enable_compilation_cache()
+
+
+def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one command: an :class:`~xraynet.errors.XRayNetError` becomes one ``error:`` line per
+    problem and exit code 2 (with ``--debug``, the traceback too); Ctrl-C exit code 130."""
+    try:
+        return run(args)
+    except XRayNetError as exc:
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def script_main(name: str, description: str, add_args: Callable, run: Callable) -> int:
+    """Entry point of a script: parse, set up like the xraynet CLI, run, map errors to 2."""
+    parser = Parser(prog=name, description=description)
+    add_common_args(parser)
+    add_args(parser)
+    args = parser.parse_args()
+    setup_process(args.quiet)
+    return run_command(run, args)
+

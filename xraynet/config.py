@@ -1,0 +1,254 @@
+"""One typed, versioned run configuration: data, model, optimisation and trainer settings.
+
+Every setting is declared here once, with its default, help and valid range
+(:func:`~xraynet.settings.setting`); the command line's flags, ``config.json``, the bundle and
+every rebuild (evaluate, report, train-best, tune) derive from these dataclasses. Each validates
+itself on construction and reports every invalid value, one line each
+(:class:`~xraynet.settings.ConfigError`). ``config.json`` files of the first format (no
+``schema_version``) load through :func:`migrate_config`. No Keras import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_GAMMA_AUG,
+                       DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
+                       DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
+from .settings import ConfigError, check, known_fields, problems, setting
+
+#: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
+SCHEMA_VERSION = 2
+#: Name of the last convolutional block's output (the Grad-CAM target layer).
+LAST_CONV_NAME = "last_conv"
+#: what may follow each convolution
+NORMALIZATIONS = ("batch", "none")
+#: smallest side of the last block's feature map that a model may have
+MIN_FEATURE_SIDE = 2
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("cosine", "constant")
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What the data module reads and how (see :class:`~xraynet.data.XRayDataModule`)."""
+
+    root: str = setting("", help="dataset folder", flag="")
+    image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", min=16, max=2048)
+    resize: str = setting(DEFAULT_RESIZE, help="fit images to the square by keeping their central "
+                          "square (crop: no framing cue) or by squeezing them in", choices=RESIZE_MODES)
+    val_fraction: float = setting(0.2, help="validation share of each class of train", min=0.05,
+                                  max=0.5)
+    seed: int = setting(DEFAULT_SEED, help="seed of the validation split", flag="", min=0)
+    max_pixels: int = setting(DEFAULT_MAX_PIXELS, help="larger files are refused (decompression "
+                              "bombs)", flag="", min=1, max=DEFAULT_MAX_PIXELS)
+    dup_max_distance: int = setting(DEFAULT_MAX_DISTANCE, help="dHash distance (of 256 bits) up "
+                                    "to which two images are duplicates", flag="", min=0, max=128)
+
+    def __post_init__(self) -> None:
+        check(self, section="data")
+
+
+@dataclass(frozen=True)
+class AugmentationConfig:
+    """Augmentation applied in training only (see :class:`~xraynet.layers.XRayAugmentation`)."""
+
+    rotation: float = setting(10.0, help="largest random rotation, degrees", flag="--aug-rotation",
+                              min=0, max=45)
+    zoom: float = setting(0.1, help="largest random zoom, as a share", flag="--aug-zoom", min=0, max=0.5)
+    aspect: float = setting(DEFAULT_ASPECT_JITTER, help="largest random change of width against "
+                            "height, as a share", flag="--aspect", min=0, max=0.5)
+    translation: float = setting(0.08, help="largest random shift, as a share of the side",
+                                 flag="--aug-translation", min=0, max=0.3)
+    contrast: float = setting(0.2, help="largest random contrast change, as a share",
+                              flag="--aug-contrast", min=0, max=0.9)
+    gamma: float = setting(DEFAULT_GAMMA_AUG, help="exposure jitter: gamma in 1/(1+G)..1+G",
+                           flag="--aug-gamma", min=0, max=2)
+    horizontal_flip: bool = setting(False, help="random horizontal flips (off: the heart is on "
+                                    "the left)", flag="--hflip")
+    resolution: float = setting(DEFAULT_RESOLUTION_AUG, help="probability of a half-resolution "
+                                "round trip", flag="--aug-resolution", min=0, max=1)
+    blur: float = setting(DEFAULT_BLUR_AUG, help="largest Gaussian blur, sigma in pixels",
+                          flag="--aug-blur", min=0, max=5)
+    noise: float = setting(DEFAULT_NOISE_AUG, help="largest sensor noise, in grey levels",
+                           flag="--aug-noise", min=0, max=64)
+
+    def __post_init__(self) -> None:
+        check(self, section="augmentation")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture of the CNN; validated on construction (ranges, and the image size against
+    the depth and stem stride).
+
+    Attributes:
+        image_size: input side in pixels; inputs are ``(image_size, image_size, 1)`` raw 0..255.
+        n_classes: number of output classes.
+        depth: number of conv blocks (each but the last halves the resolution).
+        base_filters: filters of the first block; doubled each block up to ``max_filters``.
+        max_filters: cap on the filters per block.
+        convs_per_block: 3x3 convolutions per block.
+        dropout: dropout rate before the classifier.
+        normalization: ``"batch"`` or ``"none"`` after each convolution.
+        bn_momentum: batch-norm moving-average momentum; 0.9 suits the few steps per epoch
+            of a small dataset (Keras' 0.99 lags by several epochs).
+        intensity: ``"per_image"`` (default), ``"scale"`` or ``"equalize"`` (see
+            :class:`IntensityNormalization`).
+        stem_stride: stride of the very first convolution (default 2); 2 lets a larger input
+            (finer detail in the first filters) cost about what an input of half its side costs.
+        augmentation: training-time augmentation, or None for none.
+        seed: seed of the augmentation layer.
+    """
+
+    image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", flag="",
+                              min=16, max=2048)
+    n_classes: int = setting(3, help="output classes", flag="", min=2)
+    depth: int = setting(4, help="conv blocks", min=1, max=8)
+    base_filters: int = setting(16, help="filters of the first block", min=1, max=512)
+    max_filters: int = setting(128, help="cap on the filters per block", flag="", min=1, max=2048)
+    convs_per_block: int = setting(2, help="3x3 convolutions per block", flag="", min=1, max=8)
+    dropout: float = setting(0.3, help="dropout before the classifier", min=0, max=0.9)
+    normalization: str = setting("batch", help="after each convolution", flag="",
+                                 choices=NORMALIZATIONS)
+    bn_momentum: float = setting(0.9, help="batch-norm momentum", flag="", above=0, max=0.9999)
+    intensity: str = setting(DEFAULT_INTENSITY, help="how raw intensities enter the model: "
+                             "standardised per image, divided by 255, or equalised",
+                             choices=INTENSITY_MODES)
+    stem_stride: int = setting(DEFAULT_STEM_STRIDE, help="stride of the first convolution", min=1, max=4)
+    augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
+    seed: int = setting(42, help="seed of the augmentation layer", flag="", min=0)
+
+    def __post_init__(self) -> None:
+        lines = problems(self, section="model")
+        sizes = ("image_size", "depth", "stem_stride")
+        if not any(line.startswith(f"model.{name} = ") for line in lines for name in sizes):
+            lines += self._size_problems()  # only when each of them is in range
+        if lines:
+            raise ConfigError(lines)
+
+    def feature_side(self) -> int:
+        """Side of the last block's feature map (what Grad-CAM resolves)."""
+        side = -(-self.image_size // self.stem_stride)  # "same" padding: ceil
+        for _ in range(self.depth - 1):
+            side //= 2  # 2x2 max pooling, "valid"
+        return side
+
+    def _size_problems(self) -> list[str]:
+        if self.feature_side() >= MIN_FEATURE_SIDE:
+            return []
+        return [f"model.image_size = {self.image_size}: too small for depth {self.depth} and "
+                f"stem stride {self.stem_stride} (the last block would see "
+                f"{self.feature_side()}x{self.feature_side()} pixels, needs at least "
+                f"{MIN_FEATURE_SIDE}x{MIN_FEATURE_SIDE}); raise --image-size or lower --depth "
+                "or --stem-stride"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        """From :meth:`to_dict`'s output (unknown keys ignored)."""
+        values = known_fields(cls, data)
+        if isinstance(values.get("augmentation"), dict):
+            values["augmentation"] = AugmentationConfig(**known_fields(AugmentationConfig,
+                                                                       values["augmentation"]))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Loss, optimizer and schedule (see :class:`~xraynet.module.XRayClassifier`)."""
+
+    learning_rate: float = setting(1e-3, help="initial learning rate", flag="--lr", above=0, max=1)
+    optimizer: str = setting("adamw", help="optimizer", choices=OPTIMIZERS)
+    weight_decay: float = setting(1e-4, help="decoupled weight decay of adamw", min=0, max=1)
+    label_smoothing: float = setting(0.0, help="categorical label smoothing", min=0, max=0.5)
+    schedule: str = setting("cosine", help="learning-rate schedule: cosine decay to 1%% over the "
+                            "run, or constant", choices=SCHEDULES)
+    ema_momentum: float | None = setting(None, help="keep an exponential moving average of the "
+                                         "weights with this momentum", flag="--ema",
+                                         above=0, max=0.9999)
+
+    def __post_init__(self) -> None:
+        check(self, section="module")
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """The training loop's settings (see :class:`~xraynet.trainer.Trainer`)."""
+
+    epochs: int = setting(40, help="maximum epochs", min=1, max=10_000)
+    batch_size: int = setting(16, help="images per step", min=1, max=4096)
+    seed: int = setting(DEFAULT_SEED, help="seed of weights, augmentation, shuffling and the "
+                        "validation split", min=0)
+    monitor: str = setting("val_loss", help="validation metric that picks the best epoch",
+                           flag="", choices=("val_loss", "val_accuracy", "val_auc"))
+    patience: int = setting(15, help="epochs without improvement before early stopping", min=1,
+                            max=10_000)
+    out_dir: str = setting("runs", help="folder that receives run directories", flag="")
+    tensorboard: bool = setting(True, help="write TensorBoard logs where installed", flag="")
+
+    def __post_init__(self) -> None:
+        check(self, section="trainer")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything one training run was given: what ``config.json`` holds (``schema_version``
+    :data:`SCHEMA_VERSION`). The data's and the model's image sizes must agree."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    module: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    backend: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.data.image_size != self.model.image_size:
+            raise ConfigError([f"data.image_size = {self.data.image_size} differs from "
+                               f"model.image_size = {self.model.image_size}: they must agree"])
+
+    def to_dict(self) -> dict:
+        return {"schema_version": self.schema_version, "backend": self.backend,
+                "data": asdict(self.data), "model": asdict(self.model),
+                "module": asdict(self.module), "trainer": asdict(self.trainer)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunConfig":
+        """From ``config.json`` of any format (see :func:`migrate_config`)."""
+        data = migrate_config(data)
+        return cls(data=DataConfig(**known_fields(DataConfig, data.get("data", {}))),
+                   model=ModelConfig.from_dict(data.get("model", {})),
+                   module=OptimConfig(**known_fields(OptimConfig, data.get("module", {}))),
+                   trainer=TrainerConfig(**known_fields(TrainerConfig, data.get("trainer", {}))),
+                   backend=data.get("backend"))
+
+
+def migrate_config(data: dict) -> dict:
+    """A ``config.json`` of any earlier format, as the current format reads it.
+
+    Format 1 (no ``schema_version``) nested the model settings in ``module.model``, and runs
+    written before an option existed had its former behaviour: stride 1 for ``stem_stride``,
+    ``"stretch"`` for ``resize``. An ensemble's config (``members``) migrates each member.
+    """
+    version = int(data.get("schema_version", 1))
+    if version > SCHEMA_VERSION:
+        raise ConfigError([f"schema_version = {version}: written by a newer xraynet (this one "
+                           f"reads up to {SCHEMA_VERSION}); upgrade xraynet"])
+    if "members" in data:
+        return {**data, "members": [migrate_config(m) for m in data["members"]],
+                "schema_version": SCHEMA_VERSION}
+    if version == SCHEMA_VERSION:
+        return data
+    module = dict(data.get("module", {}))
+    model = dict(module.pop("model", data.get("model", {})))
+    model.setdefault("stem_stride", 1)
+    data_cfg = dict(data.get("data", {}))
+    data_cfg.setdefault("resize", "stretch")
+    if "image_size" in data_cfg:
+        model.setdefault("image_size", data_cfg["image_size"])
+    return {**data, "schema_version": SCHEMA_VERSION, "data": data_cfg, "model": model,
+            "module": module, "trainer": dict(data.get("trainer", {}))}

@@ -1,0 +1,29 @@
+"""The model report as one explicit step after evaluation: calibrate on validation, run the
+trust checks, and write ``trust.json``, ``model_card.md`` and ``report.html``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ..data.datamodule import XRayDataModule
+from .assessment import assess_model
+from .render import write_model_report
+from .trust import Assessment
+
+log = logging.getLogger("xraynet")
+
+
+def write_report(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
+                 seed: int = 0, probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
+    """Assess the model in ``run_dir`` (:func:`assess_model`: calibration on validation, test
+    intervals, shortcut, exposure and acquisition checks, explanations) and render its report.
+    ``probabilities``: the model's uncalibrated probabilities per split where the caller has them
+    (e.g. :attr:`~xraynet.evaluation.report.Evaluation.probabilities`). Returns the assessment."""
+    assessment = assess_model(model, datamodule, run_dir, seed=seed, probabilities=probabilities)
+    card, page = write_model_report(run_dir)
+    log.info("model report: %s and %s", page, card)
+    return assessment

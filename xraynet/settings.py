@@ -1,0 +1,100 @@
+"""Typed settings: a dataclass field that carries its help, command-line flag and valid range,
+and the check that reports every invalid value of a settings object, one line each.
+
+Every configuration dataclass of xraynet (data, model, augmentation, optimisation, trainer,
+search) declares its fields with :func:`setting`; the command line derives its flags and
+defaults from them (:mod:`xraynet.commands.flags`) and each dataclass validates itself on
+construction with :func:`check`. No Keras import here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import MISSING
+from typing import Any
+
+from .errors import XRayNetError
+
+
+class ConfigError(XRayNetError, ValueError):
+    """One or more settings are invalid; ``problems`` holds one line per invalid value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def setting(default: Any = MISSING, *, help: str, flag: str | None = None,
+            min: float | None = None, max: float | None = None, above: float | None = None,
+            choices: tuple | None = None, default_factory: Any = MISSING) -> Any:
+    """A dataclass field with its documentation and its valid range.
+
+    Args:
+        default: the default value (or ``default_factory`` for a mutable one).
+        help: one line for ``--help`` and the docs.
+        flag: its command-line flag (default ``--<name with dashes>``; ``""``: none).
+        min, max: inclusive bounds of a number.
+        above: exclusive lower bound of a number (e.g. a learning rate above 0).
+        choices: the allowed values.
+    """
+    metadata = {"help": help, "flag": flag, "min": min, "max": max, "above": above,
+                "choices": choices}
+    if default_factory is not MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def flag_of(f: dataclasses.Field) -> str | None:
+    """The command-line flag of a field (None when it has none)."""
+    flag = f.metadata.get("flag")
+    if flag == "":
+        return None
+    return flag or "--" + f.name.replace("_", "-")
+
+
+def _what_is_wrong(value: Any, meta: dict) -> str | None:
+    if value is None:
+        return None
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        return "must be one of " + ", ".join(map(str, meta["choices"]))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    lo, hi, above = meta.get("min"), meta.get("max"), meta.get("above")
+    if value != value:  # NaN
+        return "must be a number"
+    if above is not None and not value > above:
+        return f"must be above {above:g}" + (f" and at most {hi:g}" if hi is not None else "")
+    if lo is not None and value < lo:
+        return f"must be at least {lo:g}" + (f" and at most {hi:g}" if hi is not None else "")
+    if hi is not None and value > hi:
+        return f"must be at most {hi:g}" + (f" and at least {lo:g}" if lo is not None else "")
+    return None
+
+
+def problems(obj: Any, *, section: str = "") -> list[str]:
+    """One line per invalid value of the dataclass ``obj`` (ranges and choices of its fields),
+    naming the setting and its command-line flag."""
+    lines = []
+    for f in dataclasses.fields(obj):
+        if "help" not in f.metadata:
+            continue
+        value = getattr(obj, f.name)
+        wrong = _what_is_wrong(value, f.metadata)
+        if wrong:
+            flag = flag_of(f)
+            name = f"{section}.{f.name}" if section else f.name
+            lines.append(f"{name} = {value!r}: {wrong}" + (f" ({flag})" if flag else ""))
+    return lines
+
+
+def check(obj: Any, *, section: str = "", extra: list[str] = ()) -> None:
+    """Raise :class:`ConfigError` listing every invalid value of ``obj`` (and ``extra`` lines)."""
+    lines = problems(obj, section=section) + list(extra)
+    if lines:
+        raise ConfigError(lines)
+
+
+def known_fields(cls: type, data: dict) -> dict:
+    """The entries of ``data`` that are fields of the dataclass ``cls`` (unknown keys dropped)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
