@@ -164,7 +164,7 @@ def test_fit_records_its_intensity_mode_in_config_and_model(intensity, dataset, 
     assert code == 0, err
     run_dir = Path(out.strip().splitlines()[-1].split("run directory: ")[1])
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["module"]["model"]["intensity"] == intensity
+    assert config["model"]["intensity"] == intensity
     from xraynet import load_bundle
     assert load_bundle(run_dir).model.get_layer("normalize").mode == intensity
 

@@ -22,7 +22,7 @@ def test_run_directory_holds_the_bundle_history_report_and_plots(trained_run):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "tensorboard").is_dir()
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["trainer"]["epochs"] == 15 and config["module"]["model"]["depth"] == 3
+    assert config["trainer"]["epochs"] == 15 and config["model"]["depth"] == 3
     meta = json.loads((run_dir / "metadata.json").read_text())
     assert meta["class_names"] == ["Alpha", "Beta", "Gamma"] and meta["image_size"] == 32
     assert 1 <= meta["best_epoch"] <= 15

@@ -34,7 +34,7 @@ class XRayHyperModel(kt.HyperModel):
         self.base = base
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        return module_from_values(model_values(hp), self.base).build()
+        return module_from_values(model_values(hp, self.base), self.base).build()
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         """Train with the trial's batch size; ``kwargs`` carries the tuner's callbacks and
@@ -42,7 +42,7 @@ class XRayHyperModel(kt.HyperModel):
         dm = self.datamodule
         batch_size = define(hp, "batch_size")
         epochs = kwargs.get("epochs", 1)
-        module = module_from_values(model_values(hp), self.base)
+        module = module_from_values(model_values(hp, self.base), self.base)
         callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
         return model.fit(dm.train_dataset(batch_size=batch_size, seed=self.base.seed), *args,

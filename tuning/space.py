@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import keras_tuner as kt
 
+from xraynet.config import MIN_FEATURE_SIDE, ModelConfig
+
 #: name -> range; read by :func:`define` and shown in the README.
 SPACE = {
     "depth": {"type": "int", "min": 2, "max": 5},
@@ -22,17 +24,30 @@ MODEL_PARAMS = ("depth", "base_filters", "dropout")
 FIT_PARAMS = ("batch_size",)
 
 
-def define(hp: kt.HyperParameters, name: str):
-    """Register (or read) hyperparameter ``name`` on ``hp`` with its range from :data:`SPACE`."""
+def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None):
+    """Register (or read) hyperparameter ``name`` on ``hp`` with its range from :data:`SPACE`
+    (an integer's maximum lowered to ``at_most`` where given)."""
     spec = SPACE[name]
     if spec["type"] == "int":
-        return hp.Int(name, spec["min"], spec["max"])
+        high = spec["max"] if at_most is None else max(spec["min"], min(spec["max"], at_most))
+        return hp.Int(name, spec["min"], high)
     if spec["type"] == "float":
         return hp.Float(name, spec["min"], spec["max"], step=spec.get("step"),
                         sampling=spec.get("sampling", "linear"))
     return hp.Choice(name, spec["values"])
 
 
-def model_values(hp: kt.HyperParameters) -> dict:
-    """The model-building hyperparameters (all but batch size), registered on ``hp``."""
-    return {name: define(hp, name) for name in (*MODEL_PARAMS, "learning_rate")}
+def model_values(hp: kt.HyperParameters, base: ModelConfig) -> dict:
+    """The model-building hyperparameters (all but batch size), registered on ``hp``; the depth
+    at most what ``base``'s image size and stem stride allow (see ``ModelConfig``'s check)."""
+    return {name: define(hp, name, at_most=max_depth(base) if name == "depth" else None)
+            for name in (*MODEL_PARAMS, "learning_rate")}
+
+
+def max_depth(base: ModelConfig) -> int:
+    """The deepest model (within the space) whose last block still sees ``MIN_FEATURE_SIDE``
+    pixels a side, for ``base``'s image size and stem stride (``ModelConfig.feature_side``)."""
+    side, depth = -(-base.image_size // base.stem_stride), 1
+    while depth < SPACE["depth"]["max"] and side // 2 >= MIN_FEATURE_SIDE:
+        side, depth = side // 2, depth + 1
+    return depth

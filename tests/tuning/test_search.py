@@ -50,7 +50,7 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
         config = json.loads((member / "config.json").read_text())
         assert config["trainer"]["batch_size"] == values["batch_size"]
         assert config["trainer"]["seed"] == 1 + i
-        assert config["module"]["model"]["depth"] == values["depth"]
+        assert config["model"]["depth"] == values["depth"]
         assert (member / "report.txt").is_file() and (member / "curves.png").is_file()
     metadata = json.loads((run_dir / "metadata.json").read_text())
     assert [m["name"] for m in metadata["members"]] == ["member1", "member2"]

@@ -1,7 +1,8 @@
 import keras_tuner as kt
 
 from tuning.search import SearchSettings
-from tuning.space import SPACE, define, model_values
+from tuning.space import SPACE, define, max_depth, model_values
+from xraynet.config import ModelConfig
 
 
 def test_space_covers_depth_learning_rate_and_batch_size():
@@ -23,10 +24,18 @@ def test_every_name_registers_with_its_range():
     assert set(hp.values) == set(SPACE)
     depth = hp.get_config()["space"][[s["config"]["name"] for s in hp.get_config()["space"]].index("depth")]
     assert depth["config"]["min_value"] == SPACE["depth"]["min"]
-    assert set(model_values(kt.HyperParameters())) == set(SPACE) - {"batch_size"}
+    assert set(model_values(kt.HyperParameters(), ModelConfig())) == set(SPACE) - {"batch_size"}
 
 
 def test_expected_trials_follows_hyperband_brackets():
     assert SearchSettings(max_epochs=2, factor=3).expected_trials() == 2
     assert SearchSettings(max_epochs=15, factor=3).expected_trials() == 30
     assert SearchSettings(max_epochs=15, factor=3, iterations=2).expected_trials() == 60
+
+
+def test_the_depth_range_stops_where_the_image_size_allows():
+    assert max_depth(ModelConfig()) == SPACE["depth"]["max"]  # 192 px: the whole range
+    assert max_depth(ModelConfig(image_size=32, depth=2)) == 4  # 16 -> 8 -> 4 -> 2
+    hp = kt.HyperParameters()
+    model_values(hp, ModelConfig(image_size=32, depth=2))
+    assert hp.space[[p.name for p in hp.space].index("depth")].max_value == 4

@@ -6,10 +6,11 @@ The same sections feed ``model_card.md`` and ``report.html`` (see :mod:`.render`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..bundle import read_json
+from ..config import RunConfig
 from ..data.audit import AuditResult
 from ..evaluation.external import read_external_sets
 from .trust import TRUST_FILE, Assessment
@@ -91,11 +92,12 @@ def _interval(ci: dict) -> str:
     return f"{fmt(ci['estimate'])} ({fmt(ci['low'])} to {fmt(ci['high'])})"
 
 
-def _model_configs(config: dict) -> list[tuple[str, dict]]:
-    """(name, resolved config) of the single model or of each ensemble member."""
+def _model_configs(config: dict) -> list[tuple[str, RunConfig]]:
+    """(name, typed run config) of the single model or of each ensemble member (none for a
+    run without ``config.json``)."""
     if "members" in config:
-        return [(f"member {i + 1}", m) for i, m in enumerate(config["members"])]
-    return [("model", config)]
+        return [(f"member {i + 1}", RunConfig.from_dict(m)) for i, m in enumerate(config["members"])]
+    return [("model", RunConfig.from_dict(config))] if config else []
 
 
 def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
@@ -169,10 +171,9 @@ def _preprocessing(config: dict, metadata: dict) -> Section:
     ])]
     header, rows = ["setting"], {}
     for name, cfg in _model_configs(config):
-        model = cfg.get("module", {}).get("model", {})
         header.append(name)
-        aug = model.get("augmentation") or {}
-        values = {"intensity normalisation": model.get("intensity"),
+        aug = asdict(cfg.model.augmentation) if cfg.model.augmentation else {}
+        values = {"intensity normalisation": cfg.model.intensity,
                   **{f"augmentation: {k}": v for k, v in aug.items()}}
         if not aug:
             values["augmentation"] = "none"
@@ -186,11 +187,10 @@ def _hyperparameters(config: dict, metadata: dict) -> Section:
     header, rows = ["hyperparameter"], {}
     for name, cfg in _model_configs(config):
         header.append(name)
-        module = dict(cfg.get("module", {}))
-        model = module.pop("model", {})
+        model = asdict(cfg.model)
         values = {**{k: v for k, v in model.items() if k not in ("augmentation", "intensity")},
-                  **module, **{f"trainer {k}": v for k, v in cfg.get("trainer", {}).items()
-                               if k not in ("out_dir", "tensorboard")}}
+                  **asdict(cfg.module), **{f"trainer {k}": v for k, v in asdict(cfg.trainer).items()
+                                           if k not in ("out_dir", "tensorboard")}}
         for key, value in values.items():
             rows.setdefault(key, {})[name] = f"{value:.6g}" if isinstance(value, float) else fmt(value)
     blocks = [Table(header, [[k] + [v.get(h, "") for h in header[1:]] for k, v in rows.items()])]
