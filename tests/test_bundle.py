@@ -98,3 +98,19 @@ def test_test_time_augmentation_is_seeded_and_spreads(trained_run):
     assert (std >= 0).all() and std.max() > 0
     _, one = predictor.predict_arrays_tta(x, 1, seed=1)
     assert np.allclose(one, 0)
+
+
+def test_predict_bytes_decodes_like_predict_files_and_refuses_non_images(trained_run):
+    from xraynet.data import ImageDecodeError
+
+    predictor = Predictor.from_path(trained_run["result"].run_dir)
+    path = next((trained_run["root"] / "test").rglob("*.png"))
+    [from_file], failed = predictor.predict_files([path])
+    from_bytes = predictor.predict_bytes(path.read_bytes(), "upload <1>.png")
+    assert not failed and from_bytes.path == "upload <1>.png"  # the name is reported, never opened
+    assert from_bytes.label == from_file.label
+    assert from_bytes.probabilities == pytest.approx(from_file.probabilities, abs=1e-6)
+    spread = predictor.predict_bytes(path.read_bytes(), "x.png", tta=3)
+    assert set(spread.std) == set(predictor.class_names)
+    with pytest.raises(ImageDecodeError):
+        predictor.predict_bytes(b"not an image", "notes.txt")
