@@ -81,11 +81,13 @@ def test_a_model_saved_on_one_backend_loads_on_another(trained_run, tmp_path):
 
 def test_the_predictor_decodes_as_the_bundle_was_trained(tmp_path):
     from xraynet import Bundle, Predictor
+    from xraynet.metadata import BundleMetadata
 
-    meta = {"class_names": ["a", "b"], "image_size": 24, "resize": "crop"}
-    assert Predictor(Bundle(model=None, directory=tmp_path, metadata=meta)).settings.resize == "crop"
-    old = {"class_names": ["a", "b"], "image_size": 24}  # bundles written before the option
-    assert Predictor(Bundle(model=None, directory=tmp_path, metadata=old)).settings.resize == "stretch"
+    meta = BundleMetadata.from_dict({"class_names": ["a", "b"], "image_size": 24, "resize": "crop"})
+    assert Predictor(Bundle(model=None, directory=tmp_path, meta=meta)).settings.resize == "crop"
+    old = BundleMetadata.from_dict({"class_names": ["a", "b"], "image_size": 24})  # before the option
+    assert Predictor(Bundle(model=None, directory=tmp_path, meta=old)).settings.resize == "stretch"
+    assert (old.temperature, old.gradcam_layer) == (1.0, "last_conv")
 
 
 def test_test_time_augmentation_is_seeded_and_spreads(trained_run):

@@ -19,6 +19,7 @@ import keras
 from . import layers as _layers  # noqa: F401  (registers the custom layers for loading)
 from .config import DataConfig, RunConfig, migrate_config
 from .errors import BundleError
+from .metadata import BundleMetadata
 from .settings import known_fields
 
 MODEL_FILE = "model.keras"
@@ -69,12 +70,28 @@ def read_run_config(directory: str | Path) -> RunConfig:
 
 @dataclass
 class Bundle:
-    """A loaded bundle: the model with its config and metadata."""
+    """A loaded bundle: the model with its run config and typed metadata."""
 
     model: keras.Model
     directory: Path
+    meta: BundleMetadata
     config: dict = field(default_factory=dict)
-    metadata: dict = field(default_factory=dict)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta.class_names)
+
+    @property
+    def image_size(self) -> int:
+        return self.meta.image_size
+
+    @property
+    def resize(self) -> str:
+        return self.meta.resize
+
+    @property
+    def temperature(self) -> float:
+        return self.meta.temperature
 
     @property
     def run_config(self) -> RunConfig | None:
@@ -91,23 +108,6 @@ class Bundle:
         if self.config.get("data"):
             return DataConfig(**known_fields(DataConfig, self.config["data"]))
         return DataConfig(image_size=self.image_size, resize=self.resize)
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(self.metadata["class_names"])
-
-    @property
-    def image_size(self) -> int:
-        return int(self.metadata["image_size"])
-
-    @property
-    def resize(self) -> str:
-        """How files are fitted to the square input (``"stretch"`` for bundles without it)."""
-        return str(self.metadata.get("resize", "stretch"))
-
-    @property
-    def temperature(self) -> float:
-        return float(self.metadata.get("temperature", 1.0))
 
 
 def save_bundle(model: keras.Model, directory: str | Path, *, config: dict, metadata: dict) -> Path:
@@ -137,12 +137,16 @@ def load_bundle(path: str | Path) -> Bundle:
     except Exception as exc:  # keras raises many types for a bad archive
         raise BundleError(f"cannot load model {model_path}: {exc}") from exc
     metadata = read_json(meta_path, "bundle metadata", fix=REBUILD_HINT.format(directory=directory))
-    for key in ("class_names", "image_size"):
-        if key not in metadata:
-            raise BundleError(f"bundle metadata {meta_path} lacks '{key}'; "
-                              + REBUILD_HINT.format(directory=directory))
+    try:
+        meta = BundleMetadata.from_dict(metadata)
+    except KeyError as exc:
+        raise BundleError(f"bundle metadata {meta_path} lacks '{exc.args[0]}'; "
+                          + REBUILD_HINT.format(directory=directory)) from None
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"cannot read bundle metadata {meta_path} ({exc}); "
+                          + REBUILD_HINT.format(directory=directory)) from exc
     config_path = directory / CONFIG_FILE
     config = (migrate_config(read_json(config_path, "run config",
                                        fix=REBUILD_HINT.format(directory=directory)))
               if config_path.is_file() else {})
-    return Bundle(model=model, directory=directory, config=config, metadata=metadata)
+    return Bundle(model=model, directory=directory, config=config, meta=meta)

@@ -17,6 +17,7 @@ from .data.datamodule import XRayDataModule
 from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
                                 write_curves, write_evaluation)
 from .models import LAST_CONV_NAME
+from .metadata import BundleMetadata
 from .module import XRayClassifier
 
 log = logging.getLogger("xraynet")
@@ -164,23 +165,14 @@ class Trainer:
 
     def _metadata(self, datamodule: XRayDataModule, best_epoch, best_value) -> dict:
         audit = datamodule.audit_result
-        return {
-            "class_names": datamodule.class_names,
-            "image_size": datamodule.image_size,
-            "resize": datamodule.resize,
-            "input": "raw grayscale pixels 0..255, shape (image_size, image_size, 1)",
-            "output": "softmax probabilities in class_names order",
-            "temperature": 1.0,
-            "gradcam_layer": LAST_CONV_NAME,
-            "backend": backend_name(),
-            "versions": versions(),
-            "created": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "best_epoch": best_epoch,
-            "monitor": self.monitor,
-            "best_value": best_value,
-            "data": datamodule.summary(),
-            "audit": {"leaked_test": audit.leaked_test, "pairs": len(audit.pairs)},
-        }
+        return BundleMetadata(
+            class_names=datamodule.class_names, image_size=datamodule.image_size,
+            resize=datamodule.resize, gradcam_layer=LAST_CONV_NAME, backend=backend_name(),
+            versions=versions(),
+            created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            best_epoch=best_epoch, monitor=self.monitor, best_value=best_value,
+            data=datamodule.summary(),
+            audit={"leaked_test": audit.leaked_test, "pairs": len(audit.pairs)}).to_dict()
 
 
 def write_audit(datamodule: XRayDataModule, run_dir: str | Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..models import LAST_CONV_NAME
 from ..predict import Predictor
 from .gradcam import GradCAM
 from .heatmap import border_share
@@ -48,7 +47,7 @@ class Explainer:
 
     def __init__(self, predictor: Predictor, *, layer: str | None = None) -> None:
         self.predictor = predictor
-        self.layer = layer or predictor.bundle.metadata.get("gradcam_layer", LAST_CONV_NAME)
+        self.layer = layer or predictor.bundle.meta.gradcam_layer
         self._gradcam: GradCAM | None = None
 
     @classmethod

@@ -7,6 +7,7 @@ Calibration is fitted on the validation split only; the test splits are only mea
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ..evaluation.report import predict_splits
 from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
+from ..metadata import BundleMetadata
 from ..predict import Predictor
 from .trust import RELIABILITY_FILE, TRUST_FILE, Assessment
 
@@ -56,12 +58,12 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     free = fit_temperature(val.labels, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
     calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
-    metadata.update(temperature=temperature,
-                    calibration={"method": "temperature scaling", "fitted_on": "validation",
-                                 "n": val.n_images, "temperature": temperature,
-                                 "bounds": list(TEMPERATURE_BOUNDS),
-                                 "unconstrained_temperature": free})
-    write_json(run_dir / METADATA_FILE, metadata)
+    meta = dataclasses.replace(
+        BundleMetadata.from_dict(metadata), temperature=temperature,
+        calibration={"method": "temperature scaling", "fitted_on": "validation",
+                     "n": val.n_images, "temperature": temperature,
+                     "bounds": list(TEMPERATURE_BOUNDS), "unconstrained_temperature": free})
+    write_json(run_dir / METADATA_FILE, meta.to_dict())
     plot_reliability(test.labels, {"before calibration": raw["test"],
                                    f"after (T = {temperature:.2f})":
                                        apply_temperature(raw["test"], temperature)},
@@ -78,7 +80,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         return np.asarray(model.predict(x, batch_size=32, verbose=0))
 
     # explanations label their figures with calibrated probabilities
-    explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, metadata=metadata)))
+    explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, meta=meta)))
     trust = Assessment(
         temperature=temperature,
         unconstrained_temperature=free,

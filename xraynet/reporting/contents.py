@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..bundle import read_json
+from ..errors import BundleError
 from ..config import RunConfig
+from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
 from ..evaluation.external import read_external_sets
 from .trust import TRUST_FILE, Assessment
@@ -104,11 +106,16 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     """The report's title and sections from ``run_dir``'s config, metadata, metrics, audit and
     trust files."""
     run_dir = Path(run_dir)
-    config, metadata = _read(run_dir, "config.json"), _read(run_dir, "metadata.json")
+    config = _read(run_dir, "config.json")
+    try:
+        metadata = BundleMetadata.from_dict(_read(run_dir, "metadata.json"))
+    except KeyError as exc:
+        raise BundleError(f"{run_dir / 'metadata.json'} is missing or lacks '{exc.args[0]}': "
+                          "the model report needs a bundle; train the run again") from None
     metrics, audit = _read(run_dir, "metrics.json"), _read(run_dir, "audit.json")
     trust = Assessment.from_dict(_read(run_dir, TRUST_FILE))
     splits = metrics.get("splits", {})
-    names = metadata.get("class_names", [])
+    names = metadata.class_names
     title = f"xraynet model report: {run_dir.name}"
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
@@ -119,11 +126,10 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     return title, sections
 
 
-def _overview(metadata: dict, splits: dict, trust: Assessment) -> Section:
+def _overview(metadata: BundleMetadata, splits: dict, trust: Assessment) -> Section:
     lf = trust.bootstrap.get("test_leak_free", {})
-    architecture = metadata.get("architecture", "one convolutional network")
-    lines = [f"Classes: {', '.join(metadata.get('class_names', []))}. Architecture: {architecture}. "
-             f"Backend: {metadata.get('backend', 'n/a')}. Created {metadata.get('created', 'n/a')}."]
+    lines = [f"Classes: {', '.join(metadata.class_names)}. Architecture: {metadata.architecture}. "
+             f"Backend: {fmt(metadata.backend)}. Created {fmt(metadata.created)}."]
     if lf:
         lines.append(f"Leak-free test accuracy {_interval(lf['accuracy'])} (95% bootstrap interval, "
                      f"{lf['_settings']['n']} images); macro-F1 {_interval(lf['macro_f1'])}.")
@@ -135,10 +141,10 @@ def _intended_use() -> Section:
     return Section("Intended use", [Paragraph(INTENDED_USE), Paragraph(NOT_FOR_CLINICAL_USE, strong=True)])
 
 
-def _data(metadata: dict, audit: dict) -> Section:
-    data = metadata.get("data", {})
+def _data(metadata: BundleMetadata, audit: dict) -> Section:
+    data = metadata.data
     counts = data.get("splits", {})
-    classes = data.get("classes", metadata.get("class_names", []))
+    classes = data.get("classes", metadata.class_names)
     rows = [[split] + [str(c.get(k, 0)) for k in classes] + [str(sum(c.values()))]
             for split, c in counts.items()]
     blocks = [Bullets(PROVENANCE), Paragraph(f"Dataset folder: {data.get('root', 'n/a')}. Images "
@@ -157,8 +163,8 @@ def _data(metadata: dict, audit: dict) -> Section:
     return Section("Data", blocks)
 
 
-def _preprocessing(config: dict, metadata: dict) -> Section:
-    size, resize = metadata.get("image_size"), metadata.get("resize", "stretch")
+def _preprocessing(config: dict, metadata: BundleMetadata) -> Section:
+    size, resize = metadata.image_size, metadata.resize
     blocks = [Bullets([
         "Decoding: any image mode to 8-bit grayscale; JPEG draft decoding for large scans; "
         "oversized and truncated files refused.",
@@ -183,7 +189,7 @@ def _preprocessing(config: dict, metadata: dict) -> Section:
     return Section("Preprocessing and augmentation, as run", blocks)
 
 
-def _hyperparameters(config: dict, metadata: dict) -> Section:
+def _hyperparameters(config: dict, metadata: BundleMetadata) -> Section:
     header, rows = ["hyperparameter"], {}
     for name, cfg in _model_configs(config):
         header.append(name)
@@ -194,12 +200,12 @@ def _hyperparameters(config: dict, metadata: dict) -> Section:
         for key, value in values.items():
             rows.setdefault(key, {})[name] = f"{value:.6g}" if isinstance(value, float) else fmt(value)
     blocks = [Table(header, [[k] + [v.get(h, "") for h in header[1:]] for k, v in rows.items()])]
-    for member in metadata.get("members", []) or []:
+    for member in metadata.members:
         blocks.append(Paragraph(f"{member['name']}: best epoch {member.get('best_epoch')} "
                                 f"(validation loss {fmt(member.get('best_value'))})."))
-    if metadata.get("best_epoch"):
-        blocks.append(Paragraph(f"Best epoch {metadata['best_epoch']} by {metadata.get('monitor')} "
-                                f"= {fmt(metadata.get('best_value'))}."))
+    if metadata.best_epoch:
+        blocks.append(Paragraph(f"Best epoch {metadata.best_epoch} by {metadata.monitor} "
+                                f"= {fmt(metadata.best_value)}."))
     return Section("Hyperparameters", blocks)
 
 
@@ -366,8 +372,7 @@ def _explanations(trust: Assessment) -> Section:
     return Section("Explanations", blocks)
 
 
-def _environment(metadata: dict) -> Section:
-    versions = metadata.get("versions", {})
+def _environment(metadata: BundleMetadata) -> Section:
     return Section("Backend and library versions", [
-        Paragraph(f"Keras backend: {metadata.get('backend', 'n/a')}."),
-        Table(["library", "version"], [[k, v] for k, v in versions.items()])])
+        Paragraph(f"Keras backend: {fmt(metadata.backend)}."),
+        Table(["library", "version"], [[k, v] for k, v in metadata.versions.items()])])
