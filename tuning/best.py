@@ -11,11 +11,10 @@ from pathlib import Path
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
 from xraynet.config import SCHEMA_VERSION, TrainerConfig
-from xraynet.bundle import CONFIG_FILE, METADATA_FILE, read_json, save_bundle, write_json
+from xraynet.bundle import CONFIG_FILE, read_json, read_metadata, save_bundle, write_json
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.reporting import write_report
-from xraynet.metadata import BundleMetadata
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
 from xraynet.trainer import FitResult, new_run_dir, write_audit
 
@@ -117,10 +116,8 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
         Trainer().test(result.model, dm, result.run_dir)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
-    first = BundleMetadata.from_dict(read_json(results[0].run_dir / METADATA_FILE, "bundle metadata",
-                                               fix="train the members again"))
     metadata = dataclasses.replace(
-        first, architecture=f"average of {len(results)} members' probabilities",
+        read_metadata(results[0].run_dir), architecture=f"average of {len(results)} members' probabilities",
         members=[{"name": f"{MEMBER_PREFIX}{i + 1}", "run_dir": d, "best_epoch": r.best_epoch,
                   "best_value": r.best_value} for i, (d, r) in enumerate(zip(member_dirs, results))],
         best_epoch=None, best_value=None).to_dict()

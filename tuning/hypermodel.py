@@ -45,7 +45,6 @@ class XRayHyperModel(kt.HyperModel):
         module = module_from_values(model_values(hp, self.base), self.base)
         callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
-        return model.fit(dm.train_dataset(batch_size=batch_size, seed=self.base.seed), *args,
-                         validation_data=dm.dataset("val", batch_size=max(32, batch_size)),
-                         class_weight=dm.class_weights(), callbacks=callbacks, shuffle=False,
-                         **kwargs)
+        train, val = dm.fit_datasets(batch_size=batch_size, seed=self.base.seed)
+        return model.fit(train, *args, validation_data=val, class_weight=dm.class_weights(),
+                         callbacks=callbacks, shuffle=False, **kwargs)

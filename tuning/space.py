@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras_tuner as kt
 
-from xraynet.config import MIN_FEATURE_SIDE, ModelConfig
+from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, feature_side
 
 #: name -> range; read by :func:`define` and shown in the README.
 SPACE = {
@@ -46,8 +46,9 @@ def model_values(hp: kt.HyperParameters, base: ModelConfig) -> dict:
 
 def max_depth(base: ModelConfig) -> int:
     """The deepest model (within the space) whose last block still sees ``MIN_FEATURE_SIDE``
-    pixels a side, for ``base``'s image size and stem stride (``ModelConfig.feature_side``)."""
-    side, depth = -(-base.image_size // base.stem_stride), 1
-    while depth < SPACE["depth"]["max"] and side // 2 >= MIN_FEATURE_SIDE:
-        side, depth = side // 2, depth + 1
+    pixels a side, for ``base``'s image size and stem stride."""
+    depth = 1
+    while (depth < SPACE["depth"]["max"] and
+           feature_side(base.image_size, base.stem_stride, depth + 1) >= MIN_FEATURE_SIDE):
+        depth += 1
     return depth

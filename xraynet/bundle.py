@@ -68,6 +68,23 @@ def read_run_config(directory: str | Path) -> RunConfig:
         raise BundleError(f"cannot read run config {path} ({exc}); train the run again") from exc
 
 
+def read_metadata(directory: str | Path) -> BundleMetadata:
+    """The typed metadata in ``directory/metadata.json`` (any version; see
+    :meth:`~xraynet.metadata.BundleMetadata.from_dict`), or one :class:`BundleError` that names
+    the file and what to do."""
+    path = Path(directory) / METADATA_FILE
+    fix = REBUILD_HINT.format(directory=directory)
+    if not path.is_file():
+        raise BundleError(f"metadata not found: {path} (a bundle keeps it beside {MODEL_FILE}); {fix}")
+    data = read_json(path, "bundle metadata", fix=fix)
+    try:
+        return BundleMetadata.from_dict(data)
+    except KeyError as exc:
+        raise BundleError(f"bundle metadata {path} lacks '{exc.args[0]}'; {fix}") from None
+    except (TypeError, ValueError) as exc:
+        raise BundleError(f"cannot read bundle metadata {path} ({exc}); {fix}") from exc
+
+
 @dataclass
 class Bundle:
     """A loaded bundle: the model with its run config and typed metadata."""
@@ -129,22 +146,11 @@ def load_bundle(path: str | Path) -> Bundle:
     model_path = path if path.suffix == ".keras" else path / MODEL_FILE
     if not model_path.is_file():
         raise BundleError(f"model file not found: {model_path} (expected a run directory or its {MODEL_FILE})")
-    meta_path = directory / METADATA_FILE
-    if not meta_path.is_file():
-        raise BundleError(f"metadata not found: {meta_path} (a bundle keeps it beside {MODEL_FILE})")
+    meta = read_metadata(directory)  # cheap, so a damaged one fails before the model loads
     try:
         model = keras.saving.load_model(model_path, compile=False)
     except Exception as exc:  # keras raises many types for a bad archive
         raise BundleError(f"cannot load model {model_path}: {exc}") from exc
-    metadata = read_json(meta_path, "bundle metadata", fix=REBUILD_HINT.format(directory=directory))
-    try:
-        meta = BundleMetadata.from_dict(metadata)
-    except KeyError as exc:
-        raise BundleError(f"bundle metadata {meta_path} lacks '{exc.args[0]}'; "
-                          + REBUILD_HINT.format(directory=directory)) from None
-    except (TypeError, ValueError) as exc:
-        raise BundleError(f"cannot read bundle metadata {meta_path} ({exc}); "
-                          + REBUILD_HINT.format(directory=directory)) from exc
     config_path = directory / CONFIG_FILE
     config = (migrate_config(read_json(config_path, "run config",
                                        fix=REBUILD_HINT.format(directory=directory)))

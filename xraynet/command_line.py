@@ -128,14 +128,12 @@ def setup_logging(quiet: bool = False) -> None:
 
 
 def setup_process(quiet: bool = False) -> None:
-    """What every xraynet entry point does first: the default backend (before Keras loads; an
-    explicit ``KERAS_BACKEND`` or ``~/.keras/keras.json`` wins), logging, JAX's compilation cache."""
-    from .default_backend import choose_default_backend
-
-    choose_default_backend()
-    setup_logging(quiet)
+    """What every xraynet entry point does once its arguments are parsed: logging, then JAX's
+    compilation cache. (The default backend is chosen earlier, before anything imports Keras:
+    :func:`~xraynet.default_backend.choose_default_backend` in ``cli.main`` and the scripts.)"""
     from .backend import enable_compilation_cache
 
+    setup_logging(quiet)
     enable_compilation_cache()
 
 

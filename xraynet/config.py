@@ -30,6 +30,15 @@ SCHEDULES = ("cosine", "constant")
 DEFAULT_SEED = 42
 
 
+def feature_side(image_size: int, stem_stride: int, depth: int) -> int:
+    """Side of the CNN's last feature map: the strided first convolution ("same" padding, so
+    rounded up), then a 2x2 max pooling ("valid") after every block but the last."""
+    side = -(-image_size // stem_stride)
+    for _ in range(depth - 1):
+        side //= 2
+    return side
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """What the data module reads and how (see :class:`~xraynet.data.XRayDataModule`)."""
@@ -130,10 +139,7 @@ class ModelConfig:
 
     def feature_side(self) -> int:
         """Side of the last block's feature map (what Grad-CAM resolves)."""
-        side = -(-self.image_size // self.stem_stride)  # "same" padding: ceil
-        for _ in range(self.depth - 1):
-            side //= 2  # 2x2 max pooling, "valid"
-        return side
+        return feature_side(self.image_size, self.stem_stride, self.depth)
 
     def _size_problems(self) -> list[str]:
         if self.feature_side() >= MIN_FEATURE_SIDE:

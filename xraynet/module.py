@@ -13,7 +13,6 @@ from .models import ModelConfig, build_cnn
 _D = OptimConfig()  # the defaults, declared once in xraynet.config
 
 
-
 class XRayClassifier:
     """Builds and compiles the classifier.
 
@@ -38,12 +37,14 @@ class XRayClassifier:
                                   weight_decay=weight_decay, label_smoothing=label_smoothing,
                                   schedule=schedule, ema_momentum=ema_momentum)  # validates
         self.model_config = model
-        self.learning_rate = learning_rate
-        self.optimizer = optimizer
-        self.weight_decay = weight_decay
-        self.label_smoothing = label_smoothing
-        self.schedule = schedule
-        self.ema_momentum = ema_momentum
+
+    # the settings, read from the one config that config.json records
+    learning_rate = property(lambda self: self.config.learning_rate)
+    optimizer = property(lambda self: self.config.optimizer)
+    weight_decay = property(lambda self: self.config.weight_decay)
+    label_smoothing = property(lambda self: self.config.label_smoothing)
+    schedule = property(lambda self: self.config.schedule)
+    ema_momentum = property(lambda self: self.config.ema_momentum)
 
     @classmethod
     def from_config(cls, model: ModelConfig, optim: OptimConfig) -> "XRayClassifier":

@@ -87,9 +87,9 @@ def problems(obj: Any, *, section: str = "") -> list[str]:
     return lines
 
 
-def check(obj: Any, *, section: str = "", extra: list[str] = ()) -> None:
-    """Raise :class:`ConfigError` listing every invalid value of ``obj`` (and ``extra`` lines)."""
-    lines = problems(obj, section=section) + list(extra)
+def check(obj: Any, *, section: str = "") -> None:
+    """Raise :class:`ConfigError` listing every invalid value of ``obj``."""
+    lines = problems(obj, section=section)
     if lines:
         raise ConfigError(lines)
 

@@ -69,13 +69,6 @@ class Trainer:
         self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, seed=seed, monitor=monitor,
                                     patience=patience, out_dir=str(out_dir),
                                     tensorboard=tensorboard)  # validates
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.seed = seed
-        self.monitor = monitor
-        self.patience = patience
-        self.out_dir = Path(out_dir)
-        self.tensorboard = tensorboard
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
@@ -83,6 +76,18 @@ class Trainer:
     def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
         """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks, verbose)."""
         return cls(**asdict(config), **kwargs)
+
+    # the settings, read from the one config that config.json records
+    epochs = property(lambda self: self.config.epochs)
+    batch_size = property(lambda self: self.config.batch_size)
+    seed = property(lambda self: self.config.seed)
+    monitor = property(lambda self: self.config.monitor)
+    patience = property(lambda self: self.config.patience)
+    tensorboard = property(lambda self: self.config.tensorboard)
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.config.out_dir)
 
     @property
     def mode(self) -> str:
@@ -127,9 +132,9 @@ class Trainer:
 
         seed_everything(self.seed)
         model = module.build()
-        model.fit(datamodule.train_dataset(batch_size=self.batch_size, seed=self.seed),
-                  validation_data=datamodule.dataset("val", batch_size=max(32, self.batch_size)),
-                  epochs=self.epochs, shuffle=False,  # the dataset reshuffles, seeded
+        train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed)
+        model.fit(train, validation_data=val, epochs=self.epochs,
+                  shuffle=False,  # the dataset reshuffles itself, seeded
                   class_weight=datamodule.class_weights(), verbose=self.verbose,
                   callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():

@@ -75,15 +75,8 @@ class XRayDataModule:
         self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
                                  val_fraction=val_fraction, seed=seed, max_pixels=max_pixels,
                                  dup_max_distance=dup_max_distance, resize=resize)  # validates
-        self.root = Path(self.config.root)
-        self.image_size = image_size
-        self.val_fraction = val_fraction
-        self.seed = seed
         self.cache = ArrayCache(cache_dir) if use_cache else None
-        self.max_pixels = max_pixels
-        self.dup_max_distance = dup_max_distance
         self.workers = workers or os.cpu_count() or 1
-        self.resize = resize
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
                                               resize=resize)
         self.class_names: list[str] = []
@@ -95,6 +88,18 @@ class XRayDataModule:
         self.test: SplitArrays | None = None
         self.test_leak_free: SplitArrays | None = None
         self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
+
+    # the settings, read from the one config that config.json records
+    image_size = property(lambda self: self.config.image_size)
+    val_fraction = property(lambda self: self.config.val_fraction)
+    seed = property(lambda self: self.config.seed)
+    max_pixels = property(lambda self: self.config.max_pixels)
+    dup_max_distance = property(lambda self: self.config.dup_max_distance)
+    resize = property(lambda self: self.config.resize)
+
+    @property
+    def root(self) -> Path:
+        return Path(self.config.root)
 
     @classmethod
     def from_config(cls, config: DataConfig, *, root: str | Path | None = None,
@@ -148,6 +153,12 @@ class XRayDataModule:
     def train_dataset(self, *, batch_size: int, seed: int, **kwargs) -> SplitDataset:
         """The training split, reshuffled every epoch (seeded)."""
         return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
+
+    def fit_datasets(self, *, batch_size: int, seed: int) -> tuple[SplitDataset, SplitDataset]:
+        """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded) and the
+        validation split (at least 32 images a batch: it is only predicted)."""
+        return (self.train_dataset(batch_size=batch_size, seed=seed),
+                self.dataset("val", batch_size=max(32, batch_size)))
 
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""

@@ -2,7 +2,8 @@
 ``fit``, ``evaluate`` and ``predict`` on every backend), never as bare arrays.
 
 The in-memory source (:class:`~xraynet.data.datamodule.SplitArrays`) is the default; a streaming
-source plugs in by offering the same three things: ``len()``, ``labels`` and ``images(indices)``.
+source plugs in by offering what :class:`ImageSource` names: ``len()``, ``y``, ``paths`` and
+``images(indices)``.
 """
 
 from __future__ import annotations

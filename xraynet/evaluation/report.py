@@ -28,9 +28,6 @@ class Evaluation:
     metrics: dict
     probabilities: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def __str__(self) -> str:
-        return self.text
-
 
 def predict_splits(model, datasets: dict) -> dict[str, np.ndarray]:
     """The model's probabilities per split name; ``datasets`` maps names to Keras datasets

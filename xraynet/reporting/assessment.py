@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ..bundle import METADATA_FILE, REBUILD_HINT, Bundle, read_json, write_json
+from ..bundle import METADATA_FILE, Bundle, read_metadata, write_json
 from ..data.datamodule import XRayDataModule
 from ..data.loaders import SplitDataset
 from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
@@ -25,7 +25,6 @@ from ..evaluation.report import predict_splits
 from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
-from ..metadata import BundleMetadata
 from ..predict import Predictor
 from .trust import RELIABILITY_FILE, TRUST_FILE, Assessment
 
@@ -47,8 +46,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
-    metadata = read_json(run_dir / METADATA_FILE, "bundle metadata",
-                         fix=REBUILD_HINT.format(directory=run_dir))
+    metadata = read_metadata(run_dir)
     names = datamodule.class_names
     splits = datamodule.evaluation_datasets()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)
@@ -59,7 +57,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
     meta = dataclasses.replace(
-        BundleMetadata.from_dict(metadata), temperature=temperature,
+        metadata, temperature=temperature,
         calibration={"method": "temperature scaling", "fitted_on": "validation",
                      "n": val.n_images, "temperature": temperature,
                      "bounds": list(TEMPERATURE_BOUNDS), "unconstrained_temperature": free})

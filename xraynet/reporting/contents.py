@@ -9,8 +9,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..bundle import read_json
-from ..errors import BundleError
+from ..bundle import read_json, read_metadata
 from ..config import RunConfig
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
@@ -107,11 +106,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     trust files."""
     run_dir = Path(run_dir)
     config = _read(run_dir, "config.json")
-    try:
-        metadata = BundleMetadata.from_dict(_read(run_dir, "metadata.json"))
-    except KeyError as exc:
-        raise BundleError(f"{run_dir / 'metadata.json'} is missing or lacks '{exc.args[0]}': "
-                          "the model report needs a bundle; train the run again") from None
+    metadata = read_metadata(run_dir)
     metrics, audit = _read(run_dir, "metrics.json"), _read(run_dir, "audit.json")
     trust = Assessment.from_dict(_read(run_dir, TRUST_FILE))
     splits = metrics.get("splits", {})
