@@ -60,3 +60,14 @@ def test_model_image_size_is_checked_against_depth_and_stem_stride():
     with pytest.raises(ConfigError, match="too small for depth 5 and stem stride 2.*--image-size"):
         ModelConfig(image_size=48, depth=5, stem_stride=2)
     ModelConfig(image_size=48, depth=4, stem_stride=2)  # 24 -> 12 -> 6 -> 3: fine
+
+
+def test_objects_read_their_settings_from_the_config_they_record():
+    from xraynet import Trainer
+
+    trainer = Trainer(epochs=7, out_dir="somewhere")
+    assert trainer.epochs == trainer.config.epochs == 7 and str(trainer.out_dir) == "somewhere"
+    with pytest.raises(AttributeError, match="setting of TrainerConfig"):
+        trainer.epochs = 3  # would drift from config.json
+    with pytest.raises(AttributeError):
+        trainer.no_such_setting

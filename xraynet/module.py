@@ -9,11 +9,12 @@ import keras
 
 from .config import OptimConfig
 from .models import ModelConfig, build_cnn
+from .settings import ConfigView
 
 _D = OptimConfig()  # the defaults, declared once in xraynet.config
 
 
-class XRayClassifier:
+class XRayClassifier(ConfigView):
     """Builds and compiles the classifier.
 
     Args:
@@ -37,14 +38,6 @@ class XRayClassifier:
                                   weight_decay=weight_decay, label_smoothing=label_smoothing,
                                   schedule=schedule, ema_momentum=ema_momentum)  # validates
         self.model_config = model
-
-    # the settings, read from the one config that config.json records
-    learning_rate = property(lambda self: self.config.learning_rate)
-    optimizer = property(lambda self: self.config.optimizer)
-    weight_decay = property(lambda self: self.config.weight_decay)
-    label_smoothing = property(lambda self: self.config.label_smoothing)
-    schedule = property(lambda self: self.config.schedule)
-    ema_momentum = property(lambda self: self.config.ema_momentum)
 
     @classmethod
     def from_config(cls, model: ModelConfig, optim: OptimConfig) -> "XRayClassifier":

@@ -98,3 +98,25 @@ def known_fields(cls: type, data: dict) -> dict:
     """The entries of ``data`` that are fields of the dataclass ``cls`` (unknown keys dropped)."""
     names = {f.name for f in dataclasses.fields(cls)}
     return {k: v for k, v in data.items() if k in names}
+
+
+class ConfigView:
+    """Read-only attribute access to the settings of ``self.config`` (a settings dataclass), so
+    an object that owns a config has one source of truth: ``trainer.epochs`` is
+    ``trainer.config.epochs``, and assigning it is an error rather than a silent drift from what
+    ``config.json`` records."""
+
+    config: Any
+
+    def __getattr__(self, name: str) -> Any:
+        config = self.__dict__.get("config")
+        if config is not None and name in {f.name for f in dataclasses.fields(config)}:
+            return getattr(config, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        config = self.__dict__.get("config")
+        if config is not None and name in {f.name for f in dataclasses.fields(config)}:
+            raise AttributeError(f"{name} is a setting of {type(config).__name__}: build a new "
+                                 f"{type(self).__name__} (or use from_config) to change it")
+        super().__setattr__(name, value)

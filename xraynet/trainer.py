@@ -19,6 +19,7 @@ from .evaluation.report import (Evaluation, predict_splits, read_history, score_
 from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
 from .module import XRayClassifier
+from .settings import ConfigView
 
 log = logging.getLogger("xraynet")
 BEST_WEIGHTS = "checkpoints/best.weights.h5"
@@ -47,7 +48,7 @@ def new_run_dir(out_dir: str | Path, prefix: str = "fit") -> Path:
     return path
 
 
-class Trainer:
+class Trainer(ConfigView):
     """Runs training and testing; owns callbacks, checkpoints and the run directory.
 
     Args:
@@ -76,14 +77,6 @@ class Trainer:
     def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
         """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks, verbose)."""
         return cls(**asdict(config), **kwargs)
-
-    # the settings, read from the one config that config.json records
-    epochs = property(lambda self: self.config.epochs)
-    batch_size = property(lambda self: self.config.batch_size)
-    seed = property(lambda self: self.config.seed)
-    monitor = property(lambda self: self.config.monitor)
-    patience = property(lambda self: self.config.patience)
-    tensorboard = property(lambda self: self.config.tensorboard)
 
     @property
     def out_dir(self) -> Path:

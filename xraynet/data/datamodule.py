@@ -16,6 +16,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import DataConfig
 from ..errors import DatasetError
+from ..settings import ConfigView
 from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
 from .decode import DecodeSettings, ImageDecodeError, decode_image
@@ -50,7 +51,7 @@ class SplitArrays:
         return self.x[np.asarray(indices, dtype=int)]
 
 
-class XRayDataModule:
+class XRayDataModule(ConfigView):
     """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
 
     Args:
@@ -88,14 +89,6 @@ class XRayDataModule:
         self.test: SplitArrays | None = None
         self.test_leak_free: SplitArrays | None = None
         self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
-
-    # the settings, read from the one config that config.json records
-    image_size = property(lambda self: self.config.image_size)
-    val_fraction = property(lambda self: self.config.val_fraction)
-    seed = property(lambda self: self.config.seed)
-    max_pixels = property(lambda self: self.config.max_pixels)
-    dup_max_distance = property(lambda self: self.config.dup_max_distance)
-    resize = property(lambda self: self.config.resize)
 
     @property
     def root(self) -> Path:
