@@ -91,7 +91,7 @@ RECIPES: dict[str, dict] = {
                   "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25},
     "acq_gamma_zoom": {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
                        "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25, "zoom": 0.2},
-    # the capacity study (docs/studies/CAPACITY.md), changes of `acq_gamma`
+    # the capacity and aspect studies (docs/studies/CAPACITY.md, ASPECT.md), changes of `acq_gamma`
     **{name: {"image_size": 192, "stem_stride": 2, "resize": "crop", "aspect": 0.25,
               "resolution": 0.5, "blur": 1.5, "noise": 8.0, "gamma": 0.25, **change}
        for name, change in {
@@ -101,6 +101,9 @@ RECIPES: dict[str, dict] = {
            "g_ls": {"label_smoothing": 0.1},
            "g_ep25": {"epochs": 25, "patience": 10},
            "g_ep60": {"epochs": 60, "patience": 20},
+           # the aspect study (docs/studies/ASPECT.md)
+           "g_asp40": {"aspect": 0.4},
+           "g_stretch40": {"resize": "stretch", "aspect": 0.4},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
