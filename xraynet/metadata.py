@@ -33,6 +33,7 @@ class BundleMetadata:
         best_epoch, monitor, best_value: the checkpoint kept.
         backend, versions, created: provenance.
         data, audit: counts per split and the duplicate audit's summary.
+        quality: the fitted input-quality gate (empty before the report step).
     """
 
     class_names: list
@@ -53,6 +54,7 @@ class BundleMetadata:
     created: str | None = None
     data: dict = field(default_factory=dict)
     audit: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -13,10 +13,11 @@ import numpy as np
 
 from .backend import enable_compilation_cache
 from .bundle import Bundle, load_bundle
-from .data.decode import DecodeSettings, decode_files, decode_image
+from .data.decode import DecodeSettings, ImageFacts, decode_files_with_facts, decode_with_facts
 from .evaluation.calibration import apply_temperature
 from .layers import XRayAugmentation
 from .models import AugmentationConfig, ensemble_members
+from .quality import Quality, QualityGate, feature_model
 
 log = logging.getLogger("xraynet")
 
@@ -29,20 +30,43 @@ class Prediction:
     label: str
     probabilities: dict[str, float]
     std: dict[str, float] | None = None  # spread over test-time augmentations, when used
+    quality: Quality | None = None  # the input-quality verdict, when checked
 
     def to_dict(self) -> dict:
         out = {"path": self.path, "label": self.label, "probabilities": self.probabilities}
-        return out if self.std is None else {**out, "std": self.std}
+        if self.std is not None:
+            out["std"] = self.std
+        if self.quality is not None:
+            out["quality"] = self.quality.to_dict()
+        return out
 
 
 class Predictor:
-    """Loads a bundle once and predicts images (files or arrays), applying its calibration."""
+    """Loads a bundle once and predicts images (files or arrays), applying its calibration and
+    its input-quality gate."""
 
     def __init__(self, bundle: Bundle) -> None:
         self.bundle = bundle
         self.class_names = bundle.class_names
         self.settings = DecodeSettings(image_size=bundle.image_size, resize=bundle.resize)
         self.workers = min(4, os.cpu_count() or 1)  # decoding threads for many files
+        self.quality_gate = QualityGate.from_directory(bundle.directory)
+        self._feature_model: keras.Model | None = None
+
+    @property
+    def feature_model(self) -> keras.Model:
+        """The bundle's model with its penultimate features as a second output (built once)."""
+        if self._feature_model is None:
+            self._feature_model = feature_model(self.bundle.model)
+        return self._feature_model
+
+    def predict_with_features(self, images: np.ndarray, *,
+                              batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities ``(n, k)`` and penultimate features ``(n, d)``, one pass."""
+        x = np.asarray(images, dtype=np.float32)
+        x = x[..., None] if x.ndim == 3 else x
+        proba, features = self._forward(x, batch_size, self.feature_model)
+        return apply_temperature(proba, self.bundle.temperature), features
 
     @classmethod
     def from_path(cls, path: str | Path) -> "Predictor":
@@ -55,7 +79,7 @@ class Predictor:
         x = np.asarray(images, dtype=np.float32)
         if x.ndim == 3:
             x = x[..., None]
-        return apply_temperature(self._forward(x, batch_size), self.bundle.temperature)
+        return apply_temperature(self._forward(x, batch_size)[0], self.bundle.temperature)
 
     def predict_arrays_tta(self, images: np.ndarray, n: int, *, seed: int = 0,
                            batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
@@ -68,32 +92,42 @@ class Predictor:
         augment = tta_augmentation(self.bundle.model, seed)
         runs = np.stack([
             apply_temperature(self._forward(keras.ops.convert_to_numpy(augment(x, training=True)),
-                                            batch_size), self.bundle.temperature)
+                                            batch_size)[0], self.bundle.temperature)
             for _ in range(n)])
         return runs.mean(axis=0), runs.std(axis=0)
 
-    def _forward(self, x: np.ndarray, batch_size: int) -> np.ndarray:
-        """The model's compiled predict step on chunks of ``batch_size`` (one image: a chunk of
-        one). Chunks are padded to a power of two (at most ``batch_size``), so calls with many
-        different numbers of images reuse a few compiled steps instead of building one per size;
-        ``predict_on_batch`` skips ``predict``'s per-call data-adapter set-up (~30 ms)."""
-        model, n = self.bundle.model, len(x)
+    def _forward(self, x: np.ndarray, batch_size: int,
+                 model: keras.Model | None = None) -> list[np.ndarray]:
+        """The outputs of ``model`` (default: the bundle's) by its compiled predict step on
+        chunks of ``batch_size`` (one image: a chunk of one). Chunks are padded to a power of two
+        (at most ``batch_size``), so calls with many different numbers of images reuse a few
+        compiled steps instead of building one per size; ``predict_on_batch`` skips
+        ``predict``'s per-call data-adapter set-up (~30 ms)."""
+        model, n = model or self.bundle.model, len(x)
+        if n == 0:
+            return [np.zeros((0, len(self.class_names)), np.float32)]
         size = 1
         while size < min(batch_size, n):
             size *= 2
         size = min(size, batch_size)
-        out = []
+        parts: list[list[np.ndarray]] = []
         for start in range(0, n, size):
             chunk = x[start:start + size]
             if len(chunk) < size:
                 chunk = np.concatenate([chunk, np.repeat(chunk[-1:], size - len(chunk), axis=0)])
-            out.append(np.asarray(model.predict_on_batch(chunk))[:min(size, n - start)])
-        return np.concatenate(out) if out else np.zeros((0, len(self.class_names)), np.float32)
+            outputs = model.predict_on_batch(chunk)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+            parts.append([np.asarray(o)[:min(size, n - start)] for o in outputs])
+        return [np.concatenate(column) for column in zip(*parts)]
 
     def decode(self, paths: list[str | Path]) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
         """Files as this model's inputs (its decoding settings, a few threads): the images of the
         readable ones, their indices in ``paths``, and ``(path, reason)`` for the others."""
-        return decode_files(list(paths), self.settings, workers=self.workers)
+        return self.decode_with_facts(paths)[:3]
+
+    def decode_with_facts(self, paths: list[str | Path]):
+        """:meth:`decode`, and the :class:`~xraynet.data.decode.ImageFacts` of each readable file."""
+        return decode_files_with_facts(list(paths), self.settings, workers=self.workers)
 
     def predict_files(self, paths: list[str | Path], *, tta: int = 0,
                       seed: int = 0) -> tuple[list[Prediction], list[tuple[str, str]]]:
@@ -102,9 +136,9 @@ class Predictor:
         With ``tta`` > 0, probabilities are the mean over that many test-time augmentations and
         each prediction carries their standard deviation.
         """
-        images, indices, failed = self.decode(paths)
+        images, indices, failed, facts = self.decode_with_facts(paths)
         return self.predict_images(images, [str(paths[i]) for i in indices], tta=tta,
-                                   seed=seed), failed
+                                   seed=seed, facts=facts), failed
 
     def predict_bytes(self, data: bytes, name: str, *, tta: int = 0, seed: int = 0) -> Prediction:
         """The prediction for one file held in memory (an upload): decoded exactly as
@@ -113,21 +147,29 @@ class Predictor:
         Raises:
             ImageDecodeError: the bytes are not a readable image, or exceed the pixel limit.
         """
-        image = decode_image(io.BytesIO(data), self.settings)
-        return self.predict_images(image[None], [name], tta=tta, seed=seed)[0]
+        image, facts = decode_with_facts(io.BytesIO(data), self.settings)
+        return self.predict_images(image[None], [name], tta=tta, seed=seed, facts=[facts])[0]
 
     def predict_images(self, images: np.ndarray, names: list[str], *, tta: int = 0,
-                       seed: int = 0) -> list[Prediction]:
+                       seed: int = 0, facts: list[ImageFacts] | None = None,
+                       quality: bool = True) -> list[Prediction]:
         """Predictions for decoded images ``(n, size, size[, 1])`` named ``names``; with
-        ``tta`` > 0 the mean over that many test-time augmentations, with their spread."""
+        ``tta`` > 0 the mean over that many test-time augmentations, with their spread. With
+        ``quality``, each carries the input-quality verdict (``facts``: what decoding learnt
+        of each file, for the colour and size checks)."""
         if not names:
             return []
+        verdicts: list[Quality | None] = [None] * len(names)
+        if quality:
+            proba, features = self.predict_with_features(images)
+            verdicts = self.quality_gate.assess(np.asarray(images), features, facts)
+        spread = None
         if tta:
             proba, spread = self.predict_arrays_tta(images, tta, seed=seed)
-        else:
-            proba, spread = self.predict_arrays(images), None
+        elif not quality:
+            proba = self.predict_arrays(images)
         return [Prediction(name, self.class_names[int(p.argmax())], self._by_class(p),
-                           None if spread is None else self._by_class(spread[i]))
+                           None if spread is None else self._by_class(spread[i]), verdicts[i])
                 for i, (name, p) in enumerate(zip(names, proba))]
 
     def _by_class(self, values: np.ndarray) -> dict[str, float]:

@@ -88,6 +88,36 @@ def fit_to_square(gray: Image.Image, settings: DecodeSettings = DecodeSettings()
     return np.asarray(gray, dtype=np.uint8).copy()
 
 
+@dataclass(frozen=True)
+class ImageFacts:
+    """What decoding learns about a file before it becomes grayscale (for the quality gate).
+
+    Attributes:
+        width, height: the stored size, in pixels.
+        mode: Pillow's mode of the file (``"L"``, ``"RGB"``, ``"I;16"``, ...).
+        colourfulness: mean over pixels of the largest difference between colour channels, in
+            grey levels 0..255 (0 for a grayscale file, or a colour file whose channels agree).
+    """
+
+    width: int
+    height: int
+    mode: str
+    colourfulness: float = 0.0
+
+
+#: side of the thumbnail on which colourfulness is measured
+_COLOUR_THUMB = 64
+
+
+def colourfulness(img: Image.Image) -> float:
+    """Mean largest channel difference of ``img`` (grey levels), on a small thumbnail."""
+    if img.mode in ("L", "1", "I", "F", "LA", "La") or img.mode.startswith("I;16"):
+        return 0.0
+    side = min(_COLOUR_THUMB, img.width), min(_COLOUR_THUMB, img.height)
+    rgb = np.asarray(img.resize(side, Image.Resampling.NEAREST).convert("RGB"), dtype=np.int16)
+    return float((rgb.max(axis=2) - rgb.min(axis=2)).mean())
+
+
 def load_grayscale(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings()) -> Image.Image:
     """Open ``path`` (a file name or a binary file object) as an 8-bit grayscale image, checked
     against the pixel limit before any pixel is decoded; large JPEGs are decoded at reduced
@@ -96,6 +126,27 @@ def load_grayscale(path: str | Path | BinaryIO, settings: DecodeSettings = Decod
     Raises:
         ImageDecodeError: not a readable image, truncated, or above ``settings.max_pixels``.
     """
+    return _load(path, settings, want_facts=False)[0]
+
+
+def load_with_facts(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings(),
+                    ) -> tuple[Image.Image, ImageFacts]:
+    """:func:`load_grayscale`, and the file's :class:`ImageFacts` (its colour measured before
+    the conversion to grayscale)."""
+    return _load(path, settings, want_facts=True)
+
+
+def _jpeg_colourfulness(path: str | Path | BinaryIO) -> float:
+    """Colourfulness of a colour JPEG, decoded at 1/8 scale."""
+    if hasattr(path, "seek"):
+        path.seek(0)
+    with Image.open(path) as img:
+        img.draft("RGB", (_COLOUR_THUMB, _COLOUR_THUMB))
+        return colourfulness(img)
+
+
+def _load(path: str | Path | BinaryIO, settings: DecodeSettings, *,
+          want_facts: bool) -> tuple[Image.Image, ImageFacts | None]:
     size = settings.image_size
     try:
         with warnings.catch_warnings():
@@ -107,11 +158,16 @@ def load_grayscale(path: str | Path | BinaryIO, settings: DecodeSettings = Decod
                         f"{width}x{height} pixels exceeds the limit of {settings.max_pixels} "
                         "(possible decompression bomb)"
                     )
-                if img.format == "JPEG":
+                mode, is_jpeg = img.mode, img.format == "JPEG"
+                if is_jpeg:
                     img.draft("L", (size * 2, size * 2))  # decode at reduced scale: much faster
                 img.load()
+                facts = None
+                if want_facts:  # a JPEG's colour is gone once drafted to L: read a small copy
+                    colour = _jpeg_colourfulness(path) if is_jpeg and mode != "L" else colourfulness(img)
+                    facts = ImageFacts(width, height, mode, colour)
                 gray = _to_grayscale(img)
-                return gray if gray is not img else gray.copy()
+                return (gray if gray is not img else gray.copy()), facts
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -134,25 +190,41 @@ def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeS
     return fit_to_square(load_grayscale(path, settings), settings)
 
 
+def decode_with_facts(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings(),
+                      ) -> tuple[np.ndarray, ImageFacts]:
+    """:func:`decode_image`, and the file's :class:`ImageFacts`."""
+    gray, facts = load_with_facts(path, settings)
+    return fit_to_square(gray, settings), facts
+
+
 def decode_files(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(), *,
                  workers: int = 1) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
     """Decode many files (``workers`` threads): the images ``(n, size, size)`` uint8 of the
     readable ones, their indices in ``paths``, and ``(path, reason)`` for the others."""
+    return decode_files_with_facts(paths, settings, workers=workers)[:3]
+
+
+def decode_files_with_facts(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(),
+                            *, workers: int = 1,
+                            ) -> tuple[np.ndarray, list[int], list[tuple[str, str]], list[ImageFacts]]:
+    """:func:`decode_files`, and the :class:`ImageFacts` of each readable file."""
     from concurrent.futures import ThreadPoolExecutor
 
     def work(path):
         try:
-            return decode_image(path, settings), None
+            return decode_with_facts(path, settings), None
         except ImageDecodeError as exc:  # missing files and folders arrive as this too
             return None, str(exc)
 
-    images, kept, failed = [], [], []
+    images, kept, failed, facts = [], [], [], []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for i, (image, reason) in enumerate(pool.map(work, paths)):
-            if image is None:
+        for i, (decoded, reason) in enumerate(pool.map(work, paths)):
+            if decoded is None:
                 failed.append((str(paths[i]), reason))
             else:
-                images.append(image)
+                images.append(decoded[0])
+                facts.append(decoded[1])
                 kept.append(i)
     size = settings.image_size
-    return (np.stack(images) if images else np.zeros((0, size, size), np.uint8)), kept, failed
+    stacked = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
+    return stacked, kept, failed, facts

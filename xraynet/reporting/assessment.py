@@ -1,8 +1,9 @@
-"""Trust assessment of a trained model: calibration, bootstrap intervals, shortcut check,
-exposure stress test, acquisition-shift stress suite and example explanations, written to
-``trust.json`` and PNGs in the run directory.
+"""Trust assessment of a trained model: calibration, input-quality gate, bootstrap intervals,
+shortcut check, exposure stress test, acquisition-shift stress suite and example explanations,
+written to ``trust.json`` and PNGs in the run directory.
 
-Calibration is fitted on the validation split only; the test splits are only measured.
+Calibration and the quality gate are fitted on the training and validation splits only; the test
+splits are only measured.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
+from ..quality import fit_quality_gate
 from .trust import RELIABILITY_FILE, TRUST_FILE, Assessment
 
 log = logging.getLogger("xraynet")
@@ -56,8 +58,9 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     free = fit_temperature(val.labels, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
     calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
+    gate, quality = fit_quality_gate(model, datamodule, run_dir)
     meta = dataclasses.replace(
-        metadata, temperature=temperature,
+        metadata, temperature=temperature, quality=gate.summary(),
         calibration={"method": "temperature scaling", "fitted_on": "validation",
                      "n": val.n_images, "temperature": temperature,
                      "bounds": list(TEMPERATURE_BOUNDS), "unconstrained_temperature": free})
@@ -88,6 +91,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         shortcut=shortcut_check(explainer, test, names),
         exposure={"split": "test", **exposure_check(
             predict, test.images(), test.labels, names, proba=raw["test"])},
+        quality=quality,
         acquisition=acquisition_check(
             predict, [datamodule.root / p for p in leak_free.paths], leak_free.labels, names,
             datamodule.decode_settings, proba=raw["test_leak_free"], seed=seed),
@@ -109,6 +113,9 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
             100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
             100 * exposure["threshold"])
     _log_acquisition(trust.acquisition)
+    lf = quality["flags"]["test_leak_free"]
+    log.info("input-quality gate: fitted on train, limit %.1f from validation; flags %d of %d "
+             "leak-free test images", gate.limit, lf["flagged"], lf["n"])
     return trust
 
 

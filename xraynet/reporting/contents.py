@@ -114,7 +114,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     title = f"xraynet model report: {run_dir.name}"
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
                 _preprocessing(config, metadata), _hyperparameters(config, metadata),
-                _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _shortcut(trust),
+                _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
                 _exposure(trust), _acquisition(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
                 _environment(metadata)]
@@ -279,6 +279,22 @@ def _calibration(trust: Assessment) -> Section:
         Table(["split", "images", "ECE (15 bins) before -> after", "Brier before -> after",
                "NLL before -> after"], rows),
         Figure(trust.reliability_diagram, "Reliability diagram on test")])
+
+
+def _quality(trust: Assessment) -> Section:
+    q = trust.quality
+    if not q:
+        return Section("Input-quality gate", [Paragraph("Not assessed.")])
+    rows = [[split, str(f["n"]), f"{f['flagged']} ({f['flag_rate']:.1%})",
+             ", ".join(f"{k}: {v}" for k, v in f["reasons"].items()) or "none"]
+            for split, f in q["flags"].items()]
+    return Section("Input-quality gate", [
+        Paragraph("predict, the web page and the API flag an image as unreliable when it is a "
+                  "colour image, very small, near-uniform, or when its features lie far from the "
+                  f"training X-rays' ({q['method']}; limit {fmt(q['limit'])}, the "
+                  f"{q['quantile']:.0%} quantile of the validation distances). Flagged images "
+                  "still get probabilities, shown with the reason."),
+        Table(["split", "images", "flagged", "reasons"], rows)])
 
 
 def _shortcut(trust: Assessment) -> Section:

@@ -24,6 +24,7 @@ class Assessment:
         shortcut: share of Grad-CAM mass in the image border per class, and flags.
         exposure: predictions changed by exposure (gamma) alone, on test.
         acquisition: the acquisition-shift suite on the leak-free test split.
+        quality: the input-quality gate: how it was fitted and how often it flags.
         explanations: example explanations, ``correct`` and ``wrong``.
         reliability_diagram: the reliability diagram's file in the run directory.
     """
@@ -36,6 +37,7 @@ class Assessment:
     shortcut: dict = field(default_factory=dict)
     exposure: dict = field(default_factory=dict)
     acquisition: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
     explanations: dict = field(default_factory=dict)
     reliability_diagram: str = RELIABILITY_FILE
 

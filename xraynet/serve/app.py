@@ -1,0 +1,191 @@
+"""The FastAPI application: the page, the JSON API and the run's documents, read-only.
+
+Endpoints: ``GET /`` (the page), ``POST /api/predict``, ``GET /api/model``, ``GET /api/health``,
+``GET /run/<document>`` (the model's report and card), ``/docs`` and ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from .. import __version__
+from ..data.decode import ImageDecodeError, decode_with_facts
+from ..explain import METHODS
+from .model_info import DOCUMENTS, model_info
+from .service import Busy, InferenceService, TimedOut
+from .uploads import UploadError, parse_upload, read_capped
+
+#: formats the page and the API accept (what Pillow decodes; DICOM arrives with issue 17)
+ACCEPTED_FORMATS = "JPEG, PNG (also BMP, TIFF, WebP)"
+#: the page's own files, shipped in the package
+PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css"}
+#: the run directory's figures the report and the card show (served read-only)
+RUN_SUFFIXES = {".png": "image/png", ".html": "text/html; charset=utf-8",
+                ".md": "text/plain; charset=utf-8"}
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+            "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+#: the report is static HTML with an inline stylesheet and no script
+REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+              "frame-ancestors 'none'; base-uri 'none'")
+#: FastAPI's Swagger page loads its assets from a CDN (it needs internet; /openapi.json does not)
+DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "connect-src 'self'; frame-ancestors 'none'")
+TOKEN_COOKIE = "xraynet_token"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the server behaves.
+
+    Attributes:
+        max_upload_mb: larger uploads are refused with 413 (default 25).
+        queue_limit: requests that may wait for the model; beyond it 503 (default 8).
+        timeout_s: per-request limit, seconds; beyond it 504 (default 30).
+        max_tta: the most test-time augmentations one request may ask for (default 32).
+        token: when set, every request must carry it (``Authorization: Bearer``, or the cookie
+            that opening ``/?token=...`` sets).
+    """
+
+    max_upload_mb: float = 25.0
+    queue_limit: int = 8
+    timeout_s: float = 30.0
+    max_tta: int = 32
+    token: str | None = None
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
+
+
+def _error(status: int, message: str, **headers: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=headers or None)
+
+
+def _authorised(request: Request, token: str) -> bool:
+    header = request.headers.get("authorization", "")
+    offered = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE, "")
+    if request.url.path == "/" and "token" in request.query_params:
+        offered = request.query_params["token"]
+    return hmac.compare_digest(offered.encode(), token.encode())
+
+
+def create_app(service: InferenceService, settings: ServeSettings = ServeSettings()) -> FastAPI:
+    """The application around a loaded :class:`~.service.InferenceService`."""
+    bundle = service.predictor.bundle
+    run_dir = Path(bundle.directory).resolve() if bundle.directory else None
+    app = FastAPI(title="xraynet", version=__version__,
+                  description="Chest X-ray classifier (Covid-19, Viral Pneumonia, Normal). "
+                              "Not for clinical use.")
+    app.state.service = service
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        if settings.token and not _authorised(request, settings.token):
+            response = _error(401, "a bearer token is required (Authorization: Bearer TOKEN)",
+                              **{"WWW-Authenticate": "Bearer"})
+        else:
+            response = await call_next(request)
+            if settings.token and request.url.path == "/" and "token" in request.query_params:
+                response.set_cookie(TOKEN_COOKIE, settings.token, httponly=True, samesite="strict")
+        path = request.url.path
+        csp = (DOCS_CSP if path in ("/docs", "/redoc") else
+               REPORT_CSP if path.startswith("/run/") else PAGE_CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def page() -> Response:
+        return Response(_page_file("index.html"), media_type="text/html; charset=utf-8")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        if name not in PAGE_FILES:
+            return _error(404, "not found")
+        return Response(_page_file(name), media_type=PAGE_FILES[name])
+
+    @app.get("/api/health", summary="Liveness, and how busy the model is")
+    def health() -> dict:
+        return {"status": "ok", "model": run_dir.name if run_dir else None,
+                "backend": bundle.meta.backend, "in_flight": service.in_flight,
+                "queue_limit": settings.queue_limit}
+
+    @app.get("/api/model", summary="The model: classes, data, metrics with intervals, documents")
+    def model() -> dict:
+        return model_info(bundle)
+
+    @app.post("/api/predict", summary="Diagnose one X-ray",
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"],
+                      "properties": {"file": {"type": "string", "format": "binary"}}}}}}},
+              responses={413: {"description": "upload too large"},
+                         422: {"description": "not a readable image, or too many pixels"},
+                         503: {"description": "queue full; see Retry-After"},
+                         504: {"description": "no answer within the timeout"}})
+    async def predict(request: Request,
+                      explain: bool = Query(False, description="add a heatmap of where the model looked"),
+                      method: str = Query("gradcam", description=f"heatmap method: {', '.join(METHODS)}"),
+                      tta: int = Query(0, ge=0, le=settings.max_tta,
+                                       description="test-time augmentations (0: none)")):
+        if method not in METHODS:
+            return _error(422, f"method must be one of {', '.join(METHODS)}")
+        try:
+            body = await read_capped(request.stream(), settings.max_upload_bytes,
+                                     request.headers.get("content-length"))
+            upload = parse_upload(body, request.headers.get("content-type"))
+        except UploadError as exc:
+            return _error(exc.status, exc.message)
+        try:
+            image, facts = await run_in_threadpool(_decode, upload.data, service)
+        except ImageDecodeError as exc:
+            return _error(422, f"{exc}; accepted formats: {ACCEPTED_FORMATS}")
+        try:
+            return await service.submit(service.analyse, image, facts, upload.name, tta=tta,
+                                        explain=method if explain else None)
+        except Busy as exc:
+            return _error(503, str(exc), **{"Retry-After": str(exc.retry_after)})
+        except TimedOut as exc:
+            return _error(504, str(exc))
+
+    @app.get("/run/{path:path}", include_in_schema=False)
+    def run_file(path: str) -> Response:
+        found = _run_path(run_dir, path)
+        if found is None:
+            return _error(404, "not found")
+        return FileResponse(found, media_type=RUN_SUFFIXES[found.suffix])
+
+    return app
+
+
+def _decode(data: bytes, service: InferenceService):
+    import io
+
+    return decode_with_facts(io.BytesIO(data), service.predictor.settings)
+
+
+def _page_file(name: str) -> bytes:
+    return resources.files("xraynet.serve").joinpath("page", name).read_bytes()
+
+
+def _run_path(run_dir: Path | None, path: str) -> Path | None:
+    """``path`` inside ``run_dir`` when it is a document or a figure the report shows; None for
+    anything else (the model's weights, configs, anything outside the run directory)."""
+    if run_dir is None:
+        return None
+    candidate = (run_dir / path).resolve()
+    if not candidate.is_relative_to(run_dir) or not candidate.is_file():
+        return None
+    if candidate.suffix == ".png" or (candidate.parent == run_dir and candidate.name in DOCUMENTS):
+        return candidate
+    return None

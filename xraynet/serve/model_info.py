@@ -1,0 +1,48 @@
+"""What the page's model panel and ``GET /api/model`` say about the loaded bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..bundle import Bundle, read_json
+from ..evaluation.external import read_external_sets
+from ..reporting.trust import TRUST_FILE
+
+#: the run directory's documents the server offers read-only, when present
+DOCUMENTS = ("report.html", "model_card.md")
+
+
+def _read_optional(directory: Path, name: str) -> dict:
+    path = directory / name
+    if not path.is_file():
+        return {}
+    try:
+        return read_json(path, name, fix="re-run `xraynet report`")
+    except Exception:  # a damaged optional file leaves its panel entry empty, not the server down
+        return {}
+
+
+def model_info(bundle: Bundle) -> dict:
+    """Classes, input, training data, leak-free and external metrics with their 95% intervals,
+    calibration, the quality gate, and the documents (``/run/<name>``)."""
+    meta = bundle.meta
+    directory = Path(bundle.directory) if bundle.directory else None
+    trust = _read_optional(directory, TRUST_FILE) if directory else {}
+    leak_free = trust.get("bootstrap", {}).get("test_leak_free", {})
+    metrics = {k: leak_free[k] for k in ("accuracy", "macro_f1") if k in leak_free}
+    if metrics:
+        metrics["n"] = leak_free.get("_settings", {}).get("n")
+    external = []
+    for folder, summary in (read_external_sets(directory) if directory else []):
+        ci = summary.get("metrics", {}).get("bootstrap", {})
+        external.append({"name": summary.get("name", folder), "n": summary.get("metrics", {}).get("n"),
+                         "evaluated": summary.get("evaluated"),
+                         **{k: ci[k] for k in ("accuracy", "macro_f1") if k in ci}})
+    documents = [name for name in DOCUMENTS if directory and (directory / name).is_file()]
+    return {"name": directory.name if directory else "model", "classes": meta.class_names,
+            "architecture": meta.architecture, "image_size": meta.image_size,
+            "resize": meta.resize, "backend": meta.backend, "created": meta.created,
+            "training_data": meta.data, "leak_free_test": metrics, "external": external,
+            "temperature": meta.temperature, "quality_gate": meta.quality,
+            "documents": {name: f"/run/{name}" for name in documents},
+            "notice": "Not for clinical use: a research prototype, not a medical device."}
