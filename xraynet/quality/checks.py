@@ -20,18 +20,21 @@ MIN_SIDE = 128
 UNIFORM_STD_LIMIT = 12.0
 
 
-def pixel_reasons(facts: ImageFacts, image: np.ndarray) -> list[str]:
+def pixel_reasons(facts: ImageFacts | None, image: np.ndarray) -> list[str]:
     """Plain-language reasons why a file does not look like a chest X-ray (none: it may).
 
     Args:
-        facts: what decoding learnt about the file.
+        facts: what decoding learnt about the file (None for an image given as an array: its
+            colour and stored size are unknown, so only uniformity is checked).
         image: the model input it became, ``(size, size[, 1])`` in 0..255.
     """
     reasons = []
-    if facts.colourfulness > COLOUR_LIMIT:
+    if facts is None:
+        pass
+    elif facts.colourfulness > COLOUR_LIMIT:
         reasons.append(f"colour image (channels differ by {facts.colourfulness:.0f} grey levels "
                        "on average); X-rays are grey")
-    if min(facts.width, facts.height) < MIN_SIDE:
+    if facts is not None and min(facts.width, facts.height) < MIN_SIDE:
         reasons.append(f"very small image ({facts.width}x{facts.height} px; at least {MIN_SIDE} px "
                        "a side expected)")
     spread = float(np.asarray(image, dtype=np.float32).std())

@@ -63,8 +63,7 @@ class QualityGate:
                      if self.features is not None and features is not None else None)
         verdicts = []
         for i, image in enumerate(images):
-            fact = facts[i] or ImageFacts(image.shape[1], image.shape[0], "L")
-            reasons = pixel_reasons(fact, image)
+            reasons = pixel_reasons(facts[i], image)
             checks = ["pixels"]
             distance = limit = None
             if distances is not None:

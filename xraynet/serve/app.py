@@ -104,7 +104,7 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> Response:
         return Response(_page_file("index.html"), media_type="text/html; charset=utf-8")
 
