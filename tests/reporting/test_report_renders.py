@@ -1,26 +1,11 @@
 """report.html in headless Chromium (Debian's chromium, driven by Playwright): every image
 loads and the console stays free of errors."""
 
-import os
-import shutil
-
-import pytest
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _browser_or_skip():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: scripts/setup_env.sh installs Debian's package")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return pytest.importorskip("playwright.sync_api")
+from browser import ARGS, CHROMIUM, browser_or_skip
 
 
 def test_report_renders_with_every_image_and_no_console_error(trained_run):
-    sync_api = _browser_or_skip()
+    sync_api = browser_or_skip()
     page_file = trained_run["result"].run_dir / "report.html"
     errors = []
     with sync_api.sync_playwright() as pw:
