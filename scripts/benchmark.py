@@ -11,6 +11,7 @@ from pathlib import Path
 
 def main() -> int:
     from xraynet_bench.report import markdown, targets
+    from xraynet_bench.serving import serving_markdown, splice_section
     from xraynet_bench.suite import Plan, Runner, installed_backends
     from xraynet.command_line import setup_logging
     from xraynet.locate import resolve_data_dir
@@ -40,7 +41,11 @@ def main() -> int:
     command = "python scripts/benchmark.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     results["targets"] = targets(results)
     Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
-    Path(args.report).write_text(markdown(results, command=command.strip()))
+    text = markdown(results, command=command.strip())
+    serving = Path(args.report).with_name("serving.json")
+    if serving.exists():  # the serving benchmark's section (scripts/serving_bench.py) stays
+        text = splice_section(text, serving_markdown(json.loads(serving.read_text())))
+    Path(args.report).write_text(text)
     for t in results["targets"]:
         print(f"{'met' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a':8s} "
               f"{t['target']}: {t['value']}")

@@ -52,9 +52,13 @@ class GradCAM:
 
 
 def _padded(x: np.ndarray, classes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The chunk padded to ``size`` rows (repeating its last image), so every call reuses one
-    compiled feature step instead of retracing for each new batch size."""
-    missing = size - len(x)
+    """The chunk padded (repeating its last image) to the next power of two, at most ``size``
+    rows: calls reuse a few compiled feature steps instead of retracing for each batch size, and
+    one image (a web request) costs one image's work, not a full batch's."""
+    rows = 1
+    while rows < len(x):
+        rows *= 2
+    missing = min(rows, size) - len(x)
     if missing <= 0:
         return x, classes
     return (np.concatenate([x, np.repeat(x[-1:], missing, axis=0)]),

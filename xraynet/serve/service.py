@@ -124,5 +124,5 @@ def heatmap_rgb(heatmap: np.ndarray) -> np.ndarray:
 def png_base64(pixels: np.ndarray) -> str:
     """A uint8 grey ``(h, w)`` or RGB ``(h, w, 3)`` image as base64 PNG."""
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(pixels, np.uint8)).save(buffer, format="PNG")
+    Image.fromarray(np.asarray(pixels, np.uint8)).save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -1,0 +1,71 @@
+"""The "Serving" section of BENCHMARKS.md, from `scripts/serving_bench.py`'s results (pure
+functions), and how it is spliced into the file the main benchmark writes."""
+
+from __future__ import annotations
+
+SECTION = "## Serving"
+#: targets of issue 16: (key, label, goal, test)
+TARGETS = [
+    ("explain_p95_ms", "4 clients, with heatmap: p95 latency (ms)", "<= 500", lambda v: v <= 500),
+    ("plain_p95_ms", "4 clients, without heatmap: p95 latency (ms)", "<= 100", lambda v: v <= 100),
+    ("errors", "errors over both 2-minute runs", "0", lambda v: v == 0),
+    ("rss_growth_mib", "server RSS growth over the run without heatmap (MiB)", "<= 50", lambda v: v <= 50),
+    ("startup_s", "`xraynet serve` to the first answered request (s)", "<= 10", lambda v: v <= 10),
+    ("false_flag_rate", "quality gate: false flags on the leak-free test split", "<= 5%", lambda v: v <= 0.05),
+    ("detection_rate", "quality gate: non-X-rays flagged or refused", ">= 95%", lambda v: v >= 0.95),
+]
+
+
+def headline(results: dict) -> dict:
+    """The figures the targets are about."""
+    explain, plain = results["load"]["explain"], results["load"]["plain"]
+    gate = results["gate"]
+    return {"explain_p95_ms": explain["p95_ms"], "plain_p95_ms": plain["p95_ms"],
+            "errors": explain["errors"] + plain["errors"], "rss_growth_mib": plain["rss_growth_mib"],
+            "startup_s": results["startup_s"], "false_flag_rate": gate["false_flag_rate"],
+            "detection_rate": gate["detection_rate"]}
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1%}" if key.endswith("_rate") else f"{value:g}"
+
+
+def serving_markdown(results: dict) -> str:
+    """The section's Markdown."""
+    figures = headline(results)
+    rows = [f"| {label} | {_fmt(key, figures[key])} | {goal} | "
+            f"{'n/a' if figures[key] is None else ('yes' if test(figures[key]) else '**NO**')} |"
+            for key, label, goal, test in TARGETS]
+    load_rows = []
+    for name, run in results["load"].items():
+        load_rows.append(f"| {name} | {run['clients']} | {run['seconds']:.0f} | {run['requests']} | "
+                         f"{run['throughput_rps']:.1f} | {run['p50_ms']} | {run['p95_ms']} | {run['p99_ms']} | "
+                         f"{run['errors']} | {run['rss_before_mib']:.0f} -> {run['rss_after_mib']:.0f} |")
+    gate = results["gate"]
+    flagged = ", ".join(f"{name} ({'; '.join(r)})" for name, r in gate["false_flags"]) or "none"
+    missed = ", ".join(gate["missed"]) or "none"
+    return "\n".join([
+        SECTION, "",
+        f"Measured {results['measured']} by `{results['command']}`, backend {results['backend']}, "
+        f"model `{results['model']}` ({results['architecture']}), on this machine's "
+        f"{results['cores']} cores. The server runs as `xraynet serve` on loopback; clients post "
+        f"the {results['images']} test-folder images in turn.", "",
+        "| target | measured | goal | met |", "|---|---|---|---|", *rows, "",
+        "| run | clients | s | requests | req/s | p50 ms | p95 ms | p99 ms | errors | server RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|", *load_rows, "",
+        f"Input-quality gate: {gate['false_flags_n']} of {gate['leak_free_n']} leak-free test X-rays "
+        f"flagged ({flagged}); {gate['detected']} of {gate['non_xray_n']} non-X-ray images flagged "
+        f"or refused ({gate['refused']} refused as unreadable; missed: {missed}). Non-X-rays: "
+        "scikit-image's and matplotlib's sample images and synthetic ones "
+        "(`scripts/xraynet_bench/non_xrays.py`).", ""])
+
+
+def splice_section(text: str, section: str) -> str:
+    """``text`` with its Serving section replaced by ``section`` (appended when absent)."""
+    start = text.find(SECTION + "\n")
+    if start < 0:
+        return text.rstrip("\n") + "\n\n" + section
+    end = text.find("\n## ", start + len(SECTION))
+    return text[:start] + section + ("" if end < 0 else "\n" + text[end + 1:])
