@@ -41,8 +41,11 @@ def test_fit_evaluate_predict_end_to_end(dataset, cache_dir, tmp_path, capsys):
     predictions = json.loads(out)
     assert [p["path"] for p in predictions] == [str(p) for p in images]
     for p in predictions:
-        assert set(p) == {"path", "label", "probabilities"}
+        assert set(p) == {"path", "label", "probabilities", "quality"}
         assert np.isclose(sum(p["probabilities"].values()), 1, atol=1e-4)
+        # the synthetic images are 48 px: the quality gate says so, and they are still predicted
+        assert p["quality"]["ok"] is False and "very small image" in p["quality"]["reasons"][0]
+    assert "look unlike the training X-rays" in err
 
 
 def test_missing_data_folder_is_a_one_line_error_with_exit_2(tmp_path):
@@ -91,7 +94,7 @@ def test_download_fails_offline_with_a_clear_message(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("command", ["fit", "evaluate", "predict", "explain", "report", "audit", "info", "download",
-                                     "tune", "train-best"])
+                                     "tune", "train-best", "serve"])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -227,5 +230,5 @@ def test_predict_walks_folders_and_writes_csv(trained_run, tmp_path, capsys):
     assert code == 0, err
     rows = list(csv.DictReader(out_csv.open()))
     assert len(rows) == 8 and all(r["path"].startswith(str(ext)) for r in rows)
-    assert {"path", "label", "p_Alpha", "p_Beta", "p_Gamma"} == set(rows[0])
+    assert {"path", "label", "p_Alpha", "p_Beta", "p_Gamma", "quality_ok", "quality_reasons"} == set(rows[0])
     assert "non-image" in err

@@ -256,22 +256,32 @@ def cmd_predict(args) -> int:
         for p in predictions:
             probs = "  ".join(f"{c}={v:.3f}" + (f"±{p.std[c]:.3f}" if p.std else "")
                               for c, v in p.probabilities.items())
-            print(f"{p.path}: {p.label}  ({probs})")
+            doubt = "" if p.quality is None or p.quality.ok else (
+                "  UNRELIABLE INPUT: " + "; ".join(p.quality.reasons))
+            print(f"{p.path}: {p.label}  ({probs}){doubt}")
+    flagged = sum(1 for p in predictions if p.quality is not None and not p.quality.ok)
+    if flagged:
+        log.warning("warning: %d of %d image(s) look unlike the training X-rays; their "
+                    "probabilities are unreliable", flagged, len(predictions))
     return 0 if predictions else 2
 
 
 def write_predictions_csv(path: str | Path, predictions, class_names: list[str]) -> None:
-    """One row per prediction: path, label, every class's probability (and spread with TTA)."""
+    """One row per prediction: path, label, every class's probability (and spread with TTA),
+    and the input-quality verdict."""
     import csv
 
     with_std = any(p.std for p in predictions)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["path", "label"] + [f"p_{c}" for c in class_names]
-                        + ([f"std_{c}" for c in class_names] if with_std else []))
+                        + ([f"std_{c}" for c in class_names] if with_std else [])
+                        + ["quality_ok", "quality_reasons"])
         for p in predictions:
+            quality = ([p.quality.ok, "; ".join(p.quality.reasons)] if p.quality is not None
+                       else ["", ""])
             writer.writerow([p.path, p.label] + [p.probabilities[c] for c in class_names]
-                            + ([p.std[c] for c in class_names] if with_std else []))
+                            + ([p.std[c] for c in class_names] if with_std else []) + quality)
 
 
 def cmd_explain(args) -> int:
