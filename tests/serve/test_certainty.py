@@ -16,3 +16,9 @@ def test_uncertainty_figures():
     assert u["entropy"] == 1.0 and u["margin"] == 0.0 and u["max_spread"] is None
     sure = uncertainty({"a": 1.0, "b": 0.0, "c": 0.0}, {"a": 0.01, "b": 0.0, "c": 0.02})
     assert sure["entropy"] == 0.0 and sure["margin"] == 1.0 and sure["max_spread"] == 0.02
+
+
+def test_no_certainty_is_claimed_for_a_flagged_input():
+    line = certainty_line({"Covid": 0.99, "Normal": 0.01}, reliable=False)
+    assert line.startswith("not assessable") and "Covid 0.99" in line
+    assert uncertainty({"Covid": 0.99, "Normal": 0.01}, reliable=False)["summary"] == line

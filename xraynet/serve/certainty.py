@@ -12,7 +12,8 @@ CLOSE_MARGIN = 0.20
 UNSTABLE_SPREAD = 0.10
 
 
-def uncertainty(probabilities: dict[str, float], spread: dict[str, float] | None = None) -> dict:
+def uncertainty(probabilities: dict[str, float], spread: dict[str, float] | None = None, *,
+                reliable: bool = True) -> dict:
     """Top probability, margin to the runner-up, normalised entropy (0: certain, 1: uniform) and,
     with test-time augmentations, the largest spread; plus :func:`certainty_line`."""
     ranked = sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)
@@ -22,13 +23,18 @@ def uncertainty(probabilities: dict[str, float], spread: dict[str, float] | None
     out = {"top_probability": round(top, 4), "margin": round(margin, 4),
            "entropy": round(entropy / math.log(len(ranked)), 4) if len(ranked) > 1 else 0.0,
            "max_spread": None if spread is None else round(max(spread.values()), 4)}
-    return {**out, "summary": certainty_line(probabilities, spread)}
+    return {**out, "summary": certainty_line(probabilities, spread, reliable=reliable)}
 
 
-def certainty_line(probabilities: dict[str, float], spread: dict[str, float] | None = None) -> str:
-    """E.g. ``"confident: Covid 0.93"`` or ``"uncertain: Normal 0.48, Viral Pneumonia 0.41"``."""
+def certainty_line(probabilities: dict[str, float], spread: dict[str, float] | None = None, *,
+                   reliable: bool = True) -> str:
+    """E.g. ``"confident: Covid 0.93"`` or ``"uncertain: Normal 0.48, Viral Pneumonia 0.41"``;
+    for an input the quality gate flagged (``reliable`` False), that no certainty is claimed."""
     ranked = sorted(probabilities.items(), key=lambda kv: kv[1], reverse=True)
     (first, p1), (second, p2) = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
+    if not reliable:
+        return (f"not assessable: the image is unlike the training X-rays, so {first} {p1:.2f} "
+                "says nothing about this image")
     if p1 - p2 < CLOSE_MARGIN:
         line = f"uncertain: {first} {p1:.2f}, {second} {p2:.2f}"
     elif p1 >= CONFIDENT:

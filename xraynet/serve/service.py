@@ -98,7 +98,7 @@ class InferenceService:
         """The JSON answer for one decoded image (call on the model thread)."""
         [pred] = self.predictor.predict_images(image[None], [name], tta=tta, facts=[facts])
         out = {"name": name, "label": pred.label, "probabilities": pred.probabilities,
-               "uncertainty": uncertainty(pred.probabilities, pred.std),
+               "uncertainty": uncertainty(pred.probabilities, pred.std, reliable=pred.quality.ok),
                "quality": pred.quality.to_dict()}
         if pred.std is not None:
             out["uncertainty"]["tta"] = tta
