@@ -1,5 +1,6 @@
-"""Headless Chromium for the page and report tests: Debian's chromium, driven by Playwright
-(no browser download). Missing under CI is a failure: scripts/setup_env.sh installs it."""
+"""Optional test dependencies: headless Chromium for the page and report tests (Debian's
+chromium, driven by Playwright; no browser download) and the serve extra. Missing under CI is a
+failure: scripts/setup_env.sh installs them."""
 
 import os
 import shutil
@@ -18,3 +19,13 @@ def browser_or_skip():
             pytest.fail("chromium is not installed: scripts/setup_env.sh installs Debian's package")
         pytest.skip("chromium not installed (apt-get install chromium)")
     return pytest.importorskip("playwright.sync_api")
+
+
+def require(module: str):
+    """Import ``module``; skips without it (fails under CI, where set-up installs it)."""
+    try:
+        return pytest.importorskip(module)
+    except pytest.skip.Exception:
+        if os.environ.get("CI"):
+            pytest.fail(f"{module} is not installed: scripts/setup_env.sh installs the serve extra")
+        raise

@@ -52,3 +52,32 @@ def trained_run(tmp_path_factory):
     write_report(result.model, dm, result.run_dir, seed=0, probabilities=evaluation.probabilities)
     report = evaluation.text
     return {"root": root, "dm": dm, "trainer": trainer, "result": result, "report": report}
+
+
+@pytest.fixture(scope="module")
+def service(trained_run):
+    """The serving layer around the shared small model (needs the serve extra)."""
+    from browser import require
+
+    require("fastapi")
+    from xraynet.predict import Predictor
+    from xraynet.serve.service import InferenceService
+
+    svc = InferenceService(Predictor.from_path(trained_run["result"].run_dir), queue_limit=2,
+                           timeout_s=20)
+    svc.warm_up()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def make_client(service):
+    """``make(**ServeSettings fields)``: a FastAPI TestClient of the app around ``service``."""
+    from fastapi.testclient import TestClient
+
+    from xraynet.serve.app import ServeSettings, create_app
+
+    def make(**settings) -> TestClient:
+        return TestClient(create_app(service, ServeSettings(**settings)))
+
+    return make

@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser import ARGS, CHROMIUM, browser_or_skip
-from conftest import require
+from browser import ARGS, CHROMIUM, browser_or_skip, require
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
