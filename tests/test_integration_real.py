@@ -55,6 +55,26 @@ def test_real_dataset_splits_and_audit(real_dm, real_data):
     assert set(np.unique(real_dm.val.y)) == set(range(len(real_dm.class_names)))
 
 
+def test_the_audit_finds_the_same_pairs_as_comparing_every_pair(real_data, tmp_path):
+    """Multi-index hashing against the full distance matrix, at the default decoding size."""
+    from audit_reference import brute_force_pairs
+
+    from xraynet.data.audit import dhash
+
+    dm = XRayDataModule(root=real_data, cache_dir=tmp_path).setup()
+    full_train, _ = dm.train_folder()
+    paths = full_train.paths + dm.test.paths
+    hashes = np.stack([dhash(im[..., 0]) for im in np.concatenate([full_train.x, dm.test.x])])
+    index = {p: i for i, p in enumerate(paths)}
+    found = sorted(tuple(sorted((index[p.a], index[p.b]))) for p in dm.audit_result.pairs
+                   if p.kind == "near")
+    reference = brute_force_pairs(hashes, dm.dup_max_distance)
+    identical = {tuple(sorted((index[p.a], index[p.b]))) for p in dm.audit_result.pairs
+                 if p.kind == "identical"}
+    assert found == sorted((i, j) for i, j, _ in reference if (i, j) not in identical)
+    assert len(found) + len(identical) >= len(dm.audit_result.leaked_test) > 0
+
+
 @pytest.mark.slow
 def test_short_training_on_real_images_beats_chance(real_dm, tmp_path):
     module = XRayClassifier(model=ModelConfig(image_size=48, depth=3, base_filters=8, seed=0),

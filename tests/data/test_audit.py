@@ -5,13 +5,39 @@ import numpy as np
 from PIL import Image
 
 from xraynet.data import XRayDataModule
-from xraynet.data.audit import dhash, duplicate_groups, hamming_matrix
+from audit_reference import brute_force_pairs
+from xraynet.data.audit import audit, dhash, duplicate_groups, identical_pairs, near_pairs
 
 
-def test_hamming_matrix_counts_differing_bits():
-    h = np.array([[1, 0, 1, 1], [1, 1, 1, 0], [1, 0, 1, 1]], dtype=bool)
-    d = hamming_matrix(h)
-    assert d[0, 1] == 2 and d[0, 2] == 0 and d[1, 2] == 2 and np.all(np.diag(d) == 0)
+def test_near_pairs_equal_every_pair_compared():
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2, (300, 256)).astype(bool)
+    copies = base[rng.integers(0, 300, 200)].copy()
+    for row, flips in zip(copies, rng.integers(0, 20, 200)):  # 0 to 19 bits changed
+        row[rng.choice(256, flips, replace=False)] ^= True
+    hashes = np.concatenate([base, copies])
+    for max_distance in (0, 5, 12, 16):
+        i, j, d = near_pairs(hashes, max_distance)
+        assert list(zip(i.tolist(), j.tolist(), d.tolist())) == brute_force_pairs(hashes, max_distance)
+    assert all(len(a) == 0 for a in near_pairs(hashes[:1], 12))
+
+
+def test_identical_pairs_group_equal_digests():
+    i, j = identical_pairs(["a", "b", "a", "c", "a", "b"])
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 2), (0, 4), (1, 5), (2, 4)]
+    assert len(identical_pairs(["x"])[0]) == 0
+
+
+def test_audit_kinds_and_leaks_from_hashes_and_digests():
+    h = np.zeros((4, 256), bool)
+    h[1, :3] = True  # 3 bits from row 0
+    h[2, :100] = True  # far from every other row
+    h[3] = h[2]  # same hash as row 2, and the same file
+    result = audit(["train/a", "test/b", "train/c", "test/d"], ["train", "test", "train", "test"],
+                   ["s0", "s1", "s2", "s2"], h, max_distance=5)
+    assert [(p.a, p.b, p.kind, p.distance) for p in result.pairs] == [
+        ("train/a", "test/b", "near", 3), ("train/c", "test/d", "identical", 0)]
+    assert result.leaked_test == ["test/b", "test/d"]
 
 
 def test_dhash_is_stable_under_small_noise_and_differs_between_images():
