@@ -182,7 +182,8 @@ def cmd_evaluate(args) -> int:
     if args.class_map or (root.is_dir() and not is_split_layout(root)):
         return _evaluate_external(args, bundle, root)
     dm = XRayDataModule.from_config(bundle.data_config, root=root, cache_dir=args.cache_dir,
-                                    use_cache=not args.no_cache).setup()
+                                    use_cache=not args.no_cache,
+                                    splits_file=recorded_splits(bundle.directory)).setup()
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
     datasets = {name: dm.dataset(name) for name in ("test", "test_leak_free")}
@@ -266,6 +267,15 @@ def cmd_predict(args) -> int:
     return 0 if predictions else 2
 
 
+def recorded_splits(directory) -> Path | None:
+    """A run's ``splits.csv`` (the data module applies it only to data without a split of its
+    own); None for runs written before it was kept."""
+    from .data.split_record import SPLITS_FILE
+
+    path = Path(directory) / SPLITS_FILE if directory else None
+    return path if path is not None and path.is_file() else None
+
+
 def write_predictions_csv(path: str | Path, predictions, class_names: list[str]) -> None:
     """One row per prediction: path, label, every class's probability (and spread with TTA),
     and the input-quality verdict."""
@@ -314,7 +324,8 @@ def cmd_report(args) -> int:
     data = bundle.data_config
     root = resolve_data_dir(args.data) if args.data or not Path(data.root).is_dir() else None
     dm = XRayDataModule.from_config(data, root=root, cache_dir=args.cache_dir,
-                                    use_cache=not args.no_cache).setup()
+                                    use_cache=not args.no_cache,
+                                    splits_file=recorded_splits(bundle.directory)).setup()
     if dm.class_names != bundle.class_names:
         raise XRayNetError(f"dataset classes {dm.class_names} differ from the model's {bundle.class_names}")
     run_config = bundle.run_config

@@ -43,12 +43,15 @@ def feature_side(image_size: int, stem_stride: int, depth: int) -> int:
 class DataConfig:
     """What the data module reads and how (see :class:`~xraynet.data.XRayDataModule`)."""
 
-    root: str = setting("", help="dataset folder", flag="")
+    root: str = setting("", help="dataset folder, or a CSV manifest", flag="")
     image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", min=16, max=2048)
     resize: str = setting(DEFAULT_RESIZE, help="fit images to the square by keeping their central "
                           "square (crop: no framing cue) or by squeezing them in", choices=RESIZE_MODES)
     val_fraction: float = setting(0.2, help="validation share of each class of train", min=0.05,
                                   max=0.5)
+    test_fraction: float = setting(0.2, help="test share of each class, for data without a "
+                                   "train/test split (class folders, a manifest without a split "
+                                   "column)", min=0.05, max=0.5)
     seed: int = setting(DEFAULT_SEED, help="seed of the validation split", flag="", min=0)
     max_pixels: int = setting(DEFAULT_MAX_PIXELS, help="larger files are refused (decompression "
                               "bombs)", flag="", min=1, max=DEFAULT_MAX_PIXELS)

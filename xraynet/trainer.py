@@ -174,8 +174,11 @@ class Trainer(ConfigView):
 
 
 def write_audit(datamodule: XRayDataModule, run_dir: str | Path) -> None:
-    """The duplicate audit as ``audit.json`` and ``audit.txt`` in ``run_dir``."""
+    """The duplicate audit as ``audit.json`` and ``audit.txt`` in ``run_dir``, and every file's
+    split as ``splits.csv`` (what later commands reuse for data without a split of its own)."""
     run_dir = Path(run_dir)
     audit = datamodule.audit_result
-    write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped})
+    write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped,
+                                        "layout": datamodule.layout})
     (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")
+    datamodule.write_splits(run_dir)

@@ -62,6 +62,15 @@ class AuditResult:
                    leaked_test=list(data.get("leaked_test", [])),
                    max_distance=int(data.get("max_distance", DEFAULT_MAX_DISTANCE)))
 
+    def with_splits(self, split_of: dict[str, str]) -> "AuditResult":
+        """The same pairs with the splits ``split_of`` assigns (a split made after the audit),
+        and the test files they leave leaked."""
+        pairs = [DuplicatePair(p.a, p.b, split_of.get(p.a, p.split_a), split_of.get(p.b, p.split_b),
+                               p.kind, p.distance) for p in self.pairs]
+        leaked = {p.a if p.split_a == "test" else p.b for p in pairs
+                  if {p.split_a, p.split_b} == {"train", "test"}}
+        return AuditResult(pairs=pairs, leaked_test=sorted(leaked), max_distance=self.max_distance)
+
     def summary_lines(self) -> list[str]:
         """Human-readable lines: counts, then every pair."""
         lines = [

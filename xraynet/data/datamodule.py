@@ -20,7 +20,9 @@ from ..settings import ConfigView
 from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import ArrayCache
 from .decode import DecodeSettings, ImageDecodeError, decode_image
-from .discovery import FileRecord, discover, fingerprint
+from .discovery import FileRecord, fingerprint
+from .layouts import find_files
+from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .loaders import SplitDataset
 from .split import stratified_group_split
 
@@ -72,10 +74,18 @@ class XRayDataModule(ConfigView):
                  val_fraction: float = _D.val_fraction, seed: int = _D.seed,
                  cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = _D.max_pixels, dup_max_distance: int = _D.dup_max_distance,
-                 workers: int | None = None, resize: str = _D.resize) -> None:
+                 workers: int | None = None, resize: str = _D.resize,
+                 test_fraction: float = _D.test_fraction,
+                 splits_file: str | Path | None = None) -> None:
         self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
-                                 val_fraction=val_fraction, seed=seed, max_pixels=max_pixels,
+                                 val_fraction=val_fraction, test_fraction=test_fraction,
+                                 seed=seed, max_pixels=max_pixels,
                                  dup_max_distance=dup_max_distance, resize=resize)  # validates
+        self.splits_file = Path(splits_file) if splits_file else None
+        self.layout: str | None = None
+        self._base: Path | None = None
+        self._groups: dict[str, str] = {}
+        self._split_rows: list[tuple[str, str, str, str]] = []
         self.cache = ArrayCache(cache_dir) if use_cache else None
         self.workers = workers or os.cpu_count() or 1
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
@@ -92,39 +102,102 @@ class XRayDataModule(ConfigView):
 
     @property
     def root(self) -> Path:
+        """The folder the files' relative paths start from (a manifest's folder)."""
+        return self._base if self._base is not None else Path(self.config.root)
+
+    @property
+    def source(self) -> Path:
+        """The dataset as given: a folder or a CSV manifest."""
         return Path(self.config.root)
 
     @classmethod
     def from_config(cls, config: DataConfig, *, root: str | Path | None = None,
                     cache_dir: str | Path | None = None, use_cache: bool = True,
-                    workers: int | None = None) -> "XRayDataModule":
+                    workers: int | None = None,
+                    splits_file: str | Path | None = None) -> "XRayDataModule":
         """The data module of a :class:`~xraynet.config.DataConfig` (``root`` overrides its
-        folder, e.g. a dataset moved since the run)."""
+        folder, e.g. a dataset moved since the run; ``splits_file``: a run's recorded split)."""
         return cls(**{**asdict(config), **({"root": root} if root else {})}, cache_dir=cache_dir,
-                   use_cache=use_cache, workers=workers)
+                   use_cache=use_cache, workers=workers, splits_file=splits_file)
 
     # -- public API ---------------------------------------------------------------------------
     def setup(self) -> "XRayDataModule":
         """Discover, decode (or load from cache), audit and split. Idempotent."""
         if self.train is not None:
             return self
-        self.class_names, records = discover(self.root)
-        arrays, header = self._decoded(records)
+        found = find_files(self.source)
+        self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
+        arrays, header = self._decoded(found.records)
         self.skipped = [tuple(s) for s in header["skipped"]]
         for path, reason in self.skipped:
             log.warning("warning: skipped %s: %s", path, reason)
         if self.skipped:
             log.warning("warning: %d file(s) skipped as unreadable", len(self.skipped))
-        paths, splits = header["paths"], header["splits"]
-        labels = arrays["labels"]
+        paths = header["paths"]
+        # labels, splits and groups come from the files as listed now (a manifest may change
+        # them); the cache holds only what decoding gave
+        by_path = {str(r.path.relative_to(self.root)): r for r in found.records}
+        labels = np.array([self.class_names.index(by_path[p].label) for p in paths], np.int32)
+        splits = [by_path[p].split for p in paths]
+        self._groups = {p: by_path[p].group for p in paths if by_path[p].group}
+        self.audit_result = audit(paths, splits, header["sha256"], arrays["dhash"],
+                                  max_distance=self.dup_max_distance)
+        if not found.has_split:  # class folders, or a manifest without a split column
+            splits = self._assign_splits(paths, labels, splits)
+            self.audit_result = self.audit_result.with_splits(dict(zip(paths, splits)))
+        self._split_rows = [(p, self.class_names[y], self._groups.get(p, ""), s)
+                            for p, y, s in zip(paths, labels, splits)]
         for split in ("train", "test"):
             for ci, name in enumerate(self.class_names):
                 if not np.any((labels == ci) & (np.array(splits) == split)):
-                    raise DatasetError(f"no readable image in {self.root / split / name}")
-        self.audit_result = audit(paths, splits, header["sha256"], arrays["dhash"],
-                                  max_distance=self.dup_max_distance)
+                    where = (self.root / split / name if found.layout == "split-folders"
+                             else f"class {name} of {self.source}")
+                    raise DatasetError(f"no readable {split} image in {where}")
         self._make_splits(arrays["images"][..., None], labels, paths, np.array(splits))
         return self
+
+    def write_splits(self, directory: str | Path) -> Path:
+        """Record every file's split as ``splits.csv`` in ``directory`` (a run directory)."""
+        return write_splits(Path(directory) / SPLITS_FILE, self._split_rows)
+
+    def _assign_splits(self, paths: list[str], labels: np.ndarray, given: list[str]) -> list[str]:
+        """Every file's split: a recorded one where there is (``splits_file``, else this
+        dataset's record in the cache), else a seeded, stratified test split that keeps
+        duplicates and groups on one side; the result is recorded in the cache."""
+        record = (self.cache.directory / "splits" / f"{record_key(self.source, self.seed, self.test_fraction)}.csv"
+                  if self.cache is not None else None)
+        recorded = {}
+        for candidate in (self.splits_file, record):
+            if candidate is not None and candidate.is_file():
+                recorded = read_splits(candidate)
+                log.info("split: %d of %d files as recorded in %s", sum(p in recorded for p in paths),
+                         len(paths), candidate)
+                break
+        groups = self._group_ids(paths, self.audit_result)
+        fresh = np.full(len(paths), "train", dtype=object)
+        try:
+            _, test_idx = stratified_group_split(labels, groups, val_fraction=self.test_fraction,
+                                                 seed=self.seed)
+        except ValueError as exc:
+            raise DatasetError(f"cannot make a test split of {self.source}: {exc}") from exc
+        fresh[test_idx] = "test"
+        splits = [recorded.get(p) or given[i] or fresh[i] for i, p in enumerate(paths)]
+        if record is not None:
+            write_splits(record, [(p, self.class_names[y], self._groups.get(p, ""), s)
+                                  for p, y, s in zip(paths, labels, splits)])
+        return splits
+
+    def _group_ids(self, paths: list[str], result: AuditResult) -> np.ndarray:
+        """One id per file: duplicates and files of one group (patient) share it."""
+        position = {p: i for i, p in enumerate(paths)}
+        links = [(position[p.a], position[p.b]) for p in result.pairs
+                 if p.a in position and p.b in position]
+        first_of: dict[str, int] = {}
+        for i, p in enumerate(paths):
+            group = self._groups.get(p)
+            if group:
+                links.append((first_of.setdefault(group, i), i))
+        return duplicate_groups(len(paths), links)
 
     def train_folder(self) -> tuple[SplitArrays, np.ndarray]:
         """Every image of the train folder (train and validation together) and its duplicate
@@ -243,15 +316,12 @@ class XRayDataModule(ConfigView):
         train_idx = np.flatnonzero(splits == "train")
         test_idx = np.flatnonzero(splits == "test")
         full_train = SplitArrays(x[train_idx], y[train_idx], [paths[i] for i in train_idx])
-        position = {p: i for i, p in enumerate(full_train.paths)}
-        pairs = [(position[p.a], position[p.b]) for p in self.audit_result.pairs
-                 if p.a in position and p.b in position]
-        groups = duplicate_groups(len(full_train), pairs)
+        groups = self._group_ids(full_train.paths, self.audit_result)
         try:
             tr, va = stratified_group_split(full_train.y, groups, val_fraction=self.val_fraction,
                                             seed=self.seed)
         except ValueError as exc:
-            raise DatasetError(f"cannot split {self.root / 'train'}: {exc}") from exc
+            raise DatasetError(f"cannot split the training images of {self.source}: {exc}") from exc
         self.train, self.val = full_train.subset(tr), full_train.subset(va)
         self._train_folder = (full_train, groups)
         self.test = SplitArrays(x[test_idx], y[test_idx], [paths[i] for i in test_idx])

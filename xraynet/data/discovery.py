@@ -17,10 +17,11 @@ class FileRecord:
     """One file of the dataset, before decoding."""
 
     path: Path
-    split: str
+    split: str  # "train" or "test"; "" while the data module has not assigned it
     label: str
     size: int
     mtime_ns: int
+    group: str = ""  # e.g. a patient id: every file of a group stays on one side of every split
 
 
 def _class_dirs(split_dir: Path) -> list[Path]:
