@@ -1,7 +1,8 @@
 """Safe decoding of one image file to a square grayscale uint8 array.
 
-Handles every PIL mode (16-bit, RGBA, palette, CMYK, 1-bit), refuses decompression bombs
-and truncated files, and uses JPEG draft mode so large scans decode at reduced scale.
+Handles every PIL mode (16-bit, RGBA, palette, CMYK, 1-bit) and DICOM (:mod:`.dicom`), refuses
+decompression bombs and truncated files, and uses JPEG draft mode so large scans decode at
+reduced scale.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from .dicom import DicomError, is_dicom, load_dicom
 from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, RESIZE_MODES
 
 # Pillow's global settings stay as they are (no import-time side effects): truncated files are
@@ -148,6 +150,12 @@ def _jpeg_colourfulness(path: str | Path | BinaryIO) -> float:
 def _load(path: str | Path | BinaryIO, settings: DecodeSettings, *,
           want_facts: bool) -> tuple[Image.Image, ImageFacts | None]:
     size = settings.image_size
+    if is_dicom(path):
+        try:
+            gray, info = load_dicom(path, settings.max_pixels)
+        except DicomError as exc:
+            raise ImageDecodeError(str(exc)) from exc
+        return gray, ImageFacts(info["width"], info["height"], info["mode"]) if want_facts else None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)

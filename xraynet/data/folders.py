@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import DatasetError
 
 #: File name endings read as images when a folder is listed (case-insensitive).
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp", ".dcm", ".dicom")
 
 
 def _visible(path: Path, root: Path) -> bool:

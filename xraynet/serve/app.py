@@ -22,8 +22,8 @@ from .model_info import DOCUMENTS, model_info
 from .service import Busy, InferenceService, TimedOut
 from .uploads import UploadError, parse_upload, read_capped
 
-#: formats the page and the API accept (what Pillow decodes; DICOM arrives with issue 17)
-ACCEPTED_FORMATS = "JPEG, PNG (also BMP, TIFF, WebP)"
+#: formats the page and the API accept (what Pillow decodes, and DICOM with pydicom)
+ACCEPTED_FORMATS = "JPEG, PNG, DICOM (also BMP, TIFF, WebP)"
 #: the page's own files, shipped in the package
 PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css"}
 #: the run directory's figures the report and the card show (served read-only)
