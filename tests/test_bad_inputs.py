@@ -110,8 +110,9 @@ def test_a_truncated_cache_is_reported_once_discarded_and_rebuilt(dataset, tmp_p
     argv = ("audit", "--data", dataset, "--out", tmp_path / "runs", "--cache-dir", cache,
             "--image-size", "32")
     assert run(capsys, *argv)[0] == 0
-    [cached] = cache.glob("decoded-*.npz")
-    cached.write_bytes(cached.read_bytes()[:200])  # a full disk, a copy gone wrong
+    [store] = cache.glob("images-*")
+    images = store / "images.u8"
+    images.write_bytes(images.read_bytes()[:200])  # a full disk, a copy gone wrong
     code, _, err = run(capsys, *argv)
     assert code == 0, err
     assert len([l for l in err.splitlines() if "unreadable" in l]) == 1, err

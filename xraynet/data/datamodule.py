@@ -6,9 +6,9 @@ import hashlib
 import io
 import logging
 import os
+import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,39 +18,55 @@ from ..config import DataConfig
 from ..errors import DatasetError
 from ..settings import ConfigView
 from .audit import AuditResult, audit, dhash, duplicate_groups
-from .cache import ArrayCache
-from .decode import DecodeSettings, ImageDecodeError, decode_image
+from .cache import default_cache_dir
+from .decode import DecodeSettings, decode_image
 from .discovery import FileRecord, fingerprint
 from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
+from .store import ImageStore, StoredImages, read_rows
 from .loaders import SplitDataset
 from .split import stratified_group_split
 
 log = logging.getLogger("xraynet")
-CACHE_FORMAT = 1  # bump when the cached layout or decoding changes
+CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chunked image store)
 _D = DataConfig()  # the defaults, declared once in xraynet.config
 
 
-@dataclass
 class SplitArrays:
-    """Images ``x`` ``(n, size, size, 1)`` uint8 0..255, integer labels ``y`` and relative paths."""
+    """One split: rows of an image store (an in-memory array or a :class:`~.store.RowReader`
+    streaming from disk), their integer labels ``y`` and relative ``paths``.
 
-    x: np.ndarray
-    y: np.ndarray
-    paths: list[str]
+    ``SplitArrays(x, y, paths)`` with an array ``x`` ``(n, size, size[, 1])`` is an in-memory
+    split; :meth:`images` reads any rows, :attr:`x` all of them (a copy: for small splits).
+    """
+
+    def __init__(self, x, y, paths: list[str], rows: np.ndarray | None = None) -> None:
+        self.store = x
+        self.y = np.asarray(y)
+        self.paths = list(paths)
+        self.rows = np.arange(len(self.y)) if rows is None else np.asarray(rows, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.y)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Every image of the split, ``(n, size, size, 1)`` uint8, in memory."""
+        return self.images(np.arange(len(self)))
 
     def counts(self, n_classes: int) -> list[int]:
         return np.bincount(self.y, minlength=n_classes).tolist()
 
     def subset(self, indices: np.ndarray) -> "SplitArrays":
-        return SplitArrays(self.x[indices], self.y[indices], [self.paths[i] for i in indices])
+        indices = np.asarray(indices, dtype=int)
+        return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
+                           rows=self.rows[indices])
 
     def images(self, indices) -> np.ndarray:
-        """The images at ``indices`` (an :class:`~xraynet.data.loaders.ImageSource`)."""
-        return self.x[np.asarray(indices, dtype=int)]
+        """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an
+        :class:`~xraynet.data.loaders.ImageSource`)."""
+        found = read_rows(self.store, self.rows[np.asarray(indices, dtype=int)])
+        return found if found.ndim == 4 else found[..., None]
 
 
 class XRayDataModule(ConfigView):
@@ -86,7 +102,8 @@ class XRayDataModule(ConfigView):
         self._base: Path | None = None
         self._groups: dict[str, str] = {}
         self._split_rows: list[tuple[str, str, str, str]] = []
-        self.cache = ArrayCache(cache_dir) if use_cache else None
+        self.cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
+        self.in_memory: bool | None = None  # after setup: whether the images are held in memory
         self.workers = workers or os.cpu_count() or 1
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
                                               resize=resize)
@@ -127,20 +144,20 @@ class XRayDataModule(ConfigView):
             return self
         found = find_files(self.source)
         self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
-        arrays, header = self._decoded(found.records)
-        self.skipped = [tuple(s) for s in header["skipped"]]
+        stored = self._stored(found.records)
+        self.skipped = [tuple(s) for s in stored.skipped]
         for path, reason in self.skipped:
             log.warning("warning: skipped %s: %s", path, reason)
         if self.skipped:
             log.warning("warning: %d file(s) skipped as unreadable", len(self.skipped))
-        paths = header["paths"]
+        paths = stored.paths
         # labels, splits and groups come from the files as listed now (a manifest may change
         # them); the cache holds only what decoding gave
         by_path = {str(r.path.relative_to(self.root)): r for r in found.records}
         labels = np.array([self.class_names.index(by_path[p].label) for p in paths], np.int32)
         splits = [by_path[p].split for p in paths]
         self._groups = {p: by_path[p].group for p in paths if by_path[p].group}
-        self.audit_result = audit(paths, splits, header["sha256"], arrays["dhash"],
+        self.audit_result = audit(paths, splits, stored.sha256, stored.dhash,
                                   max_distance=self.dup_max_distance)
         if not found.has_split:  # class folders, or a manifest without a split column
             splits = self._assign_splits(paths, labels, splits)
@@ -153,7 +170,7 @@ class XRayDataModule(ConfigView):
                     where = (self.root / split / name if found.layout == "split-folders"
                              else f"class {name} of {self.source}")
                     raise DatasetError(f"no readable {split} image in {where}")
-        self._make_splits(arrays["images"][..., None], labels, paths, np.array(splits))
+        self._make_splits(stored, labels, np.array(splits))
         return self
 
     def write_splits(self, directory: str | Path) -> Path:
@@ -164,8 +181,8 @@ class XRayDataModule(ConfigView):
         """Every file's split: a recorded one where there is (``splits_file``, else this
         dataset's record in the cache), else a seeded, stratified test split that keeps
         duplicates and groups on one side; the result is recorded in the cache."""
-        record = (self.cache.directory / "splits" / f"{record_key(self.source, self.seed, self.test_fraction)}.csv"
-                  if self.cache is not None else None)
+        record = (self.cache_dir / "splits" / f"{record_key(self.source, self.seed, self.test_fraction)}.csv"
+                  if self.cache_dir is not None else None)
         recorded = {}
         for candidate in (self.splits_file, record):
             if candidate is not None and candidate.is_file():
@@ -254,68 +271,55 @@ class XRayDataModule(ConfigView):
             raise RuntimeError("call setup() first")
         return split
 
-    def _decoded(self, records: list[FileRecord]) -> tuple[dict[str, np.ndarray], dict]:
+    def _stored(self, records: list[FileRecord]) -> StoredImages:
+        """The decoded images of ``records``: from the store when complete, else decoded into it
+        (resuming an interrupted decode). Without a cache, into a temporary store."""
         settings = self.decode_settings
         key = fingerprint(self.root, records, {"size": settings.image_size,
                                                "max_pixels": settings.max_pixels,
                                                "resize": settings.resize,
                                                "format": CACHE_FORMAT,
                                                "classes": self.class_names})
-        if self.cache is not None:
-            cached = self.cache.load(key, arrays=("images", "labels", "dhash"),
-                                     header=("paths", "splits", "sha256", "skipped"))
-            if cached is not None:
-                self.cache_hit = True
-                log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",
-                         len(cached[0]["labels"]), self.cache.path(key))
-                return cached
-        log.info("cache miss: decoding %d files at %dx%d with %d threads",
-                 len(records), self.image_size, self.image_size, self.workers)
-        arrays, header = self._decode_all(records, settings)
-        if self.cache is not None:
-            path = self.cache.save(key, arrays, header)
-            log.info("decoded arrays cached at %s", path)
-        return arrays, header
+        if self.cache_dir is not None:
+            directory = self.cache_dir / f"images-{key}"
+        else:
+            import tempfile
+            import weakref
 
-    def _decode_all(self, records: list[FileRecord], settings: DecodeSettings):
-        start = time.perf_counter()
+            directory = Path(tempfile.mkdtemp(prefix="xraynet-images-"))
+            weakref.finalize(self, shutil.rmtree, directory, True)
+        store = ImageStore(directory, n=len(records), size=settings.image_size)
+        stored = store.load()
+        if stored is not None:
+            self.cache_hit = True
+            log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",
+                     len(stored.paths), directory)
+        else:
+            log.info("cache miss: decoding %d files at %dx%d with %d threads into %s",
+                     len(records), self.image_size, self.image_size, self.workers, directory)
+            start = time.perf_counter()
+            rel = [str(r.path.relative_to(self.root)) for r in records]
+            store.build(rel, [r.path for r in records], self._decode_one, workers=self.workers)
+            log.info("decoded %d files in %.1fs", len(records), time.perf_counter() - start)
+            stored = store.load()
+            if stored is None:
+                raise DatasetError(f"the decoded-image store {directory} could not be written")
+        self.in_memory = stored.in_memory
+        if not stored.in_memory:
+            log.info("images streamed from %s (too large to hold in memory)", directory)
+        return stored
 
-        def work(record: FileRecord):
-            data = record.path.read_bytes()  # read once: hashed for the audit, then decoded
-            try:
-                image = decode_image(io.BytesIO(data), settings)
-            except ImageDecodeError as exc:
-                return record, None, str(exc)
-            return record, image, hashlib.sha256(data).hexdigest()
+    def _decode_one(self, path: Path) -> tuple[np.ndarray, str, np.ndarray]:
+        data = path.read_bytes()  # read once: hashed for the audit, then decoded
+        image = decode_image(io.BytesIO(data), self.decode_settings)
+        return image, hashlib.sha256(data).hexdigest(), dhash(image)
 
-        images, labels, paths, splits, digests, skipped = [], [], [], [], [], []
-        done, step = 0, max(1, len(records) // 10)
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for record, image, extra in pool.map(work, records):
-                done += 1
-                if done % step == 0 or done == len(records):
-                    log.info("  decoded %d/%d files (%.1fs)", done, len(records),
-                             time.perf_counter() - start)
-                rel = str(record.path.relative_to(self.root))
-                if image is None:
-                    skipped.append([rel, extra])
-                    continue
-                images.append(image)
-                labels.append(self.class_names.index(record.label))
-                paths.append(rel)
-                splits.append(record.split)
-                digests.append(extra)
-        size = settings.image_size
-        stacked = np.stack(images) if images else np.zeros((0, size, size), np.uint8)
-        hashes = np.stack([dhash(im) for im in images]) if images else np.zeros((0, 256), bool)
-        arrays = {"images": stacked, "labels": np.array(labels, dtype=np.int32), "dhash": hashes}
-        header = {"paths": paths, "splits": splits, "sha256": digests, "skipped": skipped}
-        return arrays, header
-
-    def _make_splits(self, x: np.ndarray, y: np.ndarray, paths: list[str], splits: np.ndarray):
+    def _make_splits(self, stored: StoredImages, y: np.ndarray, splits: np.ndarray):
+        paths = stored.paths
         train_idx = np.flatnonzero(splits == "train")
         test_idx = np.flatnonzero(splits == "test")
-        full_train = SplitArrays(x[train_idx], y[train_idx], [paths[i] for i in train_idx])
+        full_train = SplitArrays(stored.images, y[train_idx], [paths[i] for i in train_idx],
+                                 rows=stored.rows[train_idx])
         groups = self._group_ids(full_train.paths, self.audit_result)
         try:
             tr, va = stratified_group_split(full_train.y, groups, val_fraction=self.val_fraction,
@@ -324,7 +328,8 @@ class XRayDataModule(ConfigView):
             raise DatasetError(f"cannot split the training images of {self.source}: {exc}") from exc
         self.train, self.val = full_train.subset(tr), full_train.subset(va)
         self._train_folder = (full_train, groups)
-        self.test = SplitArrays(x[test_idx], y[test_idx], [paths[i] for i in test_idx])
+        self.test = SplitArrays(stored.images, y[test_idx], [paths[i] for i in test_idx],
+                                rows=stored.rows[test_idx])
         leaked = set(self.audit_result.leaked_test)
         keep = np.array([i for i, p in enumerate(self.test.paths) if p not in leaked], dtype=int)
         self.test_leak_free = self.test.subset(keep)
