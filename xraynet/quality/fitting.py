@@ -31,6 +31,15 @@ def extract_features(model: keras.Model, images: np.ndarray, *, batch_size: int 
     return np.asarray(features)
 
 
+def split_features(features_of: keras.Model, split) -> np.ndarray:
+    """Features ``(n, d)`` of a split dataset, batch by batch (a streamed split is never held
+    in memory whole)."""
+    parts = [np.asarray(features_of.predict_on_batch(
+        np.asarray(split.images(np.arange(start, min(start + 64, split.n_images))), np.float32))[1])
+        for start in range(0, split.n_images, 64)]
+    return np.concatenate(parts) if parts else np.zeros((0, features_of.outputs[1].shape[-1]), np.float32)
+
+
 def flag_summary(verdicts: list[Quality]) -> dict:
     """Share of flagged images and how often each kind of reason was given."""
     kinds = collections.Counter(reason.split(" (")[0] for v in verdicts for reason in v.reasons)
@@ -46,13 +55,11 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
     leak-free test files. Returns the gate and what the assessment records."""
     train, val = datamodule.dataset("train"), datamodule.dataset("val")
     both = feature_model(model)
-    val_images = val.images()
-    val_features = extract_features(model, val_images, features_of=both)
-    gate = fit_feature_gate(extract_features(model, train.images(), features_of=both),
-                            train.labels, val_features)
+    val_features = split_features(both, val)
+    gate = fit_feature_gate(split_features(both, train), train.labels, val_features)
     gate.save(Path(run_dir) / QUALITY_FILE)
     full = QualityGate(gate)
-    rates = {"val": flag_summary(full.assess(val_images, val_features))}
+    rates = {"val": flag_summary(full.assess(val.images(), val_features))}
     leak_free = datamodule.dataset("test_leak_free")
     settings: DecodeSettings = datamodule.decode_settings
     images, _, _, facts = decode_files_with_facts([datamodule.root / p for p in leak_free.paths],
