@@ -1,8 +1,10 @@
 """Backend-specific helpers, kept in one place: names, versions, threads, seeding, the JAX
-compilation cache and gradients (each backend's own autodiff, for explanations)."""
+compilation cache, gradients (each backend's own autodiff, for explanations) and data
+parallelism over a host's devices."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
 import platform
@@ -98,3 +100,59 @@ def gradient(fn, x):
         (grad,) = torch.autograd.grad(fn(tensor), tensor)
         return grad.detach().cpu().numpy()
     raise NotImplementedError(f"gradients are not implemented for the {name} backend")
+
+
+@contextlib.contextmanager
+def data_parallel(devices: int):
+    """Synchronous data parallelism over ``devices`` devices of this host, for building,
+    compiling and fitting a model inside the block; ``devices`` = 1 does nothing.
+
+    JAX: ``keras.distribution.DataParallel`` over the first ``devices`` devices (GPUs, else
+    CPUs; on a CPU-only host ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` makes N).
+    TensorFlow: ``tf.distribute.MirroredStrategy`` over GPUs, else over the host CPU split into
+    ``devices`` logical devices (possible only before TensorFlow has started its runtime).
+    Each batch is split across the devices, so batches must divide evenly: the data module pads
+    the last one with zero-weight images. Across hosts, see docs/scale.md.
+
+    Raises:
+        XRayNetError: fewer devices than asked, or a backend without data parallelism here.
+    """
+    from .errors import XRayNetError
+
+    if devices <= 1:
+        yield
+        return
+    name = backend_name()
+    if name == "jax":
+        found = keras.distribution.list_devices()
+        if len(found) < devices:
+            raise XRayNetError(f"--devices {devices}: JAX sees {len(found)} device(s) ({', '.join(found)}); "
+                               "on a CPU host set XLA_FLAGS=--xla_force_host_platform_device_count="
+                               f"{devices} before starting")
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:devices]))
+        try:
+            yield
+        finally:
+            keras.distribution.set_distribution(None)
+        return
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if len(gpus) >= devices:
+            names = [f"/device:GPU:{i}" for i in range(devices)]
+        else:
+            cpu = tf.config.list_physical_devices("CPU")[0]
+            try:
+                tf.config.set_logical_device_configuration(
+                    cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+            except RuntimeError as exc:
+                if len(tf.config.list_logical_devices("CPU")) < devices:
+                    raise XRayNetError(f"--devices {devices}: TensorFlow's CPU devices are already "
+                                       "fixed in this process; start a new one") from exc
+            names = [d.name for d in tf.config.list_logical_devices("CPU")[:devices]]
+        with tf.distribute.MirroredStrategy(names).scope():
+            yield
+        return
+    raise XRayNetError(f"--devices {devices}: data parallelism is implemented for jax and "
+                       f"tensorflow, not {name}")

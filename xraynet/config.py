@@ -190,6 +190,8 @@ class TrainerConfig:
 
     epochs: int = setting(40, help="maximum epochs", min=1, max=10_000)
     batch_size: int = setting(16, help="images per step", min=1, max=4096)
+    devices: int = setting(1, help="devices of this host to train on, in data parallel (JAX: "
+                           "keras.distribution; TensorFlow: MirroredStrategy)", min=1, max=1024)
     seed: int = setting(DEFAULT_SEED, help="seed of weights, augmentation, shuffling and the "
                         "validation split", min=0)
     monitor: str = setting("val_loss", help="validation metric that picks the best epoch",

@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .backend import backend_name, has_tensorboard, seed_everything, versions
+from .backend import backend_name, data_parallel, has_tensorboard, seed_everything, versions
 from .bundle import CONFIG_FILE, save_bundle, write_json
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
@@ -54,6 +54,8 @@ class Trainer(ConfigView):
     Args:
         epochs: maximum epochs (default 40).
         batch_size: images per step (default 16).
+        devices: devices of this host to train on in data parallel (default 1; see
+            :func:`xraynet.backend.data_parallel`).
         seed: global seed for weights, augmentation and shuffling (default 42).
         monitor: validation metric that picks the best epoch (default ``"val_loss"``).
         patience: epochs without improvement before early stopping (default 15).
@@ -64,12 +66,13 @@ class Trainer(ConfigView):
     """
 
     def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
-                 seed: int = _D.seed, monitor: str = _D.monitor, patience: int = _D.patience,
-                 out_dir: str | Path = _D.out_dir, tensorboard: bool = _D.tensorboard,
-                 callbacks: list | None = None, verbose: int | str = 2) -> None:
-        self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, seed=seed, monitor=monitor,
-                                    patience=patience, out_dir=str(out_dir),
-                                    tensorboard=tensorboard)  # validates
+                 devices: int = _D.devices, seed: int = _D.seed, monitor: str = _D.monitor,
+                 patience: int = _D.patience, out_dir: str | Path = _D.out_dir,
+                 tensorboard: bool = _D.tensorboard, callbacks: list | None = None,
+                 verbose: int | str = 2) -> None:
+        self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, devices=devices,
+                                    seed=seed, monitor=monitor, patience=patience,
+                                    out_dir=str(out_dir), tensorboard=tensorboard)  # validates
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
@@ -124,12 +127,15 @@ class Trainer(ConfigView):
         write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)
-        model = module.build()
-        train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed)
-        model.fit(train, validation_data=val, epochs=self.epochs,
-                  shuffle=False,  # the dataset reshuffles itself, seeded
-                  class_weight=datamodule.class_weights(), verbose=self.verbose,
-                  callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
+        train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
+                                             devices=self.devices)
+        with data_parallel(self.devices):
+            model = module.build()
+            model.fit(train, validation_data=val, epochs=self.epochs,
+                      shuffle=False,  # the dataset reshuffles itself, seeded
+                      class_weight=datamodule.class_weights() if self.devices == 1 else None,
+                      verbose=self.verbose,
+                      callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
         history = read_history(run_dir / "history.csv")

@@ -35,13 +35,16 @@ class SplitDataset(keras.utils.PyDataset):
     """
 
     def __init__(self, source: ImageSource, *, n_classes: int, batch_size: int = 32,
-                 shuffle: bool = False, seed: int = 0, **kwargs) -> None:
+                 shuffle: bool = False, seed: int = 0, pad_to: int = 1,
+                 class_weight: dict[int, float] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if batch_size < 1 or pad_to < 1:
+            raise ValueError(f"batch_size and pad_to must be at least 1, got {batch_size}, {pad_to}")
         self.source = source
         self.n_classes = n_classes
         self.batch_size = batch_size
+        self.pad_to = pad_to
+        self.class_weight = class_weight
         self.shuffle = shuffle
         self._rng = np.random.default_rng(seed)
         self._order = self._new_order()
@@ -57,12 +60,26 @@ class SplitDataset(keras.utils.PyDataset):
     def __len__(self) -> int:
         return self.num_batches
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
+        """``(images, one-hot labels)``; with ``pad_to`` > 1 or class weights, also per-image
+        weights: the class weight of each image, and 0 for the images repeated to pad the
+        batch to a multiple of ``pad_to`` (data parallelism needs batches that divide evenly)."""
         if not 0 <= index < self.num_batches:
             raise IndexError(f"batch {index} out of range (0..{self.num_batches - 1})")
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         labels = np.asarray(self.source.y)[chosen]
-        return self.source.images(chosen), np.eye(self.n_classes, dtype=np.float32)[labels]
+        images, onehot = self.source.images(chosen), np.eye(self.n_classes, dtype=np.float32)[labels]
+        if self.pad_to == 1 and self.class_weight is None:
+            return images, onehot
+        weights = (np.array([self.class_weight[int(c)] for c in labels], np.float32)
+                   if self.class_weight else np.ones(len(labels), np.float32))
+        missing = (-len(chosen)) % self.pad_to
+        if missing:
+            repeat = np.arange(missing) % len(chosen)
+            images = np.concatenate([images, images[repeat]])
+            onehot = np.concatenate([onehot, onehot[repeat]])
+            weights = np.concatenate([weights, np.zeros(missing, np.float32)])
+        return images, onehot, weights
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
