@@ -62,10 +62,10 @@ def serving_markdown(results: dict) -> str:
         "(`scripts/xraynet_bench/non_xrays.py`).", ""])
 
 
-def splice_section(text: str, section: str) -> str:
-    """``text`` with its Serving section replaced by ``section`` (appended when absent)."""
-    start = text.find(SECTION + "\n")
+def splice_section(text: str, section: str, *, heading: str = SECTION) -> str:
+    """``text`` with its ``heading`` section replaced by ``section`` (appended when absent)."""
+    start = text.find(heading + "\n")
     if start < 0:
         return text.rstrip("\n") + "\n\n" + section
-    end = text.find("\n## ", start + len(SECTION))
+    end = text.find("\n## ", start + len(heading))
     return text[:start] + section + ("" if end < 0 else "\n" + text[end + 1:])

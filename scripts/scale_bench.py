@@ -1,0 +1,170 @@
+#!/usr/bin/env python
+"""Scale benchmark (issue 17; run by hand, not in CI): for synthetic sets of N images
+(scripts/make_synthetic.py), the decode into the image store (images/s, peak RSS), the duplicate
+audit given the hashes (seconds, memory), and training from the store (images/s over a fixed
+number of steps, peak RSS), beside the same training on the real dataset in memory. Writes
+scale.json, docs/scale.png (log-log) and the "Scale" section of BENCHMARKS.md.
+
+  python scripts/scale_bench.py --sizes 10000,50000,100000 --work /tmp/xraynet-scale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+DECODE = """
+import json, resource, sys, time
+from xraynet.command_line import setup_process
+setup_process(quiet=True)
+from xraynet.data import XRayDataModule
+t = time.perf_counter()
+dm = XRayDataModule(root=sys.argv[1], cache_dir=sys.argv[2]).setup()
+print(json.dumps({"seconds": time.perf_counter() - t, "images": len(dm.train) + len(dm.val) + len(dm.test),
+                  "in_memory": dm.in_memory, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+AUDIT = """
+import json, resource, sys, time
+from pathlib import Path
+import numpy as np
+from xraynet.data.audit import audit
+store = next(Path(sys.argv[1]).glob("images-*"))
+meta = json.loads((store / "complete.json").read_text())
+hashes = np.load(store / "dhash.npy")
+splits = [p.split("/")[0] for p in meta["paths"]]
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t = time.perf_counter()
+result = audit(meta["paths"], splits, meta["sha256"], hashes)
+seconds = time.perf_counter() - t
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "pairs": len(result.pairs), "leaked": len(result.leaked_test),
+                  "peak_rss_mib": after, "growth_mib": after - before}))
+"""
+
+TRAIN = """
+import json, resource, sys, time
+from xraynet.command_line import setup_process
+setup_process(quiet=True)
+import keras
+from xraynet import XRayClassifier, XRayDataModule, ModelConfig
+dm = XRayDataModule(root=sys.argv[1], cache_dir=sys.argv[2]).setup()
+steps, batch = int(sys.argv[3]), 16
+module = XRayClassifier(model=ModelConfig(n_classes=len(dm.class_names)))
+model = module.build()
+times = []
+class Clock(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        self.t = time.perf_counter()
+    def on_train_batch_end(self, batch, logs=None):
+        times.append(time.perf_counter() - self.t)
+train = dm.train_dataset(batch_size=batch, seed=0)
+model.fit(train, epochs=1, steps_per_epoch=min(steps, len(train)), verbose=0, callbacks=[Clock()])
+steady = sorted(times[5:])  # after compilation
+print(json.dumps({"images_per_s": batch * len(steady) / sum(steady), "steps": len(times),
+                  "in_memory": dm.in_memory,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(code: str, *args: str) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"error: a measurement failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(n: int, work: Path, steps: int) -> dict:
+    data, cache = work / f"n{n}", work / f"cache-{n}"
+    if not (data / ".complete").is_file():
+        t = time.perf_counter()
+        subprocess.run([sys.executable, str(HERE / "make_synthetic.py"), str(data), "--n", str(n)],
+                       check=True)
+        (data / ".complete").write_text(f"{time.perf_counter() - t:.1f}\n")
+    decode = run(DECODE, str(data), str(cache))
+    decode["images_per_s"] = decode["images"] / decode["seconds"]
+    result = {"n": n, "decode": decode, "audit": run(AUDIT, str(cache)),
+              "train": run(TRAIN, str(data), str(cache), str(steps))}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+def plot(results: list[dict], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    ns = [r["n"] for r in results]
+    fig = Figure(figsize=(10, 4))
+    left, right = fig.subplots(1, 2)
+    for label, key in (("decode + set-up (s)", ("decode", "seconds")), ("audit (s)", ("audit", "seconds"))):
+        left.loglog(ns, [r[key[0]][key[1]] for r in results], "o-", label=label)
+    left.loglog(ns, [results[0]["decode"]["seconds"] * n / ns[0] for n in ns], "k:", label="linear")
+    left.set_xlabel("images")
+    left.set_title("time")
+    left.legend()
+    for label, key in (("decode peak RSS", "decode"), ("training peak RSS", "train"),
+                       ("audit peak RSS", "audit")):
+        right.loglog(ns, [r[key]["peak_rss_mib"] for r in results], "o-", label=label)
+    right.set_xlabel("images")
+    right.set_title("memory (MiB)")
+    right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def markdown(results: list[dict], real: dict, command: str) -> str:
+    rows = [f"| {r['n']:,} | {r['decode']['images_per_s']:.0f} | {r['decode']['peak_rss_mib']:.0f} | "
+            f"{r['audit']['seconds']:.2f} | {r['audit']['growth_mib']:.0f} ({r['audit']['peak_rss_mib']:.0f}) | "
+            f"{r['audit']['pairs']} | {r['train']['images_per_s']:.0f} | {r['train']['peak_rss_mib']:.0f} | "
+            f"{'memory' if r['train']['in_memory'] else 'streamed'} |" for r in results]
+    big = results[-1]
+    return "\n".join([
+        "## Scale", "",
+        f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `{command}` on "
+        f"{os.cpu_count()} cores, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}: synthetic "
+        "256 px JPEG sets (`scripts/make_synthetic.py`), decoded at the default 192 px. Training: "
+        "the default model, batch 16, images/s over the steps after compilation.", "",
+        "| images | decode images/s | decode peak RSS MiB | audit s (hashes given) | audit memory MiB (process peak) | duplicate pairs | training images/s | training peak RSS MiB | images |",
+        "|---|---|---|---|---|---|---|---|---|", *rows, "",
+        f"Real dataset in memory: training {real['images_per_s']:.0f} images/s "
+        f"(peak RSS {real['peak_rss_mib']:.0f} MiB); the streamed {big['n']:,}-image set trains at "
+        f"{big['train']['images_per_s'] / real['images_per_s']:.0%} of that.", "",
+        "![Time and memory against the number of images (log-log)](docs/scale.png)", ""])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="10000,50000,100000", help="comma-separated image counts")
+    p.add_argument("--work", default="/tmp/xraynet-scale", help="folder for the sets and stores")
+    p.add_argument("--data", default="../shared/data/Covid19-dataset", help="the real dataset")
+    p.add_argument("--steps", type=int, default=60, help="training steps per measurement")
+    p.add_argument("--report", default="BENCHMARKS.md")
+    args = p.parse_args()
+    sys.path.insert(0, str(HERE))
+    from xraynet_bench.serving import splice_section
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
+    real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
+    Path("scale.json").write_text(json.dumps({"results": results, "real": real}, indent=2) + "\n")
+    plot(results, Path("docs/scale.png"))
+    command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
+    section = markdown(results, real, command)
+    report = Path(args.report)
+    report.write_text(splice_section(report.read_text() if report.exists() else "", section,
+                                     heading="## Scale"))
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
