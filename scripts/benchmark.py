@@ -11,7 +11,7 @@ from pathlib import Path
 
 def main() -> int:
     from xraynet_bench.report import markdown, targets
-    from xraynet_bench.serving import serving_markdown, splice_section
+    from xraynet_bench.serving import section_of, serving_markdown, splice_section
     from xraynet_bench.suite import Plan, Runner, installed_backends
     from xraynet.command_line import setup_logging
     from xraynet.locate import resolve_data_dir
@@ -45,6 +45,10 @@ def main() -> int:
     serving = Path(args.report).with_name("serving.json")
     if serving.exists():  # the serving benchmark's section (scripts/serving_bench.py) stays
         text = splice_section(text, serving_markdown(json.loads(serving.read_text())))
+    previous = Path(args.report).read_text() if Path(args.report).exists() else ""
+    scale = section_of(previous, "## Scale")  # scripts/scale_bench.py's section stays too
+    if scale:
+        text = splice_section(text, scale, heading="## Scale")
     Path(args.report).write_text(text)
     for t in results["targets"]:
         print(f"{'met' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a':8s} "

@@ -69,3 +69,12 @@ def splice_section(text: str, section: str, *, heading: str = SECTION) -> str:
         return text.rstrip("\n") + "\n\n" + section
     end = text.find("\n## ", start + len(heading))
     return text[:start] + section + ("" if end < 0 else "\n" + text[end + 1:])
+
+
+def section_of(text: str, heading: str) -> str | None:
+    """The section of ``text`` under ``heading`` (up to the next ``## ``), or None."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    return text[start:] if end < 0 else text[start:end]

@@ -1,6 +1,6 @@
 """The Serving section of BENCHMARKS.md: targets judged from the figures, spliced in place."""
 
-from xraynet_bench.serving import SECTION, serving_markdown, splice_section
+from xraynet_bench.serving import SECTION, section_of, serving_markdown, splice_section
 
 
 def _results(p95_explain=400.0, false_flags=1):
@@ -29,3 +29,11 @@ def test_the_section_is_replaced_in_place_or_appended():
     assert appended.endswith(section) and appended.startswith("# Benchmarks")
     replaced = splice_section(appended + "## Later\n\ny\n", serving_markdown(_results(650.0)))
     assert replaced.count(SECTION) == 1 and "650" in replaced and replaced.endswith("## Later\n\ny\n")
+
+
+def test_a_section_is_read_back_as_written():
+    text = "# B\n\n## Scale\n\nrows\n\n## Serving\n\nmore\n"
+    assert section_of(text, "## Scale") == "## Scale\n\nrows\n"
+    assert section_of(text, "## Serving") == "## Serving\n\nmore\n"
+    assert section_of(text, "## Missing") is None
+    assert splice_section(text, section_of(text, "## Scale"), heading="## Scale") == text
