@@ -1,5 +1,6 @@
 """``python -m xraynet``: the same as the ``xraynet`` command."""
 
-from .cli import main
+if __name__ == "__main__":
+    from .cli import main
 
-raise SystemExit(main())
+    raise SystemExit(main())
