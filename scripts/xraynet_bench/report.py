@@ -133,7 +133,24 @@ def caveats(results: dict) -> list[str]:
 def limits(results: dict) -> list[str]:
     """Notes on what limits each unmet target."""
     unmet = [t["target"] for t in targets(results) if t["met"] is False]
-    return [text for key, text in LIMITS.items() if any(t.startswith(key) for t in unmet)]
+    notes = [text for key, text in LIMITS.items() if any(t.startswith(key) for t in unmet)]
+    if any(t.startswith("training FLOP/s share") for t in unmet):
+        notes.append(_epoch_spread(results))
+    return notes
+
+
+def _epoch_spread(results: dict) -> str:
+    """How much the steady training epochs of the default backend varied in this run."""
+    backend = fastest_backend(results)
+    run = results["training"][backend]
+    steady = sorted(run["epoch_seconds"][1:])
+    best = run["train_images"] / steady[0]
+    peak = machine_peak_gflops(results)
+    share = best * run["training_flops_per_image"] / 1e9 / peak if peak else float("nan")
+    return (f"The steady training epochs on {backend} took {steady[0]:.2f} to {steady[-1]:.2f} s "
+            f"for the same {run['train_images']} images (median {statistics.median(steady):.2f} s, the "
+            f"figure above): this machine's throughput varied between epochs of one run. At the "
+            f"fastest epoch, {best:.0f} images/s would be {share:.0%} of the matmul peak.")
 
 
 def _fmt(v) -> str:

@@ -171,3 +171,21 @@ def test_concurrent_requests_share_the_one_model_safely(service, trained_run):
     for a, b in zip(alone, at_once):
         assert a["label"] == b["label"]
         assert a["probabilities"] == pytest.approx(b["probabilities"], abs=1e-5)
+
+
+def test_the_serve_command_warns_off_loopback_without_a_token(trained_run, monkeypatch, capsys):
+    import uvicorn
+
+    from xraynet.cli import main
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: served.update(host=host, port=port))
+    monkeypatch.delenv("XRAYNET_TOKEN", raising=False)
+    run_dir = str(trained_run["result"].run_dir)
+    assert main(["serve", run_dir, "--host", "0.0.0.0", "--port", "8123"]) == 0
+    assert served == {"host": "0.0.0.0", "port": 8123}
+    assert "without a token" in capsys.readouterr().err
+    monkeypatch.setenv("XRAYNET_TOKEN", "s3cret")
+    assert main(["serve", run_dir, "--host", "0.0.0.0"]) == 0
+    assert "without a token" not in capsys.readouterr().err
+    assert main(["serve", run_dir]) == 0 and served["host"] == "127.0.0.1"
