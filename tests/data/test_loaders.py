@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xraynet.data.datamodule import SplitArrays
+from xraynet.data.loaders import SplitArrays
 from xraynet.data.loaders import SplitDataset
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from xraynet.data.datamodule import SplitArrays
+from xraynet.data.loaders import SplitArrays
 from xraynet.data.loaders import SplitDataset
 from xraynet.reporting import SHORTCUT_THRESHOLD, shortcut_check
 

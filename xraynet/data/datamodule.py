@@ -23,50 +23,13 @@ from .decode import DecodeSettings, decode_image
 from .discovery import FileRecord, fingerprint
 from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
-from .store import ImageStore, StoredImages, read_rows
-from .loaders import SplitDataset
+from .store import ImageStore, StoredImages
+from .loaders import SplitArrays, SplitDataset
 from .split import stratified_group_split
 
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chunked image store)
 _D = DataConfig()  # the defaults, declared once in xraynet.config
-
-
-class SplitArrays:
-    """One split: rows of an image store (an in-memory array or a :class:`~.store.RowReader`
-    streaming from disk), their integer labels ``y`` and relative ``paths``.
-
-    ``SplitArrays(x, y, paths)`` with an array ``x`` ``(n, size, size[, 1])`` is an in-memory
-    split; :meth:`images` reads any rows, :attr:`x` all of them (a copy: for small splits).
-    """
-
-    def __init__(self, x, y, paths: list[str], rows: np.ndarray | None = None) -> None:
-        self.store = x
-        self.y = np.asarray(y)
-        self.paths = list(paths)
-        self.rows = np.arange(len(self.y)) if rows is None else np.asarray(rows, dtype=np.int64)
-
-    def __len__(self) -> int:
-        return len(self.y)
-
-    @property
-    def x(self) -> np.ndarray:
-        """Every image of the split, ``(n, size, size, 1)`` uint8, in memory."""
-        return self.images(np.arange(len(self)))
-
-    def counts(self, n_classes: int) -> list[int]:
-        return np.bincount(self.y, minlength=n_classes).tolist()
-
-    def subset(self, indices: np.ndarray) -> "SplitArrays":
-        indices = np.asarray(indices, dtype=int)
-        return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
-                           rows=self.rows[indices])
-
-    def images(self, indices) -> np.ndarray:
-        """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an
-        :class:`~xraynet.data.loaders.ImageSource`)."""
-        found = read_rows(self.store, self.rows[np.asarray(indices, dtype=int)])
-        return found if found.ndim == 4 else found[..., None]
 
 
 class XRayDataModule(ConfigView):
@@ -268,7 +231,8 @@ class XRayDataModule(ConfigView):
         splits = {name: dict(zip(self.class_names, s.counts(n)))
                   for name, s in (("train", self.train), ("val", self.val), ("test", self.test),
                                   ("test_leak_free", self.test_leak_free)) if s is not None}
-        return {"root": str(self.root), "classes": self.class_names, "splits": splits,
+        return {"root": str(self.source), "layout": self.layout, "classes": self.class_names,
+                "splits": splits,
                 "skipped": [list(s) for s in self.skipped], "cache_hit": self.cache_hit}
 
     # -- internals ----------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """The data seam: each split reaches Keras as a :class:`keras.utils.PyDataset` (batches for
 ``fit``, ``evaluate`` and ``predict`` on every backend), never as bare arrays.
 
-The in-memory source (:class:`~xraynet.data.datamodule.SplitArrays`) is the default; a streaming
-source plugs in by offering what :class:`ImageSource` names: ``len()``, ``y``, ``paths`` and
-``images(indices)``.
+The data module's source is :class:`SplitArrays`: rows of the image store, in memory or streamed
+from disk. Another source plugs in by offering what :class:`ImageSource` names: ``len()``,
+``y``, ``paths`` and ``images(indices)``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Protocol, Sequence
 
 import keras
 import numpy as np
+
+from .store import read_rows
 
 
 class ImageSource(Protocol):
@@ -24,6 +26,43 @@ class ImageSource(Protocol):
     def __len__(self) -> int: ...
 
     def images(self, indices: Sequence[int] | np.ndarray) -> np.ndarray: ...
+
+
+class SplitArrays:
+    """One split: rows of an image store (an in-memory array or a :class:`~.store.RowReader`
+    streaming from disk), their integer labels ``y`` and relative ``paths``.
+
+    ``SplitArrays(x, y, paths)`` with an array ``x`` ``(n, size, size[, 1])`` is an in-memory
+    split; :meth:`images` reads any rows, :attr:`x` all of them (a copy: for small splits).
+    """
+
+    def __init__(self, x, y, paths: list[str], rows: np.ndarray | None = None) -> None:
+        self.store = x
+        self.y = np.asarray(y)
+        self.paths = list(paths)
+        self.rows = np.arange(len(self.y)) if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Every image of the split, ``(n, size, size, 1)`` uint8, in memory."""
+        return self.images(np.arange(len(self)))
+
+    def counts(self, n_classes: int) -> list[int]:
+        return np.bincount(self.y, minlength=n_classes).tolist()
+
+    def subset(self, indices: np.ndarray) -> "SplitArrays":
+        indices = np.asarray(indices, dtype=int)
+        return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
+                           rows=self.rows[indices])
+
+    def images(self, indices) -> np.ndarray:
+        """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an
+        :class:`~xraynet.data.loaders.ImageSource`)."""
+        found = read_rows(self.store, self.rows[np.asarray(indices, dtype=int)])
+        return found if found.ndim == 4 else found[..., None]
 
 
 class SplitDataset(keras.utils.PyDataset):
