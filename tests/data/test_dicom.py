@@ -78,3 +78,25 @@ def test_dicom_files_in_a_dataset_and_in_predict(tmp_path, trained_run):
     dicoms = sorted((root / "test").rglob("*.dcm"))[:3]
     predictions, failed = predictor.predict_files(dicoms)
     assert not failed and len(predictions) == 3
+
+
+@pytest.mark.integration
+def test_a_real_xray_as_dicom_decodes_like_its_jpeg(real_data, tmp_path):
+    """Real pixel data: a leak-free test X-ray of the dataset, written as a 16-bit MONOCHROME1
+    DICOM with a rescale (as an archive might store it), decodes like the file itself."""
+    from xraynet.data.decode import load_grayscale
+
+    source = sorted((real_data / "test" / "Normal").iterdir())[0]
+    settings = DecodeSettings(image_size=128)
+    gray = np.asarray(load_grayscale(source, DecodeSettings(image_size=1024)), dtype=np.float64)
+    lo, hi = gray.min(), gray.max()
+    stored = np.round((hi - gray) * 16).astype(np.uint16)  # inverted, 12-bit-like values
+    path = write_dicom(tmp_path / "real.dcm", stored, photometric="MONOCHROME1", slope=0.5,
+                       intercept=-100.0)
+    from_dicom = decode_image(path, settings).astype(int)
+    stretched = Image.fromarray(np.round((gray - lo) * 255 / (hi - lo)).astype(np.uint8))
+    buffer = io.BytesIO()
+    stretched.save(buffer, format="PNG")
+    buffer.seek(0)
+    from_file = decode_image(buffer, settings).astype(int)
+    assert np.abs(from_dicom - from_file).max() <= 2

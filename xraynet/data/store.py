@@ -4,7 +4,8 @@ settings, written chunk by chunk, read back in memory (small sets) or streamed (
 Layout of ``<cache>/images-<key>/``:
 
 - ``images.u8``: ``(n, size, size)`` uint8, row ``i`` = the ``i``-th file listed (memory-mappable
-  with ``numpy.memmap``); unreadable files leave a zero row;
+  with ``numpy.memmap``; written and read with ``os.pwrite``/``os.pread``, so its pages stay in
+  the page cache rather than in the process's memory); unreadable files leave a zero row;
 - ``chunks/<start>.json``: for each decoded chunk of files, their digests, difference hashes and
   the reasons of those skipped. An interrupted decode resumes from the chunks already written;
 - ``complete.json``: written last, when every chunk is there.
@@ -118,25 +119,29 @@ class ImageStore:
             except ValueError as exc:
                 return i, None, str(exc)
 
-        images = np.memmap(images_path, np.uint8, "r+", shape=(self.n, self.size, self.size))
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for start in starts:
-                stop = min(start + chunk, self.n)
-                record = {"start": start, "stop": stop, "sha256": [], "dhash": [], "skipped": []}
-                for i, decoded, reason in pool.map(work, range(start, stop)):
-                    if decoded is None:
-                        record["sha256"].append(None)
-                        record["dhash"].append(None)
-                        record["skipped"].append([rel_paths[i], reason])
-                        continue
-                    image, digest, hashed = decoded
-                    images[i] = image
-                    record["sha256"].append(digest)
-                    record["dhash"].append(np.packbits(hashed).tobytes().hex())
-                images.flush()
-                _write_json(chunks_dir / f"{start}.json", record)
-                progress.update(stop - start)
-        del images
+        row_bytes = self.size * self.size
+        fd = os.open(images_path, os.O_WRONLY)  # written with pwrite, never mapped: the pages
+        # written stay in the page cache, not in this process's memory
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                for start in starts:
+                    stop = min(start + chunk, self.n)
+                    record = {"start": start, "stop": stop, "sha256": [], "dhash": [], "skipped": []}
+                    for i, decoded, reason in pool.map(work, range(start, stop)):
+                        if decoded is None:
+                            record["sha256"].append(None)
+                            record["dhash"].append(None)
+                            record["skipped"].append([rel_paths[i], reason])
+                            continue
+                        image, digest, hashed = decoded
+                        os.pwrite(fd, np.ascontiguousarray(image, np.uint8).tobytes(), i * row_bytes)
+                        record["sha256"].append(digest)
+                        record["dhash"].append(np.packbits(hashed).tobytes().hex())
+                    os.fdatasync(fd)  # the chunk's rows are on disk before its record says so
+                    _write_json(chunks_dir / f"{start}.json", record)
+                    progress.update(stop - start)
+        finally:
+            os.close(fd)
         self._finish(rel_paths, chunks_dir)
 
     def _finish(self, rel_paths: list[str], chunks_dir: Path) -> None:
