@@ -125,7 +125,16 @@ def markdown(results: list[dict], real: dict, command: str) -> str:
             f"{r['audit']['seconds']:.2f} | {r['audit']['growth_mib']:.0f} ({r['audit']['peak_rss_mib']:.0f}) | "
             f"{r['audit']['pairs']} | {r['train']['images_per_s']:.0f} | {r['train']['peak_rss_mib']:.0f} | "
             f"{'memory' if r['train']['in_memory'] else 'streamed'} |" for r in results]
-    big = results[-1]
+    big, small = results[-1], results[0]
+    factor = big["n"] / small["n"]
+
+    def grew(section: str, key: str) -> str:
+        return f"x{big[section][key] / small[section][key]:.1f}"
+
+    growth = (f"From {small['n']:,} to {big['n']:,} images (x{factor:g}): decode and set-up time "
+              f"{grew('decode', 'seconds')}, audit time {grew('audit', 'seconds')}, the audit's "
+              f"memory {grew('audit', 'growth_mib')}, decode peak RSS {grew('decode', 'peak_rss_mib')}, "
+              f"training peak RSS {grew('train', 'peak_rss_mib')}. Linear growth would be x{factor:g}.")
     return "\n".join([
         "## Scale", "",
         f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `{command}` on "
@@ -136,7 +145,7 @@ def markdown(results: list[dict], real: dict, command: str) -> str:
         "|---|---|---|---|---|---|---|---|---|", *rows, "",
         f"Real dataset in memory: training {real['images_per_s']:.0f} images/s "
         f"(peak RSS {real['peak_rss_mib']:.0f} MiB); the streamed {big['n']:,}-image set trains at "
-        f"{big['train']['images_per_s'] / real['images_per_s']:.0%} of that.", "",
+        f"{big['train']['images_per_s'] / real['images_per_s']:.0%} of that.", "", growth, "",
         "![Time and memory against the number of images (log-log)](docs/scale.png)", ""])
 
 
@@ -147,17 +156,23 @@ def main() -> int:
     p.add_argument("--data", default="../shared/data/Covid19-dataset", help="the real dataset")
     p.add_argument("--steps", type=int, default=60, help="training steps per measurement")
     p.add_argument("--report", default="BENCHMARKS.md")
+    p.add_argument("--render-only", action="store_true", help="rewrite the section from scale.json")
     args = p.parse_args()
     sys.path.insert(0, str(HERE))
     from xraynet_bench.serving import splice_section
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
-    real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
-    Path("scale.json").write_text(json.dumps({"results": results, "real": real}, indent=2) + "\n")
+    if args.render_only:  # the figures of the last run, written again
+        saved = json.loads(Path("scale.json").read_text())
+        results, real, command = saved["results"], saved["real"], saved["command"]
+    else:
+        results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
+        real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
+        command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
+        Path("scale.json").write_text(json.dumps({"results": results, "real": real,
+                                                  "command": command}, indent=2) + "\n")
     plot(results, Path("docs/scale.png"))
-    command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
     section = markdown(results, real, command)
     report = Path(args.report)
     report.write_text(splice_section(report.read_text() if report.exists() else "", section,

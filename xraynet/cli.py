@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "or on any folder of class sub-folders (external validation)")
     ev.add_argument("model", help="run directory or its model.keras")
     add_data_args(ev, image_size=False, data_help=(
-        "the Kaggle dataset (its test split is scored), or any folder of class sub-folders "
+        "omitted: the model's own dataset (its recorded test split is scored); a dataset in "
+        "the Kaggle layout (its test split); or any folder of class sub-folders "
         "DIR/<class>/**/<images> (an external set: written to external-<name>/ in the model's "
         "run directory and added to its report)"))
     ev.add_argument("--class-map", action="append", metavar="FOLDER=CLASS",
@@ -178,9 +179,13 @@ def cmd_evaluate(args) -> int:
     from .trainer import new_run_dir
 
     bundle = load_bundle(args.model)
-    root = resolve_data_dir(args.data)
-    if args.class_map or (root.is_dir() and not is_split_layout(root)):
-        return _evaluate_external(args, bundle, root)
+    own = Path(bundle.data_config.root) if bundle.config.get("data") else None
+    if args.data is None and own is not None and own.exists():
+        root = own  # the model's own dataset (any layout), with its recorded split
+    else:
+        root = resolve_data_dir(args.data)
+        if args.class_map or (root.is_dir() and not is_split_layout(root)):
+            return _evaluate_external(args, bundle, root)
     dm = XRayDataModule.from_config(bundle.data_config, root=root, cache_dir=args.cache_dir,
                                     use_cache=not args.no_cache,
                                     splits_file=recorded_splits(bundle.directory)).setup()
