@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -90,11 +91,17 @@ def main(argv: list[str] | None = None) -> int:
             path = out / "images" / f"{i // 1000:04d}" / name
         jobs.append((i, str(path), args.size, args.seed, args.dicom))
     rows = []
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        for done, (path, label, patient) in enumerate(pool.map(_write, jobs, chunksize=256), 1):
+    spawn = multiprocessing.get_context("spawn")  # safe in a process that runs JAX threads
+    pool = ProcessPoolExecutor(max_workers=args.workers, mp_context=spawn) if args.workers > 1 else None
+    results = pool.map(_write, jobs, chunksize=256) if pool else map(_write, jobs)
+    try:
+        for done, (path, label, patient) in enumerate(results, 1):
             rows.append((path, label, patient))
             if done % max(1, args.n // 10) == 0:
                 print(f"  {done}/{args.n} images written", file=sys.stderr)
+    finally:
+        if pool:
+            pool.shutdown()
     if args.layout == "manifest":
         with (out / "manifest.csv").open("w", newline="") as fh:
             writer = csv.writer(fh)

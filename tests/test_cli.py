@@ -54,7 +54,8 @@ def test_missing_data_folder_is_a_one_line_error_with_exit_2(tmp_path):
     assert proc.returncode == 2
     lines = [l for l in proc.stderr.splitlines() if l.startswith("error:")]
     assert lines == [f"error: dataset folder not found: {tmp_path / 'nowhere'} "
-                     "(expected <root>/{train,test}/<class>/<images>)"]
+                     "(expected <root>/{train,test}/<class>/<images>, <root>/<class>/<images>, "
+                     "or a CSV manifest)"]
     assert "Traceback" not in proc.stderr
 
 
