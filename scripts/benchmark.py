@@ -11,7 +11,7 @@ from pathlib import Path
 
 def main() -> int:
     from xraynet_bench.report import markdown, targets
-    from xraynet_bench.serving import section_of, serving_markdown, splice_section
+    from xraynet_bench.serving import section_of, splice_section
     from xraynet_bench.suite import Plan, Runner, installed_backends
     from xraynet.command_line import setup_logging
     from xraynet.locate import resolve_data_dir
@@ -42,13 +42,11 @@ def main() -> int:
     results["targets"] = targets(results)
     Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
     text = markdown(results, command=command.strip())
-    serving = Path(args.report).with_name("serving.json")
-    if serving.exists():  # the serving benchmark's section (scripts/serving_bench.py) stays
-        text = splice_section(text, serving_markdown(json.loads(serving.read_text())))
     previous = Path(args.report).read_text() if Path(args.report).exists() else ""
-    scale = section_of(previous, "## Scale")  # scripts/scale_bench.py's section stays too
-    if scale:
-        text = splice_section(text, scale, heading="## Scale")
+    for heading in ("## Serving", "## Scale"):  # what serving_bench.py and scale_bench.py wrote
+        kept = section_of(previous, heading)
+        if kept:
+            text = splice_section(text, kept, heading=heading)
     Path(args.report).write_text(text)
     for t in results["targets"]:
         print(f"{'met' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a':8s} "

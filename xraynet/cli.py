@@ -327,7 +327,7 @@ def cmd_report(args) -> int:
     if not bundle.config.get("data"):
         raise XRayNetError(f"{bundle.directory} has no config.json with the data settings")
     data = bundle.data_config
-    root = resolve_data_dir(args.data) if args.data or not Path(data.root).is_dir() else None
+    root = resolve_data_dir(args.data) if args.data or not Path(data.root).exists() else None
     dm = XRayDataModule.from_config(data, root=root, cache_dir=args.cache_dir,
                                     use_cache=not args.no_cache,
                                     splits_file=recorded_splits(bundle.directory)).setup()

@@ -122,11 +122,14 @@ class XRayDataModule(ConfigView):
         self._groups = {p: by_path[p].group for p in paths if by_path[p].group}
         self.audit_result = audit(paths, splits, stored.sha256, stored.dhash,
                                   max_distance=self.dup_max_distance)
+        record = None
         if not found.has_split:  # class folders, or a manifest without a split column
-            splits = self._assign_splits(paths, labels, splits)
+            splits, record = self._assign_splits(paths, labels)
             self.audit_result = self.audit_result.with_splits(dict(zip(paths, splits)))
         self._split_rows = [(p, self.class_names[y], self._groups.get(p, ""), s)
                             for p, y, s in zip(paths, labels, splits)]
+        if record is not None:
+            write_splits(record, self._split_rows)
         for split in ("train", "test"):
             for ci, name in enumerate(self.class_names):
                 if not np.any((labels == ci) & (np.array(splits) == split)):
@@ -140,32 +143,34 @@ class XRayDataModule(ConfigView):
         """Record every file's split as ``splits.csv`` in ``directory`` (a run directory)."""
         return write_splits(Path(directory) / SPLITS_FILE, self._split_rows)
 
-    def _assign_splits(self, paths: list[str], labels: np.ndarray, given: list[str]) -> list[str]:
+    def _assign_splits(self, paths: list[str], labels: np.ndarray) -> tuple[list[str], Path | None]:
         """Every file's split: a recorded one where there is (``splits_file``, else this
         dataset's record in the cache), else a seeded, stratified test split that keeps
-        duplicates and groups on one side; the result is recorded in the cache."""
+        duplicates and groups on one side. Also returns where the result should be recorded
+        (None: the cache's record already says it)."""
         record = (self.cache_dir / "splits" / f"{record_key(self.source, self.seed, self.test_fraction)}.csv"
                   if self.cache_dir is not None else None)
-        recorded = {}
+        recorded, source = {}, None
         for candidate in (self.splits_file, record):
             if candidate is not None and candidate.is_file():
-                recorded = read_splits(candidate)
+                recorded, source = read_splits(candidate), candidate
                 log.info("split: %d of %d files as recorded in %s", sum(p in recorded for p in paths),
                          len(paths), candidate)
                 break
-        groups = self._group_ids(paths, self.audit_result)
-        fresh = np.full(len(paths), "train", dtype=object)
-        try:
-            _, test_idx = stratified_group_split(labels, groups, val_fraction=self.test_fraction,
-                                                 seed=self.seed)
-        except ValueError as exc:
-            raise DatasetError(f"cannot make a test split of {self.source}: {exc}") from exc
-        fresh[test_idx] = "test"
-        splits = [recorded.get(p) or given[i] or fresh[i] for i, p in enumerate(paths)]
-        if record is not None:
-            write_splits(record, [(p, self.class_names[y], self._groups.get(p, ""), s)
-                                  for p, y, s in zip(paths, labels, splits)])
-        return splits
+        splits = [recorded.get(p, "") for p in paths]
+        missing = [i for i, s in enumerate(splits) if not s]
+        if missing:  # files without a recorded side (all of them the first time)
+            try:
+                _, test_idx = stratified_group_split(labels, self._group_ids(paths, self.audit_result),
+                                                     val_fraction=self.test_fraction, seed=self.seed)
+            except ValueError as exc:
+                raise DatasetError(f"cannot make a test split of {self.source}: {exc}") from exc
+            fresh = np.full(len(paths), "train", dtype=object)
+            fresh[test_idx] = "test"
+            for i in missing:
+                splits[i] = fresh[i]
+        up_to_date = source == record and not missing
+        return splits, None if up_to_date else record
 
     def _group_ids(self, paths: list[str], result: AuditResult) -> np.ndarray:
         """One id per file: duplicates and files of one group (patient) share it."""

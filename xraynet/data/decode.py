@@ -205,17 +205,12 @@ def decode_with_facts(path: str | Path | BinaryIO, settings: DecodeSettings = De
     return fit_to_square(gray, settings), facts
 
 
-def decode_files(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(), *,
-                 workers: int = 1) -> tuple[np.ndarray, list[int], list[tuple[str, str]]]:
-    """Decode many files (``workers`` threads): the images ``(n, size, size)`` uint8 of the
-    readable ones, their indices in ``paths``, and ``(path, reason)`` for the others."""
-    return decode_files_with_facts(paths, settings, workers=workers)[:3]
-
-
 def decode_files_with_facts(paths: list[str | Path], settings: DecodeSettings = DecodeSettings(),
                             *, workers: int = 1,
                             ) -> tuple[np.ndarray, list[int], list[tuple[str, str]], list[ImageFacts]]:
-    """:func:`decode_files`, and the :class:`ImageFacts` of each readable file."""
+    """Decode many files (``workers`` threads): the images ``(n, size, size)`` uint8 of the
+    readable ones, their indices in ``paths``, ``(path, reason)`` for the others, and the
+    :class:`ImageFacts` of each readable file."""
     from concurrent.futures import ThreadPoolExecutor
 
     def work(path):

@@ -29,14 +29,13 @@ def pixel_reasons(facts: ImageFacts | None, image: np.ndarray) -> list[str]:
         image: the model input it became, ``(size, size[, 1])`` in 0..255.
     """
     reasons = []
-    if facts is None:
-        pass
-    elif facts.colourfulness > COLOUR_LIMIT:
-        reasons.append(f"colour image (channels differ by {facts.colourfulness:.0f} grey levels "
-                       "on average); X-rays are grey")
-    if facts is not None and min(facts.width, facts.height) < MIN_SIDE:
-        reasons.append(f"very small image ({facts.width}x{facts.height} px; at least {MIN_SIDE} px "
-                       "a side expected)")
+    if facts is not None:
+        if facts.colourfulness > COLOUR_LIMIT:
+            reasons.append(f"colour image (channels differ by {facts.colourfulness:.0f} grey "
+                           "levels on average); X-rays are grey")
+        if min(facts.width, facts.height) < MIN_SIDE:
+            reasons.append(f"very small image ({facts.width}x{facts.height} px; at least "
+                           f"{MIN_SIDE} px a side expected)")
     spread = float(np.asarray(image, dtype=np.float32).std())
     if spread < UNIFORM_STD_LIMIT:
         reasons.append(f"near-uniform image (grey-level spread {spread:.1f}; X-rays show at least "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 from pathlib import Path
+from typing import Callable
 
 import keras
 import numpy as np
@@ -18,25 +19,18 @@ from .features import QUALITY_FILE, FeatureGate, feature_model, fit_feature_gate
 from .gate import Quality, QualityGate
 
 
-def extract_features(model: keras.Model, images: np.ndarray, *, batch_size: int = 32,
-                     features_of: keras.Model | None = None) -> np.ndarray:
-    """Penultimate-layer features ``(n, d)`` of raw images ``(n, size, size[, 1])``;
-    ``features_of``: ``model``'s :func:`~.features.feature_model`, where the caller built it."""
-    x = np.asarray(images, dtype=np.float32)
-    x = x[..., None] if x.ndim == 3 else x
-    both = features_of or feature_model(model)
-    if len(x) == 0:
-        return np.zeros((0, both.outputs[1].shape[-1]), np.float32)
-    _, features = both.predict(x, batch_size=batch_size, verbose=0)
-    return np.asarray(features)
+#: images whose features are computed at once
+FEATURE_CHUNK = 64
 
 
-def split_features(features_of: keras.Model, split) -> np.ndarray:
-    """Features ``(n, d)`` of a split dataset, batch by batch (a streamed split is never held
-    in memory whole)."""
-    parts = [np.asarray(features_of.predict_on_batch(
-        np.asarray(split.images(np.arange(start, min(start + 64, split.n_images))), np.float32))[1])
-        for start in range(0, split.n_images, 64)]
+def batched_features(features_of: keras.Model, n: int,
+                     images_at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Features ``(n, d)`` of ``n`` images read ``FEATURE_CHUNK`` at a time by
+    ``images_at(indices)`` (a split's ``images``, or an array's indexing), so a streamed split is
+    never held whole; ``features_of``: a :func:`~.features.feature_model`."""
+    parts = [np.asarray(features_of.predict_on_batch(np.asarray(
+        images_at(np.arange(start, min(start + FEATURE_CHUNK, n))), np.float32))[1])
+        for start in range(0, n, FEATURE_CHUNK)]
     return np.concatenate(parts) if parts else np.zeros((0, features_of.outputs[1].shape[-1]), np.float32)
 
 
@@ -55,8 +49,9 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
     leak-free test files. Returns the gate and what the assessment records."""
     train, val = datamodule.dataset("train"), datamodule.dataset("val")
     both = feature_model(model)
-    val_features = split_features(both, val)
-    gate = fit_feature_gate(split_features(both, train), train.labels, val_features)
+    val_features = batched_features(both, val.n_images, val.images)
+    gate = fit_feature_gate(batched_features(both, train.n_images, train.images), train.labels,
+                            val_features)
     gate.save(Path(run_dir) / QUALITY_FILE)
     full = QualityGate(gate)
     rates = {"val": flag_summary(full.assess(val.images(), val_features))}
@@ -64,6 +59,6 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
     settings: DecodeSettings = datamodule.decode_settings
     images, _, _, facts = decode_files_with_facts([datamodule.root / p for p in leak_free.paths],
                                                   settings)
-    lf_features = extract_features(model, images, features_of=both)
+    lf_features = batched_features(both, len(images), lambda rows: images[rows][..., None])
     rates["test_leak_free"] = flag_summary(full.assess(images, lf_features, facts))
     return gate, {**gate.summary(), "flags": rates}

@@ -7,6 +7,7 @@ Endpoints: ``GET /`` (the page), ``POST /api/predict``, ``GET /api/model``, ``GE
 from __future__ import annotations
 
 import hmac
+import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -169,8 +170,6 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
 
 
 def _decode(data: bytes, service: InferenceService):
-    import io
-
     return decode_with_facts(io.BytesIO(data), service.predictor.settings)
 
 
