@@ -62,3 +62,12 @@ def test_the_data_module_hands_out_datasets(dataset, cache_dir):
     assert train.n_images == len(dm.train) and train[0][0].shape == (8, 32, 32, 1)
     with pytest.raises(ValueError, match="unknown split"):
         dm.dataset("holdout")
+
+
+def test_chunks_walk_the_split_in_order_a_few_images_at_a_time():
+    x = np.arange(7 * 4 * 4, dtype=np.uint8).reshape(7, 4, 4, 1)
+    split = SplitDataset(SplitArrays(x, np.zeros(7, int), [f"{i}.png" for i in range(7)]),
+                         n_classes=3, batch_size=2, shuffle=True)
+    chunks = list(split.chunks(3))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    np.testing.assert_array_equal(np.concatenate(chunks), x)

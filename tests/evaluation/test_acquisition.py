@@ -75,3 +75,29 @@ def test_a_model_that_reads_sharpness_is_flagged_and_a_constant_one_is_not(files
     assert "blur" in shaky["flagged"]
     assert shaky["variants"]["blur"]["moves"] == {"Covid -> Normal": 6}
     assert shaky["variants"]["blur"]["changed"] == 1.0
+
+
+def test_the_suite_gives_the_same_answer_a_few_files_at_a_time(files, tmp_path):
+    """Files are read in chunks (memory independent of their number); the chunks change nothing,
+    not even the noise drawn, and an unreadable file inside a chunk keeps the indices right."""
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    paths = [files[0], bad, *files[1:]]
+    y = np.array([0, 1, 1, 2, 0, 1, 2])
+    calls = []
+
+    def noise_reader(x):  # a prediction that moves with any pixel change, noise included
+        calls.append(len(x))
+        m = x.reshape(len(x), -1).astype(float).std(axis=1)
+        return _onehot_like(np.floor(m * 7).astype(int) % 3)
+
+    whole = acquisition_check(noise_reader, paths, y, NAMES, SETTINGS)
+    assert max(calls) == 6
+    calls.clear()
+    chunked = acquisition_check(noise_reader, paths, y, NAMES, SETTINGS, chunk=2)
+    assert max(calls) == 2
+    assert chunked == whole and whole["n"] == 6
+
+
+def _onehot_like(classes):
+    return np.eye(3)[classes]

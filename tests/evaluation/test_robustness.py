@@ -49,3 +49,16 @@ def test_a_brightness_reader_is_flagged_and_a_contrast_reader_is_not():
     assert flagged["gammas"] == list(EXPOSURE_GAMMAS)
     assert flagged["changed_any"] > EXPOSURE_FLAG and flagged["flagged"]
     assert steady["changed_any"] == 0.0 and not steady["flagged"]
+
+
+def test_chunks_of_a_split_give_what_the_whole_array_gives():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(40, 215, (50, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 50)
+
+    def by_brightness(images):
+        return _onehot(np.digitize(images.reshape(len(images), -1).mean(axis=1), [120.0, 135.0]))
+
+    whole = exposure_check(by_brightness, x, y, NAMES)
+    chunked = exposure_check(by_brightness, (x[i:i + 16] for i in range(0, 50, 16)), y, NAMES)
+    assert chunked == whole and whole["n"] == 50

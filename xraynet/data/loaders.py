@@ -9,7 +9,7 @@ from disk. Another source plugs in by offering what :class:`ImageSource` names: 
 from __future__ import annotations
 
 import math
-from typing import Protocol, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import keras
 import numpy as np
@@ -142,3 +142,9 @@ class SplitDataset(keras.utils.PyDataset):
     def images(self, indices: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
         """Images ``(n, size, size, 1)`` uint8 in the split's order (all, or ``indices``)."""
         return self.source.images(np.arange(len(self.source)) if indices is None else indices)
+
+    def chunks(self, size: int = 256) -> Iterator[np.ndarray]:
+        """Every image in the split's order, ``size`` at a time: a large split is never held
+        whole."""
+        for start in range(0, self.n_images, size):
+            yield self.images(np.arange(start, min(start + size, self.n_images)))

@@ -27,6 +27,8 @@ from .robustness import changed_predictions
 
 #: flag a variant when it changes more than this share of the predictions
 ACQUISITION_FLAG = 0.10
+#: files the suite decodes and changes at once
+ACQUISITION_CHUNK = 64
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,10 @@ def load_grays(paths: list[str | Path],
 
 
 def stressed_inputs(grays: list[Image.Image], settings: DecodeSettings, variant: Variant, *,
-                    seed: int = 0) -> np.ndarray:
-    """The model inputs ``(n, size, size)`` of ``grays`` after ``variant``."""
-    rng = np.random.default_rng(seed)
+                    seed: int = 0, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The model inputs ``(n, size, size)`` of ``grays`` after ``variant``; random changes draw
+    from ``rng`` (default: a new generator seeded with ``seed``)."""
+    rng = np.random.default_rng(seed) if rng is None else rng
     size = settings.image_size
     images = [fit_to_square(variant.apply(gray, size, rng), settings) for gray in grays]
     return np.stack(images) if images else np.zeros((0, size, size), np.uint8)
@@ -127,26 +130,42 @@ def acquisition_check(predict: Callable[[np.ndarray], np.ndarray], paths: list[s
                       y_true: np.ndarray, class_names: list[str], settings: DecodeSettings, *,
                       proba: np.ndarray | None = None, split: str = "test_leak_free",
                       variants: tuple[Variant, ...] = VARIANTS,
-                      threshold: float = ACQUISITION_FLAG, seed: int = 0) -> dict:
+                      threshold: float = ACQUISITION_FLAG, seed: int = 0,
+                      chunk: int = ACQUISITION_CHUNK) -> dict:
     """Run every variant on the files ``paths`` (labels ``y_true``) through ``predict`` (raw
     0..255 images ``(n, size, size, 1)`` -> probabilities); the content of ``trust.json``'s
-    ``acquisition`` entry. Each file is opened once. ``proba``: the probabilities of the
-    unchanged files (one row per path) where the caller has them already."""
+    ``acquisition`` entry. Files are opened once each, ``chunk`` at a time, so memory does not
+    grow with the number of files. ``proba``: the probabilities of the unchanged files (one row
+    per path) where the caller has them already."""
     y_true = np.asarray(y_true)
-    grays, kept = load_grays(paths, settings)
+    rngs = {v.name: np.random.default_rng(seed) for v in variants}
+    kept: list[int] = []
+    base: list[np.ndarray] = []
+    moved: dict[str, list[np.ndarray]] = {v.name: [] for v in variants}
+    for start in range(0, len(paths), chunk):
+        grays, found = load_grays(paths[start:start + chunk], settings)
+        if not grays:
+            continue
+        kept += [start + i for i in found]
+        if proba is None:
+            inputs = np.stack([fit_to_square(g, settings) for g in grays])
+            base.append(np.asarray(predict(inputs[..., None].astype(np.float32))))
+        for variant in variants:
+            images = stressed_inputs(grays, settings, variant, rng=rngs[variant.name])
+            moved[variant.name].append(
+                np.asarray(predict(images[..., None].astype(np.float32))).argmax(axis=1))
     y_kept = y_true[kept]
     if proba is None:
-        base = np.stack([fit_to_square(g, settings) for g in grays]) if grays else \
-            np.zeros((0, settings.image_size, settings.image_size), np.uint8)
-        proba = np.asarray(predict(base[..., None].astype(np.float32)))
+        proba = np.concatenate(base) if base else np.zeros((0, len(class_names)))
     else:
         proba = np.asarray(proba)[kept]
     predicted = proba.argmax(axis=1)
     out = {}
     for variant in variants:
-        images = stressed_inputs(grays, settings, variant, seed=seed)
-        moved = np.asarray(predict(images[..., None].astype(np.float32))).argmax(axis=1)
-        scores = changed_predictions(y_kept, predicted, moved, class_names)
+        parts = moved[variant.name]
+        scores = changed_predictions(y_kept, predicted,
+                                     np.concatenate(parts) if parts else np.zeros(0, int),
+                                     class_names)
         out[variant.name] = {"description": variant.description, **scores,
                              "flagged": bool(scores["changed"] > threshold)}
     return {"split": split, "n": int(len(kept)),

@@ -8,7 +8,7 @@ share of predictions that change with exposure shows it.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -66,12 +66,26 @@ def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, 
             "changed_any": share, "threshold": threshold, "flagged": bool(share > threshold)}
 
 
-def exposure_check(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
-                   class_names: list[str], *, gammas: tuple[float, ...] = EXPOSURE_GAMMAS,
-                   proba: np.ndarray | None = None, threshold: float = EXPOSURE_FLAG) -> dict:
-    """:func:`exposure_scores` of ``predict`` (raw images -> probabilities) on ``x``;
-    ``proba``: its probabilities on the unchanged ``x`` where the caller has them already."""
-    proba = predict(x) if proba is None else proba
-    shifted = {g: predict(apply_gamma(x, g)) for g in gammas}
+def exposure_check(predict: Callable[[np.ndarray], np.ndarray],
+                   x: np.ndarray | Iterable[np.ndarray], y: np.ndarray, class_names: list[str], *,
+                   gammas: tuple[float, ...] = EXPOSURE_GAMMAS, proba: np.ndarray | None = None,
+                   threshold: float = EXPOSURE_FLAG) -> dict:
+    """:func:`exposure_scores` of ``predict`` (raw images -> probabilities) on ``x``: an array,
+    or chunks of it in order (e.g. :meth:`~xraynet.data.loaders.SplitDataset.chunks`), so that a
+    large split is never held whole; ``proba``: its probabilities on the unchanged images where
+    the caller has them already."""
+    chunks = [x] if isinstance(x, np.ndarray) else x
+    base: list[np.ndarray] = []
+    shifted: dict[float, list[np.ndarray]] = {g: [] for g in gammas}
+    for chunk in chunks:
+        if proba is None:
+            base.append(np.asarray(predict(chunk)))
+        for g in gammas:
+            shifted[g].append(np.asarray(predict(apply_gamma(chunk, g))))
+    n_classes = len(class_names)
+    joined = {g: np.concatenate(parts) if parts else np.zeros((0, n_classes))
+              for g, parts in shifted.items()}
+    if proba is None:
+        proba = np.concatenate(base) if base else np.zeros((0, n_classes))
     return {"gammas": list(gammas),
-            **exposure_scores(y, proba, shifted, class_names, threshold=threshold)}
+            **exposure_scores(y, proba, joined, class_names, threshold=threshold)}

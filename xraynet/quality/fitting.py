@@ -54,11 +54,19 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
                             val_features)
     gate.save(Path(run_dir) / QUALITY_FILE)
     full = QualityGate(gate)
-    rates = {"val": flag_summary(full.assess(val.images(), val_features))}
+    val_verdicts: list[Quality] = []
+    for start in range(0, val.n_images, FEATURE_CHUNK):
+        rows = np.arange(start, min(start + FEATURE_CHUNK, val.n_images))
+        val_verdicts += full.assess(val.images(rows), val_features[rows])
+    rates = {"val": flag_summary(val_verdicts)}
     leak_free = datamodule.dataset("test_leak_free")
     settings: DecodeSettings = datamodule.decode_settings
-    images, _, _, facts = decode_files_with_facts([datamodule.root / p for p in leak_free.paths],
-                                                  settings)
-    lf_features = batched_features(both, len(images), lambda rows: images[rows][..., None])
-    rates["test_leak_free"] = flag_summary(full.assess(images, lf_features, facts))
+    files = [datamodule.root / p for p in leak_free.paths]
+    test_verdicts: list[Quality] = []
+    for start in range(0, len(files), FEATURE_CHUNK):  # the files as predict reads them
+        images, _, _, facts = decode_files_with_facts(files[start:start + FEATURE_CHUNK], settings)
+        if len(images):
+            features = np.asarray(both.predict_on_batch(images[..., None].astype(np.float32))[1])
+            test_verdicts += full.assess(images, features, facts)
+    rates["test_leak_free"] = flag_summary(test_verdicts)
     return gate, {**gate.summary(), "flags": rates}

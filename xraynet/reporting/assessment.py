@@ -92,7 +92,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         bootstrap=intervals,
         shortcut=shortcut_check(explainer, test, names),
         exposure={"split": "test", **exposure_check(
-            predict, test.images(), test.labels, names, proba=raw["test"])},
+            predict, test.chunks(), test.labels, names, proba=raw["test"])},
         quality=quality,
         acquisition=acquisition_check(
             predict, [datamodule.root / p for p in leak_free.paths], leak_free.labels, names,
@@ -140,9 +140,8 @@ def shortcut_check(explainer: Explainer, split: SplitDataset, class_names: list[
     above ``threshold``. A uniform map would put ``1 - (1 - 2 * fraction)**2`` there. Maps are
     made :data:`SHORTCUT_CHUNK` images at a time, so a large test split is never held whole."""
     shares = []
-    for start in range(0, split.n_images, SHORTCUT_CHUNK):
-        chunk = np.arange(start, min(start + SHORTCUT_CHUNK, split.n_images))
-        maps, _ = explainer.heatmaps(split.images(chunk), "gradcam")
+    for images in split.chunks(SHORTCUT_CHUNK):
+        maps, _ = explainer.heatmaps(images, "gradcam")
         mask = border_mask(maps.shape[1], fraction)
         totals = maps.reshape(len(maps), -1).sum(axis=1)
         shares.append(np.where(totals > 0, maps[:, mask].sum(axis=1) / np.maximum(totals, 1e-12),
