@@ -22,47 +22,6 @@ def test_near_pairs_equal_every_pair_compared():
     assert all(len(a) == 0 for a in near_pairs(hashes[:1], 12))
 
 
-def _one_kind(rng, n: int, free_bits: int) -> np.ndarray:
-    """Hashes of images of one kind: every row agrees on all bits but ``free_bits`` random ones,
-    plus near copies of some rows (up to 15 of those bits changed)."""
-    hashes = np.tile(rng.integers(0, 2, 256).astype(bool), (n, 1))
-    free = rng.choice(256, free_bits, replace=False)
-    hashes[:, free] = rng.integers(0, 2, (n, free_bits)).astype(bool)
-    copies = hashes[rng.integers(0, n, n // 3)].copy()
-    for row, flips in zip(copies, rng.integers(0, min(16, free_bits + 1), len(copies))):
-        row[rng.choice(free, flips, replace=False)] ^= True
-    return np.concatenate([hashes, copies])
-
-
-def test_dense_hashes_give_every_pair_compared_searched_again_or_block_by_block(monkeypatch):
-    """Images of one kind pile up on band values. A dense run whose rows spread over the other
-    bits is searched again with bands of those bits; one of near copies is compared block by
-    block. Either way: exactly every pair."""
-    import xraynet.data.audit as audit_module
-
-    depths = []
-    real_search = audit_module._search
-
-    def counting(hashes, words, max_distance, depth):
-        depths.append(depth)
-        return real_search(hashes, words, max_distance, depth)
-
-    monkeypatch.setattr(audit_module, "_search", counting)
-    monkeypatch.setattr(audit_module, "_SMALL_RUN", 4)
-    monkeypatch.setattr(audit_module, "_DENSE_RUN", 8)
-    spread = _one_kind(np.random.default_rng(1), 450, free_bits=80)
-    near_copies = _one_kind(np.random.default_rng(2), 300, free_bits=12)
-    for hashes, searched_again in ((spread, True), (near_copies, False)):
-        expected = brute_force_pairs(hashes, 12)
-        assert len(expected) > 50
-        for depth in (0, 3):
-            monkeypatch.setattr(audit_module, "_MAX_DEPTH", depth)
-            depths.clear()
-            i, j, d = near_pairs(hashes, 12)
-            assert list(zip(i.tolist(), j.tolist(), d.tolist())) == expected
-            assert (max(depths) > 0) == (depth > 0 and searched_again)
-
-
 def test_identical_pairs_group_equal_digests():
     i, j = identical_pairs(["a", "b", "a", "c", "a", "b"])
     assert list(zip(i.tolist(), j.tolist())) == [(0, 2), (0, 4), (1, 5), (2, 4)]

@@ -91,12 +91,6 @@ class AuditResult:
 _SMALL_RUN = 64
 #: rows per block of a long run: a block pair is at most this squared candidate pairs at once
 _BLOCK = 512
-#: a run longer than this is searched again, with bands cut from the bits its rows do not share
-_DENSE_RUN = 1024
-#: how many times a dense run may be searched again (each time with longer effective keys)
-_MAX_DEPTH = 4
-
-Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _as_words(bits: np.ndarray) -> np.ndarray:
@@ -120,51 +114,28 @@ def _hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return total
 
 
-def _empty() -> Pairs:
-    empty = np.zeros(0, np.int64)
-    return empty, empty, np.zeros(0, np.int32)
-
-
-def _joined(parts: list[Pairs]) -> Pairs:
-    parts = [p for p in parts if len(p[0])]
-    if not parts:
-        return _empty()
-    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))  # type: ignore[return-value]
-
-
-def _search(hashes: np.ndarray, words: np.ndarray, max_distance: int, depth: int) -> Pairs:
-    """Pairs ``(i < j)`` of rows within ``max_distance`` over ``words`` (the rows' whole
-    hashes), found through bands of ``hashes`` (the bits the rows may differ in); a pair may be
-    found more than once."""
-    bits = hashes.shape[1]
-    return _joined([_band_pairs(hashes, band, words, max_distance, depth)
-                    for band in _bands(hashes, min(bits, max_distance + 1))])
-
-
-def _band_pairs(hashes: np.ndarray, band: np.ndarray, words: np.ndarray, max_distance: int,
-                depth: int) -> Pairs:
-    """Pairs ``(i < j)`` of rows equal on the bits ``band`` whose whole hashes (``words``) are
+def _band_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs ``(i < j)`` of rows with equal ``keys`` (a band's value) whose whole hashes are
     within ``max_distance``: candidates are verified as they are made, never all kept.
 
-    Rows are sorted by their band value, so each run of equal values is a contiguous slice: short
-    runs are compared at every offset at once; a dense run (images of one kind agreeing on many
-    bits) is searched again with bands of the bits outside ``band`` (exact: its rows agree on
-    ``band``, so their distance lies in the other bits), and only a run that stays dense
-    :data:`_MAX_DEPTH` times is compared block against block."""
-    keys = _row_keys(hashes[:, band])
+    Rows are sorted by key, so each run of equal keys is a contiguous slice: short runs are
+    compared at every offset at once, long ones block against block by broadcasting."""
     order = np.argsort(keys, kind="stable")
     sorted_keys, ws = keys[order], words[order]
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     lengths = np.diff(np.r_[starts, len(order)])
     run_of = np.repeat(np.arange(len(starts)), lengths)
     small = lengths[run_of] <= _SMALL_RUN
-    found: list[Pairs] = []
+    found_i, found_j, found_d = [], [], []
 
     def keep(pos_a: np.ndarray, pos_b: np.ndarray, d: np.ndarray) -> None:
         near = np.flatnonzero(d <= max_distance)
         if len(near):
             i, j = order[pos_a[near]], order[pos_b[near]]
-            found.append((np.minimum(i, j), np.maximum(i, j), d[near].astype(np.int32)))
+            found_i.append(np.minimum(i, j))
+            found_j.append(np.maximum(i, j))
+            found_d.append(d[near].astype(np.int32))
 
     longest_small = int(lengths[lengths <= _SMALL_RUN].max(initial=1))
     for offset in range(1, longest_small):
@@ -172,15 +143,7 @@ def _band_pairs(hashes: np.ndarray, band: np.ndarray, words: np.ndarray, max_dis
         if len(p) == 0:
             break
         keep(p, p + offset, _hamming(ws[p], ws[p + offset]))
-    rest = np.setdiff1d(np.arange(hashes.shape[1]), band)
     for start, length in zip(starts[lengths > _SMALL_RUN], lengths[lengths > _SMALL_RUN]):
-        if length > _DENSE_RUN and depth < _MAX_DEPTH and len(rest) > max_distance:
-            rows = order[start:start + length]
-            inner = hashes[rows][:, rest]
-            if _candidates(inner, max_distance) < length * (length - 1) / 4:
-                i, j, d = _search(inner, words[rows], max_distance, depth + 1)
-                found.append((rows[i], rows[j], d))  # i < j within rows; ordered at the end
-                continue
         for a in range(start, start + length, _BLOCK):
             a_end = min(a + _BLOCK, start + length)
             for b in range(a, start + length, _BLOCK):
@@ -191,20 +154,10 @@ def _band_pairs(hashes: np.ndarray, band: np.ndarray, words: np.ndarray, max_dis
                 ia, ib = np.nonzero(d <= max_distance)
                 if len(ia):
                     keep(a + ia, b + ib, d[ia, ib])
-    i, j, d = _joined(found)
-    return np.minimum(i, j), np.maximum(i, j), d
-
-
-def _candidates(hashes: np.ndarray, max_distance: int) -> int:
-    """How many candidate pairs one search of ``hashes`` would compare (pairs sharing a band
-    value, summed over the bands): searching a dense run again pays only where its rows spread
-    out over the other bits; rows that are near copies of each other stay cheaper block against
-    block."""
-    total = 0
-    for band in _bands(hashes, min(hashes.shape[1], max_distance + 1)):
-        _, counts = np.unique(_row_keys(hashes[:, band]), return_counts=True)
-        total += int((counts * (counts - 1) // 2).sum())
-    return total
+    if not found_i:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0, np.int32)
+    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
 
 
 def _hamming_block(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -235,22 +188,29 @@ def _bands(hashes: np.ndarray, n_bands: int) -> list[np.ndarray]:
     return [np.sort(order[k::n_bands]) for k in range(n_bands)]
 
 
-def near_pairs(hashes: np.ndarray, max_distance: int) -> Pairs:
+def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair ``(i < j)`` of rows of ``hashes`` (boolean ``(n, bits)``) within
     ``max_distance`` differing bits, and their distances; sorted by ``(i, j)``.
 
     Multi-index hashing: the bits are cut into ``max_distance + 1`` bands (:func:`_bands`), so two
     hashes within the distance differ in at most ``max_distance`` bands and agree exactly on at
     least one (pigeonhole). Only rows that share a band value are compared, by their exact Hamming
-    distance, and only pairs within the distance are kept. Rows that pile up on one band value
-    are searched again the same way with bands of their other bits (longer keys where the hashes
-    are dense), so time grows near-linearly even for images of one kind; memory grows with the
-    rows and the pairs found, instead of the ``n x n`` distance matrix.
+    distance, and only pairs within the distance are kept: time grows with the number of rows
+    sharing a band value (near-linear for hashes that do not pile up), memory with the rows and
+    the pairs found, instead of the ``n x n`` distance matrix.
     """
-    n = hashes.shape[0] if hashes.ndim == 2 else 0
+    n, bits = hashes.shape if hashes.ndim == 2 else (0, 0)
     if n < 2:
-        return _empty()
-    i, j, d = _search(hashes, _as_words(hashes), max_distance, depth=0)
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty.astype(np.int32)
+    words = _as_words(hashes)
+    found_i, found_j, found_d = [], [], []
+    for band in _bands(hashes, min(bits, max_distance + 1)):
+        i, j, d = _band_pairs(_row_keys(hashes[:, band]), words, max_distance)
+        found_i.append(i)
+        found_j.append(j)
+        found_d.append(d)
+    i, j, d = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
     pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
     return pair_ids // n, pair_ids % n, d[first]
 
