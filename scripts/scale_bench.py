@@ -2,10 +2,13 @@
 """Scale benchmark (issue 17; run by hand, not in CI): for synthetic sets of N images
 (scripts/make_synthetic.py), the decode into the image store (images/s, peak RSS), the duplicate
 audit given the hashes (seconds, memory), and training from the store (images/s over a fixed
-number of steps, peak RSS), beside the same training on the real dataset in memory. Writes
-scale.json, docs/scale.png (log-log) and the "Scale" section of BENCHMARKS.md.
+number of steps, peak RSS), beside the same training on the real dataset in memory; how alike
+the sets' difference hashes are, against the real X-rays' (the audit's work depends on it); and,
+with --fit N, a whole `xraynet fit --epochs 1` on the N-image set (wall time, peak RSS: decode,
+audit, training, evaluation and the report). Writes scale.json, docs/scale.png (log-log) and the
+"Scale" section of BENCHMARKS.md.
 
-  python scripts/scale_bench.py --sizes 10000,50000,100000 --work /tmp/xraynet-scale
+  python scripts/scale_bench.py --sizes 10000,50000,100000 --fit 100000 --work /tmp/xraynet-scale
 """
 
 from __future__ import annotations
@@ -48,6 +51,34 @@ seconds = time.perf_counter() - t
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "pairs": len(result.pairs), "leaked": len(result.leaked_test),
                   "peak_rss_mib": after, "growth_mib": after - before}))
+"""
+
+HASHES = """
+import json, sys
+from pathlib import Path
+import numpy as np
+from xraynet.data.audit import _bands, _row_keys
+from xraynet.defaults import DEFAULT_MAX_DISTANCE
+store = next(Path(sys.argv[1]).glob("images-*"))
+hashes = np.load(store / "dhash.npy")[:2000]
+n = len(hashes)
+distances = np.concatenate([(hashes[i + 1:] != hashes[i]).sum(axis=1) for i in range(n - 1)])
+shared = 0
+for band in _bands(hashes, DEFAULT_MAX_DISTANCE + 1):
+    _, counts = np.unique(_row_keys(hashes[:, band]), return_counts=True)
+    shared += int((counts * (counts - 1) // 2).sum())
+print(json.dumps({"sample": n, "median_distance": float(np.median(distances)),
+                  "band_share": shared / (n * (n - 1) / 2)}))
+"""
+
+FIT = """
+import json, resource, sys, time
+from xraynet.cli import main
+t = time.perf_counter()
+rc = main(["fit", "--data", sys.argv[1], "--cache-dir", sys.argv[2], "--out", sys.argv[3],
+           "--epochs", "1"])
+print(json.dumps({"rc": rc, "seconds": time.perf_counter() - t,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 TRAIN = """
@@ -93,6 +124,7 @@ def measure(n: int, work: Path, steps: int) -> dict:
     decode = run(DECODE, str(data), str(cache))
     decode["images_per_s"] = decode["images"] / decode["seconds"]
     result = {"n": n, "decode": decode, "audit": run(AUDIT, str(cache)),
+              "hashes": run(HASHES, str(cache)),
               "train": run(TRAIN, str(data), str(cache), str(steps))}
     print(json.dumps(result), flush=True)
     return result
@@ -120,7 +152,32 @@ def plot(results: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=90)
 
 
-def markdown(results: list[dict], real: dict, command: str) -> str:
+def _hash_lines(results: list[dict], real: dict) -> list[str]:
+    """How alike the images' difference hashes are: the audit compares the pairs that share a
+    band value, so its time grows with the square of the set times that share."""
+    if "hashes" not in real:
+        return []
+    sets = "; ".join(f"{r['n']:,}: {r['hashes']['median_distance']:.0f} bits, "
+                     f"{r['hashes']['band_share']:.2%}" for r in results if "hashes" in r)
+    return [f"Hashes (first 2,000 images of each set): median bits differing between two images, "
+            f"and the share of pairs that share one band value (the audit compares those). Real "
+            f"X-rays: {real['hashes']['median_distance']:.0f} bits, "
+            f"{real['hashes']['band_share']:.2%} ({real['hashes']['sample']} images); synthetic "
+            f"sets {sets}.", ""]
+
+
+def _fit_lines(fit: dict | None) -> list[str]:
+    if not fit:
+        return []
+    verdict = "met" if fit["peak_rss_mib"] <= 3072 and fit["rc"] == 0 else "NOT met"
+    return [f"Whole `xraynet fit --epochs 1` on the {fit['n']:,}-image set (decode into the store, "
+            f"audit, split, one epoch, evaluation and the full report with its stress tests and "
+            f"quality gate): exit {fit['rc']}, {fit['seconds'] / 60:.1f} minutes, peak RSS "
+            f"{fit['peak_rss_mib']:.0f} MiB (target <= 3072: {verdict}). One epoch is measured; later "
+            f"epochs read the same store.", ""]
+
+
+def markdown(results: list[dict], real: dict, command: str, fit: dict | None = None) -> str:
     rows = [f"| {r['n']:,} | {r['decode']['images_per_s']:.0f} | {r['decode']['peak_rss_mib']:.0f} | "
             f"{r['audit']['seconds']:.2f} | {r['audit']['growth_mib']:.0f} ({r['audit']['peak_rss_mib']:.0f}) | "
             f"{r['audit']['pairs']} | {r['train']['images_per_s']:.0f} | {r['train']['peak_rss_mib']:.0f} | "
@@ -146,6 +203,7 @@ def markdown(results: list[dict], real: dict, command: str) -> str:
         f"Real dataset in memory: training {real['images_per_s']:.0f} images/s "
         f"(peak RSS {real['peak_rss_mib']:.0f} MiB); the streamed {big['n']:,}-image set trains at "
         f"{big['train']['images_per_s'] / real['images_per_s']:.0%} of that.", "", growth, "",
+        *_hash_lines(results, real), *_fit_lines(fit),
         "![Time and memory against the number of images (log-log)](docs/scale.png)", ""])
 
 
@@ -155,6 +213,8 @@ def main() -> int:
     p.add_argument("--work", default="/tmp/xraynet-scale", help="folder for the sets and stores")
     p.add_argument("--data", default="../shared/data/Covid19-dataset", help="the real dataset")
     p.add_argument("--steps", type=int, default=60, help="training steps per measurement")
+    p.add_argument("--fit", type=int, default=0,
+                   help="also run `xraynet fit --epochs 1` on the set of this size (0: not)")
     p.add_argument("--report", default="BENCHMARKS.md")
     p.add_argument("--render-only", action="store_true", help="rewrite the section from scale.json")
     args = p.parse_args()
@@ -166,14 +226,18 @@ def main() -> int:
     if args.render_only:  # the figures of the last run, written again
         saved = json.loads(Path("scale.json").read_text())
         results, real, command = saved["results"], saved["real"], saved["command"]
+        fit = saved.get("fit")
     else:
         results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
         real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
+        real["hashes"] = run(HASHES, str(work / "cache-real"))
+        fit = (run(FIT, str(work / f"n{args.fit}"), str(work / f"cache-{args.fit}"),
+                   str(work / "runs")) | {"n": args.fit}) if args.fit else None
         command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
-        Path("scale.json").write_text(json.dumps({"results": results, "real": real,
+        Path("scale.json").write_text(json.dumps({"results": results, "real": real, "fit": fit,
                                                   "command": command}, indent=2) + "\n")
     plot(results, Path("docs/scale.png"))
-    section = markdown(results, real, command)
+    section = markdown(results, real, command, fit)
     report = Path(args.report)
     report.write_text(splice_section(report.read_text() if report.exists() else "", section,
                                      heading="## Scale"))

@@ -20,8 +20,9 @@ from .settings import flag_of
 
 log = logging.getLogger("xraynet")
 
-DATA_HELP = ("dataset folder in Kaggle layout (default: $XRAYNET_DATA, ./data/Covid19-dataset, "
-             "../shared/data/Covid19-dataset)")
+DATA_HELP = ("dataset: a folder of train/ and test/ class folders (the Kaggle layout), a folder "
+             "of class folders, or a CSV manifest path,label[,group][,split] (default: "
+             "$XRAYNET_DATA, ./data/Covid19-dataset, ../shared/data/Covid19-dataset)")
 
 
 class Parser(argparse.ArgumentParser):

@@ -36,7 +36,9 @@ class XRayDataModule(ConfigView):
     """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
 
     Args:
-        root: dataset folder in Kaggle layout, ``<root>/{train,test}/<class>/<images>``.
+        root: the dataset: split folders ``<root>/{train,test}/<class>/<images>`` (the Kaggle
+            layout), class folders ``<root>/<class>/<images>``, or a CSV manifest
+            ``path,label[,group][,split]`` (:mod:`~xraynet.data.layouts`).
         image_size: side of the square grayscale images fed to the model (default 192).
         val_fraction: share of each class of train held out for validation (default 0.2).
         seed: seed of the validation split (default 42).
