@@ -49,8 +49,13 @@ t = time.perf_counter()
 result = audit(meta["paths"], splits, meta["sha256"], hashes)
 seconds = time.perf_counter() - t
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+import tracemalloc  # again, allocations traced (NumPy's arrays included): the audit's own peak
+tracemalloc.start()
+audit(meta["paths"], splits, meta["sha256"], hashes)
+traced = tracemalloc.get_traced_memory()[1] / 2**20
+tracemalloc.stop()
 print(json.dumps({"seconds": seconds, "pairs": len(result.pairs), "leaked": len(result.leaked_test),
-                  "peak_rss_mib": after, "growth_mib": after - before}))
+                  "peak_rss_mib": after, "growth_mib": after - before, "traced_mib": traced}))
 """
 
 HASHES = """
@@ -166,6 +171,38 @@ def _hash_lines(results: list[dict], real: dict) -> list[str]:
             f"sets {sets}.", ""]
 
 
+def _targets(results: list[dict], real: dict, fit: dict | None) -> list[str]:
+    """Issue 17's targets, measured in this run."""
+    big, small = results[-1], results[0]
+    factor = big["n"] / small["n"]
+    rows = [("audit of the largest set, hashes given (s)", big["audit"]["seconds"], "<= 60",
+             big["audit"]["seconds"] <= 60),
+            ("audit of the largest set: process peak RSS (MiB)", big["audit"]["peak_rss_mib"],
+             "<= 1024", big["audit"]["peak_rss_mib"] <= 1024)]
+    if fit:
+        rows.append((f"`fit --epochs 1` on {fit['n']:,} images: peak RSS (MiB)",
+                     fit["peak_rss_mib"], "<= 3072", fit["rc"] == 0 and fit["peak_rss_mib"] <= 3072))
+    share = big["train"]["images_per_s"] / real["images_per_s"]
+    rows.append(("streamed training images/s, share of the real set in memory", share, ">= 0.90",
+                 share >= 0.9))
+    for label, section, key in (("decode and set-up time", "decode", "seconds"),
+                                ("audit time", "audit", "seconds"),
+                                ("audit memory (peak of its allocations)", "audit",
+                                 "traced_mib" if "traced_mib" in small["audit"] else "growth_mib"),
+                                ("decode peak RSS", "decode", "peak_rss_mib"),
+                                ("training peak RSS", "train", "peak_rss_mib")):
+        grew = big[section][key] / small[section][key]
+        rows.append((f"{label}: growth from {small['n']:,} to {big['n']:,} images", grew,
+                     f"<= x{factor:g}", grew <= factor))
+    def shown(value: float, goal: str) -> str:
+        text = f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+        return f"x{text}" if goal.startswith("<= x") else text
+
+    return ["| target | measured | goal | met |", "|---|---|---|---|",
+            *[f"| {name} | {shown(value, goal)} | {goal} | {'yes' if ok else '**NO**'} |"
+              for name, value, goal, ok in rows], ""]
+
+
 def _fit_lines(fit: dict | None) -> list[str]:
     if not fit:
         return []
@@ -177,9 +214,16 @@ def _fit_lines(fit: dict | None) -> list[str]:
             f"epochs read the same store.", ""]
 
 
-def markdown(results: list[dict], real: dict, command: str, fit: dict | None = None) -> str:
+def _audit_memory(audit: dict) -> float:
+    """The audit's own memory: the peak of its traced allocations where measured, else the
+    growth of the process's peak RSS (coarse: freed memory is reused)."""
+    return audit.get("traced_mib", audit["growth_mib"])
+
+
+def markdown(results: list[dict], real: dict, command: str, fit: dict | None = None,
+             measured: str = "", audit_measured: str | None = None) -> str:
     rows = [f"| {r['n']:,} | {r['decode']['images_per_s']:.0f} | {r['decode']['peak_rss_mib']:.0f} | "
-            f"{r['audit']['seconds']:.2f} | {r['audit']['growth_mib']:.0f} ({r['audit']['peak_rss_mib']:.0f}) | "
+            f"{r['audit']['seconds']:.2f} | {_audit_memory(r['audit']):.1f} ({r['audit']['peak_rss_mib']:.0f}) | "
             f"{r['audit']['pairs']} | {r['train']['images_per_s']:.0f} | {r['train']['peak_rss_mib']:.0f} | "
             f"{'memory' if r['train']['in_memory'] else 'streamed'} |" for r in results]
     big, small = results[-1], results[0]
@@ -188,17 +232,22 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
     def grew(section: str, key: str) -> str:
         return f"x{big[section][key] / small[section][key]:.1f}"
 
+    audit_memory = f"x{_audit_memory(big['audit']) / _audit_memory(small['audit']):.1f}"
+
     growth = (f"From {small['n']:,} to {big['n']:,} images (x{factor:g}): decode and set-up time "
               f"{grew('decode', 'seconds')}, audit time {grew('audit', 'seconds')}, the audit's "
-              f"memory {grew('audit', 'growth_mib')}, decode peak RSS {grew('decode', 'peak_rss_mib')}, "
+              f"memory {audit_memory}, decode peak RSS {grew('decode', 'peak_rss_mib')}, "
               f"training peak RSS {grew('train', 'peak_rss_mib')}. Linear growth would be x{factor:g}.")
     return "\n".join([
         "## Scale", "",
-        f"Measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by `{command}` on "
+        f"Measured {measured} by `{command}` on "
         f"{os.cpu_count()} cores, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}: synthetic "
         "256 px JPEG sets (`scripts/make_synthetic.py`), decoded at the default 192 px. Training: "
-        "the default model, batch 16, images/s over the steps after compilation.", "",
-        "| images | decode images/s | decode peak RSS MiB | audit s (hashes given) | audit memory MiB (process peak) | duplicate pairs | training images/s | training peak RSS MiB | images |",
+        "the default model, batch 16, images/s over the steps after compilation."
+        + (f" The audit was measured again at {audit_measured} on the same stores "
+           "(`--remeasure-audit`)." if audit_measured else ""), "",
+        *_targets(results, real, fit),
+        "| images | decode images/s | decode peak RSS MiB | audit s (hashes given) | audit memory MiB (process peak RSS) | duplicate pairs | training images/s | training peak RSS MiB | images |",
         "|---|---|---|---|---|---|---|---|---|", *rows, "",
         f"Real dataset in memory: training {real['images_per_s']:.0f} images/s "
         f"(peak RSS {real['peak_rss_mib']:.0f} MiB); the streamed {big['n']:,}-image set trains at "
@@ -217,16 +266,26 @@ def main() -> int:
                    help="also run `xraynet fit --epochs 1` on the set of this size (0: not)")
     p.add_argument("--report", default="BENCHMARKS.md")
     p.add_argument("--render-only", action="store_true", help="rewrite the section from scale.json")
+    p.add_argument("--remeasure-audit", action="store_true",
+                   help="measure the audit again on the stores of the last run (in --work), "
+                        "keep the rest of scale.json, and rewrite the section")
     args = p.parse_args()
     sys.path.insert(0, str(HERE))
     from xraynet_bench.serving import splice_section
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    if args.render_only:  # the figures of the last run, written again
+    if args.remeasure_audit:
+        saved = json.loads(Path("scale.json").read_text())
+        for r in saved["results"]:
+            r["audit"] = run(AUDIT, str(work / f"cache-{r['n']}"))
+        saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
+    if args.render_only or args.remeasure_audit:  # the figures of the last run, written again
         saved = json.loads(Path("scale.json").read_text())
         results, real, command = saved["results"], saved["real"], saved["command"]
-        fit = saved.get("fit")
+        fit, measured = saved.get("fit"), saved.get("measured", "at an unrecorded time")
+        audit_measured = saved.get("audit_measured")
     else:
         results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
         real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
@@ -234,10 +293,12 @@ def main() -> int:
         fit = (run(FIT, str(work / f"n{args.fit}"), str(work / f"cache-{args.fit}"),
                    str(work / "runs")) | {"n": args.fit}) if args.fit else None
         command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
+        measured = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         Path("scale.json").write_text(json.dumps({"results": results, "real": real, "fit": fit,
-                                                  "command": command}, indent=2) + "\n")
+                                                  "command": command, "measured": measured},
+                                                 indent=2) + "\n")
     plot(results, Path("docs/scale.png"))
-    section = markdown(results, real, command, fit)
+    section = markdown(results, real, command, fit, measured, audit_measured)
     report = Path(args.report)
     report.write_text(splice_section(report.read_text() if report.exists() else "", section,
                                      heading="## Scale"))

@@ -22,6 +22,23 @@ def test_near_pairs_equal_every_pair_compared():
     assert all(len(a) == 0 for a in near_pairs(hashes[:1], 12))
 
 
+def test_long_runs_compared_block_by_block_give_every_pair_compared(monkeypatch):
+    """Images of one kind pile up on band values: long runs are compared block against block
+    (blocks made tiny here so that every path runs), still exactly every pair."""
+    import xraynet.data.audit as audit_module
+
+    monkeypatch.setattr(audit_module, "_SMALL_RUN", 4)
+    monkeypatch.setattr(audit_module, "_BLOCK", 16)
+    rng = np.random.default_rng(2)
+    hashes = np.tile(rng.integers(0, 2, 256).astype(bool), (400, 1))
+    free = rng.choice(256, 24, replace=False)  # rows differ only in these bits
+    hashes[:, free] = rng.integers(0, 2, (400, 24)).astype(bool)
+    expected = brute_force_pairs(hashes, 12)
+    assert len(expected) > 1000
+    i, j, d = near_pairs(hashes, 12)
+    assert list(zip(i.tolist(), j.tolist(), d.tolist())) == expected
+
+
 def test_identical_pairs_group_equal_digests():
     i, j = identical_pairs(["a", "b", "a", "c", "a", "b"])
     assert list(zip(i.tolist(), j.tolist())) == [(0, 2), (0, 4), (1, 5), (2, 4)]

@@ -149,9 +149,10 @@ def _band_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int
             for b in range(a, start + length, _BLOCK):
                 b_end = min(b + _BLOCK, start + length)
                 d = _hamming_block(ws[a:a_end], ws[b:b_end])
-                if a == b:
-                    d[np.tril_indices(len(d))] = max_distance + 1  # each pair once, no self
                 ia, ib = np.nonzero(d <= max_distance)
+                if a == b:  # each pair once, no self
+                    upper = ia < ib
+                    ia, ib = ia[upper], ib[upper]
                 if len(ia):
                     keep(a + ia, b + ib, d[ia, ib])
     if not found_i:
