@@ -135,24 +135,35 @@ def measure(n: int, work: Path, steps: int) -> dict:
     return result
 
 
-def plot(results: list[dict], path: Path) -> None:
+def plot(results: list[dict], path: Path, fit: dict | None = None) -> None:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import ScalarFormatter
 
     ns = [r["n"] for r in results]
     fig = Figure(figsize=(10, 4))
     left, right = fig.subplots(1, 2)
     for label, key in (("decode + set-up (s)", ("decode", "seconds")), ("audit (s)", ("audit", "seconds"))):
-        left.loglog(ns, [r[key[0]][key[1]] for r in results], "o-", label=label)
-    left.loglog(ns, [results[0]["decode"]["seconds"] * n / ns[0] for n in ns], "k:", label="linear")
+        values = [r[key[0]][key[1]] for r in results]
+        line, = left.loglog(ns, values, "o-", label=label)
+        left.loglog(ns, [values[0] * n / ns[0] for n in ns], ":", color=line.get_color(),
+                    label="linear from the first")
     left.set_xlabel("images")
     left.set_title("time")
-    left.legend()
+    left.legend(fontsize=8)
     for label, key in (("decode peak RSS", "decode"), ("training peak RSS", "train"),
-                       ("audit peak RSS", "audit")):
+                       ("audit process peak RSS", "audit")):
         right.loglog(ns, [r[key]["peak_rss_mib"] for r in results], "o-", label=label)
+    if all("traced_mib" in r["audit"] for r in results):
+        right.loglog(ns, [r["audit"]["traced_mib"] for r in results], "o--",
+                     label="audit's own allocations")
+    if fit:
+        right.loglog([fit["n"]], [fit["peak_rss_mib"]], "k*", markersize=12,
+                     label="whole fit, one epoch")
+    right.axhline(3072, color="grey", linestyle=":", label="fit target (3 GiB)")
+    right.yaxis.set_major_formatter(ScalarFormatter())
     right.set_xlabel("images")
     right.set_title("memory (MiB)")
-    right.legend()
+    right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
 
@@ -297,7 +308,7 @@ def main() -> int:
         Path("scale.json").write_text(json.dumps({"results": results, "real": real, "fit": fit,
                                                   "command": command, "measured": measured},
                                                  indent=2) + "\n")
-    plot(results, Path("docs/scale.png"))
+    plot(results, Path("docs/scale.png"), fit)
     section = markdown(results, real, command, fit, measured, audit_measured)
     report = Path(args.report)
     report.write_text(splice_section(report.read_text() if report.exists() else "", section,
