@@ -110,6 +110,8 @@ class ModelConfig:
             :class:`IntensityNormalization`).
         stem_stride: stride of the very first convolution (default 2); 2 lets a larger input
             (finer detail in the first filters) cost about what an input of half its side costs.
+        antialias: sigma in pixels of a fixed Gaussian low-pass before the first convolution
+            (:class:`~xraynet.layers.AntiAlias`; 0: none).
         augmentation: training-time augmentation, or None for none.
         seed: seed of the augmentation layer.
     """
@@ -129,6 +131,8 @@ class ModelConfig:
                              "standardised per image, divided by 255, or equalised",
                              choices=INTENSITY_MODES)
     stem_stride: int = setting(DEFAULT_STEM_STRIDE, help="stride of the first convolution", min=1, max=4)
+    antialias: float = setting(0.0, help="fixed Gaussian low-pass before the first convolution, "
+                               "sigma in pixels (0: off)", flag="--antialias", min=0, max=3)
     augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
     seed: int = setting(42, help="seed of the augmentation layer", flag="", min=0)
 

@@ -31,6 +31,28 @@ def gaussian_blur(x, sigma: float):
 
 
 @keras.saving.register_keras_serializable(package="xraynet")
+class AntiAlias(keras.layers.Layer):
+    """A fixed Gaussian low-pass (``sigma`` pixels) in training and inference alike: detail finer
+    than the strided first convolution can sample is removed before it, so the model cannot
+    read how a hospital's images were resized, compressed or sharpened from that detail."""
+
+    def __init__(self, sigma: float = 1.0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if sigma <= 0:
+            raise ValueError(f"sigma must be positive, got {sigma}")
+        self.sigma = sigma
+
+    def call(self, inputs):
+        return gaussian_blur(ops.cast(inputs, self.compute_dtype), self.sigma)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "sigma": self.sigma}
+
+
+@keras.saving.register_keras_serializable(package="xraynet")
 class IntensityNormalization(keras.layers.Layer):
     """Maps raw 0..255 intensities to network inputs.
 

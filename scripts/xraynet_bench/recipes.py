@@ -104,6 +104,8 @@ RECIPES: dict[str, dict] = {
            # the aspect study (docs/studies/ASPECT.md)
            "g_asp40": {"aspect": 0.4},
            "g_stretch40": {"resize": "stretch", "aspect": 0.4},
+           # the anti-alias study (docs/studies/ANTIALIAS.md)
+           "g_aa10": {"antialias": 1.0},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter

@@ -8,18 +8,21 @@ import keras
 from keras import layers
 
 from ..config import LAST_CONV_NAME, AugmentationConfig, ModelConfig
-from ..layers import IntensityNormalization, XRayAugmentation
+from ..layers import AntiAlias, IntensityNormalization, XRayAugmentation
 
 __all__ = ["LAST_CONV_NAME", "AugmentationConfig", "ModelConfig", "build_cnn"]
 
 
 def build_cnn(config: ModelConfig) -> keras.Model:
-    """Functional CNN: raw image -> augmentation -> normalisation -> conv blocks -> softmax."""
+    """Functional CNN: raw image -> augmentation -> normalisation -> (low-pass) -> conv blocks
+    -> softmax."""
     inputs = keras.Input((config.image_size, config.image_size, 1), name="image")
     x = inputs
     if config.augmentation is not None:
         x = XRayAugmentation(**asdict(config.augmentation), seed=config.seed, name="augment")(x)
     x = IntensityNormalization(config.intensity, name="normalize")(x)
+    if config.antialias:
+        x = AntiAlias(config.antialias, name="antialias")(x)
     use_bn = config.normalization == "batch"
     for block in range(config.depth):
         filters = min(config.base_filters * 2**block, config.max_filters)
