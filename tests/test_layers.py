@@ -120,3 +120,21 @@ def test_acquisition_augmentations_blur_add_noise_and_lower_resolution():
     again = XRayAugmentation.from_config(layer.get_config())
     assert (again.resolution, again.blur, again.noise) == (0.5, 1.5, 8.0)
     assert np.array_equal(layer(x, training=False), x)  # inference: untouched
+
+
+def test_antialias_removes_fine_detail_keeps_coarse_and_round_trips():
+    from xraynet.layers import AntiAlias
+
+    yy, xx = np.mgrid[:32, :32]
+    checker = ((yy + xx) % 2 * 2.0 - 1.0).astype("float32")  # the finest detail there is
+    ramp = (xx / 31.0).astype("float32")  # coarse
+    x = np.stack([checker, ramp])[..., None]
+    layer = AntiAlias(1.0)
+    y = np.asarray(keras.ops.convert_to_numpy(layer(x)))
+    inner = (slice(4, -4), slice(4, -4))  # away from the zero-padded edge
+    assert np.abs(y[0][inner]).max() < 0.05 * np.abs(x[0][inner]).max()
+    np.testing.assert_allclose(y[1][inner], x[1][inner], atol=1e-4)
+    again = AntiAlias.from_config(layer.get_config())
+    assert again.sigma == 1.0
+    with pytest.raises(ValueError):
+        AntiAlias(0.0)
