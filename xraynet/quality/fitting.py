@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 from pathlib import Path
-from typing import Callable
+from typing import Iterable
 
 import keras
 import numpy as np
@@ -23,14 +23,12 @@ from .gate import Quality, QualityGate
 FEATURE_CHUNK = 64
 
 
-def batched_features(features_of: keras.Model, n: int,
-                     images_at: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Features ``(n, d)`` of ``n`` images read ``FEATURE_CHUNK`` at a time by
-    ``images_at(indices)`` (a split's ``images``, or an array's indexing), so a streamed split is
-    never held whole; ``features_of``: a :func:`~.features.feature_model`."""
-    parts = [np.asarray(features_of.predict_on_batch(np.asarray(
-        images_at(np.arange(start, min(start + FEATURE_CHUNK, n))), np.float32))[1])
-        for start in range(0, n, FEATURE_CHUNK)]
+def batched_features(features_of: keras.Model, chunks: Iterable[np.ndarray]) -> np.ndarray:
+    """Features ``(n, d)`` of raw images ``(k, size, size, 1)`` given a chunk at a time (e.g.
+    :meth:`~xraynet.data.loaders.SplitDataset.chunks`), so a streamed split is never held whole;
+    ``features_of``: a :func:`~.features.feature_model`."""
+    parts = [np.asarray(features_of.predict_on_batch(np.asarray(chunk, np.float32))[1])
+             for chunk in chunks]
     return np.concatenate(parts) if parts else np.zeros((0, features_of.outputs[1].shape[-1]), np.float32)
 
 
@@ -49,15 +47,14 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
     leak-free test files. Returns the gate and what the assessment records."""
     train, val = datamodule.dataset("train"), datamodule.dataset("val")
     both = feature_model(model)
-    val_features = batched_features(both, val.n_images, val.images)
-    gate = fit_feature_gate(batched_features(both, train.n_images, train.images), train.labels,
+    val_features = batched_features(both, val.chunks(FEATURE_CHUNK))
+    gate = fit_feature_gate(batched_features(both, train.chunks(FEATURE_CHUNK)), train.labels,
                             val_features)
     gate.save(Path(run_dir) / QUALITY_FILE)
     full = QualityGate(gate)
     val_verdicts: list[Quality] = []
-    for start in range(0, val.n_images, FEATURE_CHUNK):
-        rows = np.arange(start, min(start + FEATURE_CHUNK, val.n_images))
-        val_verdicts += full.assess(val.images(rows), val_features[rows])
+    for start, images in zip(range(0, val.n_images, FEATURE_CHUNK), val.chunks(FEATURE_CHUNK)):
+        val_verdicts += full.assess(images, val_features[start:start + len(images)])
     rates = {"val": flag_summary(val_verdicts)}
     leak_free = datamodule.dataset("test_leak_free")
     settings: DecodeSettings = datamodule.decode_settings
@@ -66,7 +63,6 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
     for start in range(0, len(files), FEATURE_CHUNK):  # the files as predict reads them
         images, _, _, facts = decode_files_with_facts(files[start:start + FEATURE_CHUNK], settings)
         if len(images):
-            features = np.asarray(both.predict_on_batch(images[..., None].astype(np.float32))[1])
-            test_verdicts += full.assess(images, features, facts)
+            test_verdicts += full.assess(images, batched_features(both, [images[..., None]]), facts)
     rates["test_leak_free"] = flag_summary(test_verdicts)
     return gate, {**gate.summary(), "flags": rates}
