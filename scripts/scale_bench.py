@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -47,9 +48,12 @@ meta = json.loads((store / "complete.json").read_text())
 hashes = np.load(store / "dhash.npy")
 splits = [p.split("/")[0] for p in meta["paths"]]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-t = time.perf_counter()
-result = audit(meta["paths"], splits, meta["sha256"], hashes)
-seconds = time.perf_counter() - t
+seconds = []
+for _ in range(3):  # the best of three: the smallest sets take a few hundredths of a second
+    t = time.perf_counter()
+    result = audit(meta["paths"], splits, meta["sha256"], hashes)
+    seconds.append(time.perf_counter() - t)
+seconds = min(seconds)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 import tracemalloc  # again, allocations traced (NumPy's arrays included): the audit's own peak
 tracemalloc.start()
@@ -64,18 +68,14 @@ HASHES = """
 import json, sys
 from pathlib import Path
 import numpy as np
-from xraynet.data.audit import _bands, _row_keys
+from xraynet.data.hamming_search import candidate_share
 from xraynet.defaults import DEFAULT_MAX_DISTANCE
 store = next(Path(sys.argv[1]).glob("images-*"))
 hashes = np.load(store / "dhash.npy")[:2000]
 n = len(hashes)
 distances = np.concatenate([(hashes[i + 1:] != hashes[i]).sum(axis=1) for i in range(n - 1)])
-shared = 0
-for band in _bands(hashes, DEFAULT_MAX_DISTANCE + 1):
-    _, counts = np.unique(_row_keys(hashes[:, band]), return_counts=True)
-    shared += int((counts * (counts - 1) // 2).sum())
 print(json.dumps({"sample": n, "median_distance": float(np.median(distances)),
-                  "band_share": shared / (n * (n - 1) / 2)}))
+                  "compared_share": candidate_share(hashes, DEFAULT_MAX_DISTANCE)}))
 """
 
 FIT = """
@@ -171,17 +171,18 @@ def plot(results: list[dict], path: Path, fit: dict | None = None) -> None:
 
 
 def _hash_lines(results: list[dict], real: dict) -> list[str]:
-    """How alike the images' difference hashes are: the audit compares the pairs that share a
-    band value, so its time grows with the square of the set times that share."""
-    if "hashes" not in real:
+    """How alike the images' difference hashes are: the audit compares the pairs that share an
+    index key, so part of its time grows with the square of the set times their share."""
+    if "compared_share" not in real.get("hashes", {}):
         return []
     sets = "; ".join(f"{r['n']:,}: {r['hashes']['median_distance']:.0f} bits, "
-                     f"{r['hashes']['band_share']:.2%}" for r in results if "hashes" in r)
+                     f"{r['hashes']['compared_share']:.3%}" for r in results if "hashes" in r)
     return [f"Hashes (first 2,000 images of each set): median bits differing between two images, "
-            f"and the share of pairs that share one band value (the audit compares those). Real "
+            f"and the pairs the audit compares (sharing a key of one of its indexes, counted per "
+            f"index; near-copies share many) as a share of all pairs. Real "
             f"X-rays: {real['hashes']['median_distance']:.0f} bits, "
-            f"{real['hashes']['band_share']:.2%} ({real['hashes']['sample']} images); synthetic "
-            f"sets {sets}.", ""]
+            f"{real['hashes']['compared_share']:.3%} ({real['hashes']['sample']} images); "
+            f"synthetic sets {sets}.", ""]
 
 
 def _targets(results: list[dict], real: dict, fit: dict | None) -> list[str]:
@@ -254,13 +255,15 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
     growth = (f"From {small['n']:,} to {big['n']:,} images (x{factor:g}): decode and set-up time "
               f"{grew('decode', 'seconds')}, audit time {grew('audit', 'seconds')}, the audit's "
               f"memory {audit_memory}, decode peak RSS {grew('decode', 'peak_rss_mib')}, "
-              f"training peak RSS {grew('train', 'peak_rss_mib')}. Linear growth would be x{factor:g}.")
+              f"training peak RSS {grew('train', 'peak_rss_mib')}. Linear growth would be "
+              f"x{factor:g}; n log n (a sort) x{factor * math.log(big['n']) / math.log(small['n']):.1f}.")
     return "\n".join([
         "## Scale", "",
         f"Measured {measured} by `{command}` on "
         f"{os.cpu_count()} cores, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}: synthetic "
         "256 px JPEG sets (`scripts/make_synthetic.py`), decoded at the default 192 px. Training: "
-        "the default model, batch 16, images/s over the steps after compilation."
+        "the default model, batch 16, images/s over the steps after compilation. Audit time: the best "
+        "of three runs."
         + (f" The audit was measured again at {audit_measured} on the same stores "
            "(`--remeasure-audit`)." if audit_measured else ""), "",
         *_targets(results, real, fit),
@@ -296,6 +299,8 @@ def main() -> int:
         saved = json.loads(Path("scale.json").read_text())
         for r in saved["results"]:
             r["audit"] = run(AUDIT, str(work / f"cache-{r['n']}"))
+            r["hashes"] = run(HASHES, str(work / f"cache-{r['n']}"))
+        saved["real"]["hashes"] = run(HASHES, str(work / "cache-real"))
         saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
     if args.render_only or args.remeasure_audit:  # the figures of the last run, written again

@@ -6,7 +6,8 @@ from PIL import Image
 
 from xraynet.data import XRayDataModule
 from audit_reference import brute_force_pairs
-from xraynet.data.audit import audit, dhash, duplicate_groups, identical_pairs, near_pairs
+from xraynet.data.audit import audit, dhash, duplicate_groups, identical_pairs
+from xraynet.data.hamming_search import candidate_share, near_pairs
 
 
 def test_near_pairs_equal_every_pair_compared():
@@ -22,13 +23,34 @@ def test_near_pairs_equal_every_pair_compared():
     assert all(len(a) == 0 for a in near_pairs(hashes[:1], 12))
 
 
+def test_near_pairs_exact_for_short_and_wide_hashes():
+    """Hashes no longer than the distance (every pair), one bit more (single-band keys) and
+    bands wider than a 64-bit key (folded values) all give exactly the pairs compared."""
+    rng = np.random.default_rng(1)
+    for n_bits, max_distance in ((8, 12), (13, 12), (1024, 3)):
+        base = rng.integers(0, 2, (60, n_bits)).astype(bool)
+        copies = base[rng.integers(0, 60, 40)].copy()
+        for row in copies:
+            row[rng.choice(n_bits, rng.integers(0, min(n_bits, max_distance + 3)), replace=False)] ^= True
+        hashes = np.concatenate([base, copies])
+        i, j, d = near_pairs(hashes, max_distance)
+        assert list(zip(i.tolist(), j.tolist(), d.tolist())) == brute_force_pairs(hashes, max_distance)
+
+
+def test_candidate_share_counts_pairs_sharing_a_key():
+    same = np.tile(np.random.default_rng(3).integers(0, 2, 256).astype(bool), (50, 1))
+    assert candidate_share(same, 12) == 91  # every pair shares all C(14, 2) keys
+    independent = np.random.default_rng(4).integers(0, 2, (2000, 256)).astype(bool)
+    assert candidate_share(independent, 12) < 1e-4
+
+
 def test_long_runs_compared_block_by_block_give_every_pair_compared(monkeypatch):
     """Images of one kind pile up on band values: long runs are compared block against block
     (blocks made tiny here so that every path runs), still exactly every pair."""
-    import xraynet.data.audit as audit_module
+    import xraynet.data.hamming_search as search
 
-    monkeypatch.setattr(audit_module, "_SMALL_RUN", 4)
-    monkeypatch.setattr(audit_module, "_BLOCK", 16)
+    monkeypatch.setattr(search, "_SMALL_RUN", 4)
+    monkeypatch.setattr(search, "_BLOCK", 16)
     rng = np.random.default_rng(2)
     hashes = np.tile(rng.integers(0, 2, 256).astype(bool), (400, 1))
     free = rng.choice(256, 24, replace=False)  # rows differ only in these bits
