@@ -59,13 +59,14 @@ def run_job(args: argparse.Namespace) -> int:
 
     setup_process(quiet=True)
     recipe, fold, seed = args.job.split(",")
-    record = run_fold(str(resolve_data_dir(args.data)), recipe, fold=int(fold), seed=int(seed),
-                      n_folds=args.folds, split_seed=args.split_seed, overrides=overrides(args))
-    with open(args.results, "a") as fh:
-        fh.write(json.dumps(record) + "\n")
-    accuracy = np.mean(np.argmax(record["p"], axis=1) == np.array(record["y"]))
-    print(f"{recipe} fold {fold} seed {seed}: accuracy {accuracy:.3f} ({record['seconds']:.0f} s)",
-          flush=True)
+    records = run_fold(str(resolve_data_dir(args.data)), recipe, fold=int(fold), seed=int(seed),
+                       n_folds=args.folds, split_seed=args.split_seed, overrides=overrides(args))
+    for record in records if isinstance(records, list) else [records]:
+        with open(args.results, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        accuracy = np.mean(np.argmax(record["p"], axis=1) == np.array(record["y"]))
+        print(f"{record['recipe']} fold {fold} seed {seed}: accuracy {accuracy:.3f} "
+              f"({record['seconds']:.0f} s)", flush=True)
     return 0
 
 

@@ -106,6 +106,9 @@ RECIPES: dict[str, dict] = {
            "g_stretch40": {"resize": "stretch", "aspect": 0.4},
            # the anti-alias study (docs/studies/ANTIALIAS.md)
            "g_aa10": {"antialias": 1.0},
+           # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
+           "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
+                                   "g_tta8geo": {"views": 8, "geometric": True}}},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
@@ -122,14 +125,47 @@ TRAINER_KEYS = ("epochs", "patience", "batch_size")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
 
+#: augmentation fields a geometric-only test-time view leaves out
+NON_GEOMETRIC = ("contrast", "gamma", "resolution", "blur", "noise")
+
+
+def view_predictor(model, views: int = 1, *, geometric: bool = False, seed: int = 0):
+    """A function of images giving ``model``'s softmax averaged over ``views`` views: the image
+    itself and ``views - 1`` draws of the model's own training augmentation (only its geometry
+    with ``geometric``). The draws restart from ``seed`` at every call, so every set of images
+    scored sees the same ones."""
+    import keras
+
+    from xraynet.layers import XRayAugmentation
+    from xraynet.predict import tta_augmentation
+
+    config = tta_augmentation(model, seed).get_config()
+    if geometric:
+        config.update({name: 0.0 for name in NON_GEOMETRIC})
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        augment = XRayAugmentation.from_config(config)
+        runs = [np.asarray(model.predict(x, verbose=0))]
+        for _ in range(views - 1):
+            viewed = keras.ops.convert_to_numpy(augment(x.astype(np.float32), training=True))
+            runs.append(np.asarray(model.predict(viewed, verbose=0)))
+        return np.mean(runs, axis=0)
+
+    return predict
+
+
 def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
-             split_seed: int = 1000, overrides: dict | None = None, cache_dir: str | None = None) -> dict:
-    """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images."""
+             split_seed: int = 1000, overrides: dict | None = None,
+             cache_dir: str | None = None) -> dict | list[dict]:
+    """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images: one
+    record, or one per inference policy where the recipe names several (``inference``: record
+    name -> ``None`` for one pass, or the :func:`view_predictor` settings)."""
     from xraynet.models import AugmentationConfig, ModelConfig
     from xraynet.module import XRayClassifier
     from xraynet.trainer import Trainer
 
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
+    inference = spec.pop("inference", {recipe: None})
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
                         resize=spec["resize"]).setup()
@@ -151,26 +187,34 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                           **{k: spec[k] for k in TRAINER_KEYS if k in spec})
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
 
-    def predict(x: np.ndarray) -> list:
-        return np.round(np.asarray(result.model.predict(x, verbose=0)), 5).tolist()
-
+    seconds = round(time.perf_counter() - start, 1)
     x_held_out = folder.x[held_out]
     settings = dm.decode_settings
     files = [Path(data) / folder.paths[i] for i in held_out]
     grays = [load_grayscale(f, settings) for f in files]  # each file decoded once
-    framed = {f"{aspect:g}": predict(np.stack([
-        fit_to_square(center_aspect(g, aspect), settings) for g in grays])[..., None])
-        for aspect in FRAMING_ASPECTS}
-    exposed = {f"{g:g}": predict(apply_gamma(x_held_out, g)) for g in EXPOSURE_GAMMAS}
-    acquired = {v.name: predict(stressed_inputs(grays, settings, v, seed=seed)[..., None])
-                for v in ACQUISITION_VARIANTS}
-    return {"recipe": recipe, "fold": fold, "seed": seed, "split_seed": split_seed,
-            "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
-            "p": predict(x_held_out), "p_framed": framed, "p_exposed": exposed,
-            "p_acquired": acquired,
-            "best_epoch": result.best_epoch,
-            "epochs_run": len(result.history.get("loss", [])),
-            "seconds": round(time.perf_counter() - start, 1)}
+    inputs = {"p": x_held_out,
+              "p_framed": {f"{aspect:g}": np.stack([fit_to_square(center_aspect(g, aspect), settings)
+                                                    for g in grays])[..., None]
+                           for aspect in FRAMING_ASPECTS},
+              "p_exposed": {f"{g:g}": apply_gamma(x_held_out, g) for g in EXPOSURE_GAMMAS},
+              "p_acquired": {v.name: stressed_inputs(grays, settings, v, seed=seed)[..., None]
+                             for v in ACQUISITION_VARIANTS}}
+    records = []
+    for name, policy in inference.items():
+        score = view_predictor(result.model, seed=seed, **(policy or {}))
+
+        def predict(x: np.ndarray) -> list:
+            return np.round(score(x), 5).tolist()
+
+        records.append({"recipe": name, "fold": fold, "seed": seed, "split_seed": split_seed,
+                        "index": held_out.tolist(), "y": folder.y[held_out].tolist(),
+                        **{key: predict(x) if isinstance(x, np.ndarray)
+                           else {variant: predict(v) for variant, v in x.items()}
+                           for key, x in inputs.items()},
+                        "best_epoch": result.best_epoch,
+                        "epochs_run": len(result.history.get("loss", [])),
+                        "seconds": seconds})
+    return records[0] if len(records) == 1 else records
 
 
 def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:

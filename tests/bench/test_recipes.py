@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
-                                   acquisition_scores, markdown, run_fold, stress_scores, summarise)
+                                   acquisition_scores, markdown, run_fold, stress_scores, summarise,
+                                   view_predictor)
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,22 @@ def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
     assert np.allclose(record["p_exposed"]["1"], p, atol=1e-4)  # gamma 1 is the image itself
     assert set(record["p_acquired"]) == {v.name for v in ACQUISITION_VARIANTS}
     assert all(np.array(v).shape == p.shape for v in record["p_acquired"].values())
+
+
+def test_views_average_the_image_and_seeded_draws_of_the_models_augmentation():
+    from xraynet.models import AugmentationConfig, ModelConfig, build_cnn
+
+    model = build_cnn(ModelConfig(image_size=32, n_classes=3, depth=2, base_filters=4,
+                                    augmentation=AugmentationConfig(noise=20.0)))
+    x = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 1)).astype(np.float32)
+    plain = np.asarray(model.predict(x, verbose=0))
+    assert np.allclose(view_predictor(model)(x), plain)  # one view: the image itself
+    averaged = view_predictor(model, 4, seed=5)
+    first = averaged(x)
+    assert np.allclose(averaged(x), first)  # every call sees the same draws
+    assert not np.allclose(first, plain, atol=1e-4) and np.allclose(first.sum(axis=1), 1, atol=1e-4)
+    geometric = view_predictor(model, 4, geometric=True, seed=5)(x)
+    assert not np.allclose(geometric, first, atol=1e-5)  # no noise, contrast or exposure draws
 
 
 def test_acquisition_scores_compare_each_variant_with_the_unchanged_image():
