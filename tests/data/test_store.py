@@ -76,3 +76,30 @@ def test_a_large_set_streams_through_the_data_module(dataset, cache_dir, monkeyp
     for k in range(3):
         np.testing.assert_array_equal(a[k][0], b[k][0])
         np.testing.assert_array_equal(a[k][1], b[k][1])
+
+
+def test_two_builders_of_one_store_decode_it_once(tmp_path):
+    """Parallel fits on one dataset ask for the same store at once: one decodes, the other waits
+    and finds it complete (without the lock, the second truncated the first's images)."""
+    import threading
+    import time
+
+    images, paths = _files(tmp_path, 40)
+    rel = [p.name for p in paths]
+    calls = []
+    slow = _decoder(images, calls)
+
+    def decode(path):
+        time.sleep(0.002)
+        return slow(path)
+
+    stores = [ImageStore(tmp_path / "store", n=40, size=8) for _ in range(2)]
+    threads = [threading.Thread(target=s.build, args=(rel, paths, decode), kwargs={"chunk": 8})
+               for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(calls) == list(range(40))  # every file decoded once, by one of them
+    stored = stores[1].load()
+    np.testing.assert_array_equal(stored.images, images)

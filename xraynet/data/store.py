@@ -21,6 +21,8 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -95,7 +97,18 @@ class ImageStore:
 
     def build(self, rel_paths: list[str], files: list[Path], decode: DecodeFn, *,
               workers: int = 1, chunk: int = CHUNK) -> None:
-        """Decode every file into the store, resuming after the chunks already written."""
+        """Decode every file into the store, resuming after the chunks already written.
+
+        One process at a time builds a store (an exclusive lock on ``<directory>.lock``): another
+        that asks for the same store meanwhile (parallel fits, a search's workers) waits, then
+        finds it complete."""
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.directory.with_name(self.directory.name + ".lock")):
+            if not self.complete:
+                self._build(rel_paths, files, decode, workers=workers, chunk=chunk)
+
+    def _build(self, rel_paths: list[str], files: list[Path], decode: DecodeFn, *,
+               workers: int, chunk: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         chunks_dir = self.directory / "chunks"
@@ -211,6 +224,22 @@ class _Progress:
         elif self.done >= self.next_log or self.done == self.total:
             log.info("  decoded %d/%d files", self.done, self.total)
             self.next_log = self.done + self.step
+
+
+@contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``lock_path`` (POSIX ``flock``; elsewhere none)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _write_json(path: Path, data: dict) -> None:
