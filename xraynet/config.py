@@ -202,6 +202,8 @@ class TrainerConfig:
                            flag="", choices=("val_loss", "val_accuracy", "val_auc"))
     patience: int = setting(15, help="epochs without improvement before early stopping", min=1,
                             max=10_000)
+    mixup: float = setting(0.0, help="mixup: train on blends of two images and of their labels, "
+                           "blend weight ~ Beta(A, A) (0: off)", min=0, max=2)
     out_dir: str = setting("runs", help="folder that receives run directories", flag="")
     tensorboard: bool = setting(True, help="write TensorBoard logs where installed", flag="")
 

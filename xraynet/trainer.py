@@ -59,6 +59,8 @@ class Trainer(ConfigView):
         seed: global seed for weights, augmentation and shuffling (default 42).
         monitor: validation metric that picks the best epoch (default ``"val_loss"``).
         patience: epochs without improvement before early stopping (default 15).
+        mixup: blend each training image and its label with another's, weight ~ Beta(A, A)
+            (default 0: off; see :class:`~xraynet.data.loaders.SplitDataset`).
         out_dir: folder that receives run directories (default ``"runs"``).
         tensorboard: write TensorBoard logs when tensorflow and tensorboard are installed (default True).
         callbacks: extra Keras callbacks.
@@ -67,11 +69,12 @@ class Trainer(ConfigView):
 
     def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
                  devices: int = _D.devices, seed: int = _D.seed, monitor: str = _D.monitor,
-                 patience: int = _D.patience, out_dir: str | Path = _D.out_dir,
+                 patience: int = _D.patience, mixup: float = _D.mixup,
+                 out_dir: str | Path = _D.out_dir,
                  tensorboard: bool = _D.tensorboard, callbacks: list | None = None,
                  verbose: int | str = 2) -> None:
         self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, devices=devices,
-                                    seed=seed, monitor=monitor, patience=patience,
+                                    seed=seed, monitor=monitor, patience=patience, mixup=mixup,
                                     out_dir=str(out_dir), tensorboard=tensorboard)  # validates
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
@@ -128,7 +131,7 @@ class Trainer(ConfigView):
 
         seed_everything(self.seed)
         train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
-                                             devices=self.devices)
+                                             devices=self.devices, mixup=self.mixup)
         with data_parallel(self.devices):
             model = module.build()
             model.fit(train, validation_data=val, epochs=self.epochs,

@@ -106,6 +106,9 @@ RECIPES: dict[str, dict] = {
            "g_stretch40": {"resize": "stretch", "aspect": 0.4},
            # the anti-alias study (docs/studies/ANTIALIAS.md)
            "g_aa10": {"antialias": 1.0},
+           # the mixup study (docs/studies/MIXUP.md)
+           "g_mix02": {"mixup": 0.2},
+           "g_mix04": {"mixup": 0.4},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
@@ -121,7 +124,7 @@ FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),
 #: the unchanged exposure included
 EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
-TRAINER_KEYS = ("epochs", "patience", "batch_size")
+TRAINER_KEYS = ("epochs", "patience", "batch_size", "mixup")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
 

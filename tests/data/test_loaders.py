@@ -39,6 +39,28 @@ def test_shuffle_is_seeded_and_new_every_epoch():
     assert ds.labels.tolist() == (np.arange(10) % 3).tolist()  # the split's order, not the shuffle
 
 
+def test_mixup_blends_images_labels_and_weights_alike_and_repeatably():
+    ds = SplitDataset(_split(), n_classes=3, batch_size=10, seed=3, mixup=0.4,
+                      class_weight={0: 1.0, 1: 2.0, 2: 4.0})
+    x, y, w = ds[0]
+    again = ds[0]
+    assert all(np.array_equal(a, b) for a, b in zip((x, y, w), again))  # read twice: one batch
+    assert x.dtype == np.float32 and np.allclose(y.sum(axis=1), 1)
+    # image i holds the value i, class i % 3: a blend lam*i + (1-lam)*j shows lam and j in the
+    # labels, and the weight is the same blend of the two class weights
+    value, plain = x[:, 0, 0, 0], ds.labels
+    assert not np.allclose(value, np.arange(10))  # blended
+    class_value = y @ np.array([0.0, 1.0, 2.0])
+    assert np.all((class_value >= 0) & (class_value <= 2)) and not np.allclose(class_value, plain)
+    assert np.all((w >= 1.0) & (w <= 4.0)) and not np.allclose(w, np.array([1, 2, 4])[plain])
+    ds.on_epoch_end()
+    assert not np.array_equal(ds[0][0], x)  # new draws every epoch
+    off = SplitDataset(_split(), n_classes=3, batch_size=10, seed=3)
+    assert off[0][0].dtype == np.uint8 and np.array_equal(off[0][1].argmax(axis=1), plain)
+    with pytest.raises(ValueError):
+        SplitDataset(_split(), n_classes=3, mixup=-0.1)
+
+
 def test_keras_fits_and_predicts_from_it():
     import keras
 

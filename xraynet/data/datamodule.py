@@ -207,17 +207,18 @@ class XRayDataModule(ConfigView):
         """The training split, reshuffled every epoch (seeded)."""
         return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
 
-    def fit_datasets(self, *, batch_size: int, seed: int,
-                     devices: int = 1) -> tuple[SplitDataset, SplitDataset]:
-        """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded) and the
-        validation split (at least 32 images a batch: it is only predicted). For ``devices`` > 1
-        (data parallelism) every batch is padded to a multiple of it with zero-weight images and
-        the class weights travel as per-image weights."""
+    def fit_datasets(self, *, batch_size: int, seed: int, devices: int = 1,
+                     mixup: float = 0.0) -> tuple[SplitDataset, SplitDataset]:
+        """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded; blended
+        by ``mixup``, see :class:`SplitDataset`) and the validation split (at least 32 images a
+        batch: it is only predicted). For ``devices`` > 1 (data parallelism) every batch is
+        padded to a multiple of it with zero-weight images and the class weights travel as
+        per-image weights."""
         if devices > 1:
             return (self.train_dataset(batch_size=batch_size, seed=seed, pad_to=devices,
-                                       class_weight=self.class_weights()),
+                                       class_weight=self.class_weights(), mixup=mixup),
                     self.dataset("val", batch_size=max(32, batch_size), pad_to=devices))
-        return (self.train_dataset(batch_size=batch_size, seed=seed),
+        return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup),
                 self.dataset("val", batch_size=max(32, batch_size)))
 
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:

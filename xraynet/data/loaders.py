@@ -71,14 +71,23 @@ class SplitDataset(keras.utils.PyDataset):
     meaning); :attr:`n_images`, :attr:`labels`, :attr:`paths` and :meth:`images` describe the
     split for evaluation and reports. ``kwargs`` go to PyDataset (``workers``,
     ``use_multiprocessing``, ``max_queue_size``).
+
+    With ``mixup`` = A > 0 (training only) each image of a batch is blended with another image of
+    the same batch, ``lam * x_i + (1 - lam) * x_j`` with ``lam ~ Beta(A, A)`` drawn per image, and
+    so are its one-hot label and its weight; the draws depend only on the seed, the epoch and the
+    batch index, so a batch read twice is the same batch.
     """
 
     def __init__(self, source: ImageSource, *, n_classes: int, batch_size: int = 32,
                  shuffle: bool = False, seed: int = 0, pad_to: int = 1,
-                 class_weight: dict[int, float] | None = None, **kwargs) -> None:
+                 class_weight: dict[int, float] | None = None, mixup: float = 0.0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         if batch_size < 1 or pad_to < 1:
             raise ValueError(f"batch_size and pad_to must be at least 1, got {batch_size}, {pad_to}")
+        if mixup < 0:
+            raise ValueError(f"mixup must be at least 0, got {mixup}")
+        self.mixup, self._seed, self._epoch = mixup, seed, 0
         self.source = source
         self.n_classes = n_classes
         self.batch_size = batch_size
@@ -108,10 +117,12 @@ class SplitDataset(keras.utils.PyDataset):
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         labels = np.asarray(self.source.y)[chosen]
         images, onehot = self.source.images(chosen), np.eye(self.n_classes, dtype=np.float32)[labels]
-        if self.pad_to == 1 and self.class_weight is None:
-            return images, onehot
         weights = (np.array([self.class_weight[int(c)] for c in labels], np.float32)
                    if self.class_weight else np.ones(len(labels), np.float32))
+        if self.mixup > 0:
+            images, onehot, weights = self._blend(index, images, onehot, weights)
+        if self.pad_to == 1 and self.class_weight is None:
+            return images, onehot
         missing = (-len(chosen)) % self.pad_to
         if missing:
             repeat = np.arange(missing) % len(chosen)
@@ -120,7 +131,18 @@ class SplitDataset(keras.utils.PyDataset):
             weights = np.concatenate([weights, np.zeros(missing, np.float32)])
         return images, onehot, weights
 
+    def _blend(self, index: int, images: np.ndarray, onehot: np.ndarray, weights: np.ndarray):
+        """Mixup of one batch (see the class): float32 images, soft labels, blended weights."""
+        rng = np.random.default_rng([self._seed, self._epoch, index])
+        partner = rng.permutation(len(images))
+        lam = rng.beta(self.mixup, self.mixup, len(images)).astype(np.float32)
+        x = images.astype(np.float32)
+        return (lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * x[partner],
+                lam[:, None] * onehot + (1 - lam[:, None]) * onehot[partner],
+                lam * weights + (1 - lam) * weights[partner])
+
     def on_epoch_end(self) -> None:
+        self._epoch += 1
         if self.shuffle:
             self._order = self._new_order()
 
