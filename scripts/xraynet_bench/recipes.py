@@ -330,5 +330,35 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
     return "\n".join(lines) + "\n"
 
 
+def ensemble_records(records: list[dict], recipe: str, seeds: list[int], name: str) -> list[dict]:
+    """Records of the ensemble ``name``: per outer fold, the mean of ``recipe``'s records of
+    ``seeds`` (their probabilities, and each stress variant's); folds lacking a seed are left
+    out."""
+    by_fold: dict[tuple, dict[int, dict]] = {}
+    for r in records:
+        if r["recipe"] == recipe and r["seed"] in seeds:
+            by_fold.setdefault((r["split_seed"], r["fold"]), {})[r["seed"]] = r
+    out = []
+    for (split_seed, fold), members in sorted(by_fold.items()):
+        if set(members) != set(seeds):
+            continue
+        first = members[seeds[0]]
+        if any(m["index"] != first["index"] for m in members.values()):
+            raise ValueError(f"fold {fold}: the members hold out different images")
+
+        def mean(key: str, variant: str | None = None) -> list:
+            rows = [m[key] if variant is None else m[key][variant] for m in members.values()]
+            return np.round(np.mean(rows, axis=0), 5).tolist()
+
+        record = {"recipe": name, "fold": fold, "seed": 0, "split_seed": split_seed,
+                  "index": first["index"], "y": first["y"], "p": mean("p"),
+                  "seconds": float(sum(m["seconds"] for m in members.values()))}
+        for key in ("p_framed", "p_exposed", "p_acquired"):
+            if all(m.get(key) for m in members.values()):
+                record[key] = {v: mean(key, v) for v in first[key]}
+        out.append(record)
+    return out
+
+
 def read_records(paths: list[str | Path]) -> list[dict]:
     return [json.loads(line) for path in paths for line in Path(path).read_text().splitlines() if line]

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
-                                   acquisition_scores, markdown, run_fold, stress_scores, summarise,
-                                   view_predictor)
+                                   acquisition_scores, ensemble_records, markdown, run_fold,
+                                   stress_scores, summarise, view_predictor)
 from xraynet.data import XRayDataModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,22 @@ def test_views_average_the_image_and_seeded_draws_of_the_models_augmentation():
     assert not np.allclose(first, plain, atol=1e-4) and np.allclose(first.sum(axis=1), 1, atol=1e-4)
     geometric = view_predictor(model, 4, geometric=True, seed=5)(x)
     assert not np.allclose(geometric, first, atol=1e-5)  # no noise, contrast or exposure draws
+
+
+def test_ensemble_records_average_the_seeds_of_each_fold():
+    right, wrong = [0.8, 0.1, 0.1], [0.2, 0.7, 0.1]
+
+    def record(seed, fold, p, acquired):
+        return {"recipe": "r", "fold": fold, "seed": seed, "split_seed": 7, "index": [3, 4],
+                "y": [0, 0], "p": p, "p_acquired": {"blur": acquired}, "seconds": 10.0}
+
+    records = [record(1, 0, [right, wrong], [wrong, wrong]), record(2, 0, [right, right], [right, wrong]),
+               record(1, 1, [right, right], [right, right])]  # fold 1 lacks seed 2: left out
+    (ens,) = ensemble_records(records, "r", [1, 2], "ens2")
+    assert ens["recipe"] == "ens2" and ens["fold"] == 0 and ens["seconds"] == 20.0
+    assert np.allclose(ens["p"], [right, np.mean([wrong, right], axis=0)])
+    assert np.allclose(ens["p_acquired"]["blur"], [np.mean([wrong, right], axis=0), wrong])
+    assert summarise([ens])[0]["accuracy"] == 1.0  # the mean of a right and a wrong: still right
 
 
 def test_acquisition_scores_compare_each_variant_with_the_unchanged_image():
