@@ -99,11 +99,11 @@ class ImageStore:
               workers: int = 1, chunk: int = CHUNK) -> None:
         """Decode every file into the store, resuming after the chunks already written.
 
-        One process at a time builds a store (an exclusive lock on ``<directory>.lock``): another
-        that asks for the same store meanwhile (parallel fits, a search's workers) waits, then
-        finds it complete."""
+        One process at a time builds a store (an exclusive lock on the hidden file
+        ``.<directory name>.lock`` beside it): another that asks for the same store meanwhile
+        (parallel fits, a search's workers) waits, then finds it complete."""
         self.directory.parent.mkdir(parents=True, exist_ok=True)
-        with _exclusive(self.directory.with_name(self.directory.name + ".lock")):
+        with _exclusive(self.directory.with_name(f".{self.directory.name}.lock")):
             if not self.complete:
                 self._build(rel_paths, files, decode, workers=workers, chunk=chunk)
 
