@@ -39,3 +39,23 @@ def test_the_depth_range_stops_where_the_image_size_allows():
     hp = kt.HyperParameters()
     model_values(hp, ModelConfig(image_size=32, depth=2))
     assert hp.space[[p.name for p in hp.space].index("depth")].max_value == 4
+
+
+def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
+    """train-best's flags reach the training (devices and mixup were once offered and dropped)."""
+    import argparse
+
+    import tuning.best
+    from tuning.commands import add_train_best_args, run_train_best
+
+    seen = {}
+    monkeypatch.setattr(tuning.best, "train_best", lambda **kw: (seen.update(kw), ("run", "report"))[1])
+    p = argparse.ArgumentParser()
+    add_train_best_args(p)
+    args = p.parse_args(["--mixup", "0.3", "--devices", "2", "--epochs", "5", "--patience", "4"])
+    assert run_train_best(args) == 0
+    assert (seen["mixup"], seen["devices"], seen["epochs"], seen["patience"]) == (0.3, 2, 5, 4)
+    offered = {a.dest.removeprefix("trainer__") for a in p._actions} - {"help"}
+    passed = {"epochs", "patience", "devices", "mixup", "members", "hyperparameters", "data",
+              "out", "cache_dir", "no_cache"}
+    assert offered <= passed | {"image_size", "workers"}, offered - passed
