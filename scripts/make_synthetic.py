@@ -31,9 +31,10 @@ def _anatomy(rng: np.random.Generator, size: int, *, cells: int = 24, amplitude:
     """A smooth random field of structures a few cells wide: each image's own shapes and
     shading, as real X-rays differ by patient, pose and exposure. Without it every image shares
     one background: two images' difference hashes then differ in a median of 40 of 256 bits, and
-    31% of all pairs share a value of one of the audit's bands, so the audit's work grows with
-    the square of the set. With it: 74 bits and 1.0%, near real chest X-rays (86 bits, 1.35%;
-    the Scale section of BENCHMARKS.md measures both)."""
+    31% of all pairs share the value of one of 13 20-bit bands, so a duplicate audit that
+    compares such pairs does work growing with the square of the set. With it: 75 bits and 1.0%,
+    near real chest X-rays (86 bits, 1.35%); the Scale section of BENCHMARKS.md measures how
+    alike the hashes are."""
     coarse = Image.fromarray(rng.normal(0.0, 1.0, (cells, cells)).astype(np.float32), mode="F")
     return amplitude * np.asarray(coarse.resize((size, size), Image.Resampling.BICUBIC))
 

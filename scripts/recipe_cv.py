@@ -61,7 +61,7 @@ def run_job(args: argparse.Namespace) -> int:
     recipe, fold, seed = args.job.split(",")
     records = run_fold(str(resolve_data_dir(args.data)), recipe, fold=int(fold), seed=int(seed),
                        n_folds=args.folds, split_seed=args.split_seed, overrides=overrides(args))
-    for record in records if isinstance(records, list) else [records]:
+    for record in records:
         with open(args.results, "a") as fh:
             fh.write(json.dumps(record) + "\n")
         accuracy = np.mean(np.argmax(record["p"], axis=1) == np.array(record["y"]))

@@ -185,6 +185,17 @@ def _hash_lines(results: list[dict], real: dict) -> list[str]:
             f"synthetic sets {sets}.", ""]
 
 
+def _growths(results: list[dict]) -> dict[str, float]:
+    """How much each measure grew from the smallest set to the largest (linear: their ratio)."""
+    big, small = results[-1], results[0]
+    return {"decode and set-up time": big["decode"]["seconds"] / small["decode"]["seconds"],
+            "audit time": big["audit"]["seconds"] / small["audit"]["seconds"],
+            "audit memory (peak of its allocations)":
+                _audit_memory(big["audit"]) / _audit_memory(small["audit"]),
+            "decode peak RSS": big["decode"]["peak_rss_mib"] / small["decode"]["peak_rss_mib"],
+            "training peak RSS": big["train"]["peak_rss_mib"] / small["train"]["peak_rss_mib"]}
+
+
 def _targets(results: list[dict], real: dict, fit: dict | None) -> list[str]:
     """Issue 17's targets, measured in this run."""
     big, small = results[-1], results[0]
@@ -199,13 +210,7 @@ def _targets(results: list[dict], real: dict, fit: dict | None) -> list[str]:
     share = big["train"]["images_per_s"] / real["images_per_s"]
     rows.append(("streamed training images/s, share of the real set in memory", share, ">= 0.90",
                  share >= 0.9))
-    for label, section, key in (("decode and set-up time", "decode", "seconds"),
-                                ("audit time", "audit", "seconds"),
-                                ("audit memory (peak of its allocations)", "audit",
-                                 "traced_mib" if "traced_mib" in small["audit"] else "growth_mib"),
-                                ("decode peak RSS", "decode", "peak_rss_mib"),
-                                ("training peak RSS", "train", "peak_rss_mib")):
-        grew = big[section][key] / small[section][key]
+    for label, grew in _growths(results).items():
         rows.append((f"{label}: growth from {small['n']:,} to {big['n']:,} images", grew,
                      f"<= x{factor:g}", grew <= factor))
     def shown(value: float, goal: str) -> str:
@@ -246,16 +251,12 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
             f"{'memory' if r['train']['in_memory'] else 'streamed'} |" for r in results]
     big, small = results[-1], results[0]
     factor = big["n"] / small["n"]
-
-    def grew(section: str, key: str) -> str:
-        return f"x{big[section][key] / small[section][key]:.1f}"
-
-    audit_memory = f"x{_audit_memory(big['audit']) / _audit_memory(small['audit']):.1f}"
-
+    grew = {label: f"x{ratio:.1f}" for label, ratio in _growths(results).items()}
     growth = (f"From {small['n']:,} to {big['n']:,} images (x{factor:g}): decode and set-up time "
-              f"{grew('decode', 'seconds')}, audit time {grew('audit', 'seconds')}, the audit's "
-              f"memory {audit_memory}, decode peak RSS {grew('decode', 'peak_rss_mib')}, "
-              f"training peak RSS {grew('train', 'peak_rss_mib')}. Linear growth would be "
+              f"{grew['decode and set-up time']}, audit time {grew['audit time']}, the audit's "
+              f"memory {grew['audit memory (peak of its allocations)']}, decode peak RSS "
+              f"{grew['decode peak RSS']}, training peak RSS {grew['training peak RSS']}. Linear "
+              f"growth would be "
               f"x{factor:g}; n log n (a sort) x{factor * math.log(big['n']) / math.log(small['n']):.1f}.")
     return "\n".join([
         "## Scale", "",

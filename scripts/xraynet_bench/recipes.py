@@ -142,16 +142,21 @@ def view_predictor(model, views: int = 1, *, geometric: bool = False, seed: int 
     from xraynet.layers import XRayAugmentation
     from xraynet.predict import tta_augmentation
 
+    def one_pass(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict(x, verbose=0))
+
+    if views == 1:
+        return one_pass
     config = tta_augmentation(model, seed).get_config()
     if geometric:
         config.update({name: 0.0 for name in NON_GEOMETRIC})
 
     def predict(x: np.ndarray) -> np.ndarray:
         augment = XRayAugmentation.from_config(config)
-        runs = [np.asarray(model.predict(x, verbose=0))]
+        runs = [one_pass(x)]
         for _ in range(views - 1):
             viewed = keras.ops.convert_to_numpy(augment(x.astype(np.float32), training=True))
-            runs.append(np.asarray(model.predict(viewed, verbose=0)))
+            runs.append(one_pass(viewed))
         return np.mean(runs, axis=0)
 
     return predict
@@ -159,9 +164,9 @@ def view_predictor(model, views: int = 1, *, geometric: bool = False, seed: int 
 
 def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None,
-             cache_dir: str | None = None) -> dict | list[dict]:
+             cache_dir: str | None = None) -> list[dict]:
     """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images: one
-    record, or one per inference policy where the recipe names several (``inference``: record
+    record per inference policy (one, unless the recipe names several in ``inference``: record
     name -> ``None`` for one pass, or the :func:`view_predictor` settings)."""
     from xraynet.models import AugmentationConfig, ModelConfig
     from xraynet.module import XRayClassifier
@@ -217,7 +222,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                         "best_epoch": result.best_epoch,
                         "epochs_run": len(result.history.get("loss", [])),
                         "seconds": seconds})
-    return records[0] if len(records) == 1 else records
+    return records
 
 
 def _per_image(records: list[dict]) -> dict[str, dict[tuple, tuple[int, np.ndarray]]]:

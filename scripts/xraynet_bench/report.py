@@ -100,7 +100,7 @@ LIMITS = {
         "jitter (docs/studies/ASPECT.md; its seed-1 gain on the squeeze did not hold on a second "
         "seed, docs/studies/SQUEEZE.md), squeezing whole images (framing flips up by 11 points), "
         "a fixed low-pass before the first convolution (docs/studies/ANTIALIAS.md; 2.8 "
-        "points less accurate, more predictions moved) and averaging 8 augmented views at test "
+        "points less accurate, more predictions moved), averaging 8 augmented views at test "
         "time (docs/studies/TTA.md; the squeeze moved 6.9 to 7.3% of the predictions against "
         "5.2% for one pass), and mixup (docs/studies/MIXUP.md; 6.9 to 9.3% against 5.2%)."),
     "training FLOP/s share": (

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
-    record = run_fold(str(dataset), "base", fold=1, seed=3, n_folds=3, cache_dir=str(cache_dir),
-                      overrides={"epochs": 2, "image_size": 32})
+    [record] = run_fold(str(dataset), "base", fold=1, seed=3, n_folds=3, cache_dir=str(cache_dir),
+                        overrides={"epochs": 2, "image_size": 32})
     folder, _ = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup().train_folder()
     assert all(p.startswith("train/") for p in folder.paths)
     assert 0 < len(record["index"]) < len(folder) and max(record["index"]) < len(folder)

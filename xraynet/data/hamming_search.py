@@ -139,7 +139,13 @@ class _RunFinder:
         return (in_runs & np.uint64((1 << self.row_bits) - 1)).astype(np.int64), in_runs >> low
 
 
-def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, runs: _RunFinder
+def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each run of equal values in ``sorted_keys``."""
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    return starts, np.diff(np.r_[starts, len(sorted_keys)])
+
+
+def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, find_runs: _RunFinder
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``(i < j)`` of rows with equal ``keys`` whose whole hashes are within
     ``max_distance``: candidates are verified as they are made, never all kept.
@@ -147,12 +153,11 @@ def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, runs: _Ru
     Rows are sorted by key, so each run of equal keys is a contiguous slice: short runs are
     compared offset by offset (every row against the one ``offset`` rows later, while its run
     lasts), long ones block against block by broadcasting."""
-    order, sorted_keys = runs(keys)
+    order, sorted_keys = find_runs(keys)
     found_i, found_j, found_d = [], [], []
     if len(order):
         ws = words[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        lengths = np.diff(np.r_[starts, len(order)])
+        starts, lengths = _runs(sorted_keys)
         later = np.repeat(starts + lengths, lengths) - np.arange(len(order)) - 1  # in its run
 
         def keep(pos_a: np.ndarray, pos_b: np.ndarray, d: np.ndarray) -> None:
@@ -207,8 +212,8 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     words = as_words(hashes)
     if n_bits <= max_distance:  # every pair is within the distance
         return _every_pair(words)
-    runs = _RunFinder(n)
-    found = [_key_pairs(keys, words, max_distance, runs)
+    find_runs = _RunFinder(n)
+    found = [_key_pairs(keys, words, max_distance, find_runs)
              for keys in index_keys(hashes, max_distance)]
     i, j, d = (np.concatenate(parts) for parts in zip(*found))
     pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
@@ -221,8 +226,8 @@ def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
     n = len(hashes)
     if n < 2 or hashes.shape[1] <= max_distance:
         return 1.0
-    compared = 0
+    find_runs, compared = _RunFinder(n), 0
     for keys in index_keys(hashes, max_distance):
-        _, counts = np.unique(keys, return_counts=True)
-        compared += int((counts * (counts - 1) // 2).sum())
+        _, lengths = _runs(find_runs(keys)[1])
+        compared += int((lengths * (lengths - 1) // 2).sum())
     return compared / (n * (n - 1) / 2)

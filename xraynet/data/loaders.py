@@ -117,11 +117,15 @@ class SplitDataset(keras.utils.PyDataset):
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         labels = np.asarray(self.source.y)[chosen]
         images, onehot = self.source.images(chosen), np.eye(self.n_classes, dtype=np.float32)[labels]
-        weights = (np.array([self.class_weight[int(c)] for c in labels], np.float32)
-                   if self.class_weight else np.ones(len(labels), np.float32))
+        if self.pad_to == 1 and self.class_weight is None:
+            weights = None  # the batch carries no weights
+        elif self.class_weight:
+            weights = np.array([self.class_weight[int(c)] for c in labels], np.float32)
+        else:
+            weights = np.ones(len(labels), np.float32)
         if self.mixup > 0:
             images, onehot, weights = self._blend(index, images, onehot, weights)
-        if self.pad_to == 1 and self.class_weight is None:
+        if weights is None:
             return images, onehot
         missing = (-len(chosen)) % self.pad_to
         if missing:
@@ -131,15 +135,17 @@ class SplitDataset(keras.utils.PyDataset):
             weights = np.concatenate([weights, np.zeros(missing, np.float32)])
         return images, onehot, weights
 
-    def _blend(self, index: int, images: np.ndarray, onehot: np.ndarray, weights: np.ndarray):
-        """Mixup of one batch (see the class): float32 images, soft labels, blended weights."""
+    def _blend(self, index: int, images: np.ndarray, onehot: np.ndarray,
+               weights: np.ndarray | None):
+        """Mixup of one batch (see the class): float32 images, soft labels, blended weights
+        (``None`` stays ``None``)."""
         rng = np.random.default_rng([self._seed, self._epoch, index])
         partner = rng.permutation(len(images))
         lam = rng.beta(self.mixup, self.mixup, len(images)).astype(np.float32)
         x = images.astype(np.float32)
         return (lam[:, None, None, None] * x + (1 - lam[:, None, None, None]) * x[partner],
                 lam[:, None] * onehot + (1 - lam[:, None]) * onehot[partner],
-                lam * weights + (1 - lam) * weights[partner])
+                None if weights is None else lam * weights + (1 - lam) * weights[partner])
 
     def on_epoch_end(self) -> None:
         self._epoch += 1
