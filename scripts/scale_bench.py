@@ -49,18 +49,27 @@ hashes = np.load(store / "dhash.npy")
 splits = [p.split("/")[0] for p in meta["paths"]]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 seconds = []
-for _ in range(3):  # the best of three: the smallest sets take a few hundredths of a second
+for _ in range(5):  # the best of five: the smallest sets take a few hundredths of a second
     t = time.perf_counter()
     result = audit(meta["paths"], splits, meta["sha256"], hashes)
     seconds.append(time.perf_counter() - t)
 seconds = min(seconds)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from xraynet.data.hamming_search import index_keys  # a linear reference: one copy of n keys per index
+keys = [k.copy() for k in index_keys(hashes, result.max_distance)]
+buffer, reference = np.empty_like(keys[0]), []
+for _ in range(3):
+    t = time.perf_counter()
+    for k in keys:
+        np.copyto(buffer, k)
+    reference.append(time.perf_counter() - t)
+del keys
 import tracemalloc  # again, allocations traced (NumPy's arrays included): the audit's own peak
 tracemalloc.start()
 audit(meta["paths"], splits, meta["sha256"], hashes)
 traced = tracemalloc.get_traced_memory()[1] / 2**20
 tracemalloc.stop()
-print(json.dumps({"seconds": seconds, "pairs": len(result.pairs), "leaked": len(result.leaked_test),
+print(json.dumps({"seconds": seconds, "reference_seconds": min(reference), "pairs": len(result.pairs), "leaked": len(result.leaked_test),
                   "peak_rss_mib": after, "growth_mib": after - before, "traced_mib": traced}))
 """
 
@@ -258,13 +267,19 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
               f"{grew['decode peak RSS']}, training peak RSS {grew['training peak RSS']}. Linear "
               f"growth would be "
               f"x{factor:g}; n log n (a sort) x{factor * math.log(big['n']) / math.log(small['n']):.1f}.")
+    if "reference_seconds" in big["audit"] and "reference_seconds" in small["audit"]:
+        growth += (f" A linear reference measured beside the audit, one copy of the n keys of each "
+                   f"of its indexes, grew x{big['audit']['reference_seconds'] / small['audit']['reference_seconds']:.1f} "
+                   f"on this machine over the same sizes ({small['audit']['reference_seconds'] * 1e3:.2f} to "
+                   f"{big['audit']['reference_seconds'] * 1e3:.1f} ms): arrays that outgrow a core's cache "
+                   f"cost more per element, for linear work too.")
     return "\n".join([
         "## Scale", "",
         f"Measured {measured} by `{command}` on "
         f"{os.cpu_count()} cores, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}: synthetic "
         "256 px JPEG sets (`scripts/make_synthetic.py`), decoded at the default 192 px. Training: "
         "the default model, batch 16, images/s over the steps after compilation. Audit time: the best "
-        "of three runs."
+        "of five runs."
         + (f" The audit was measured again at {audit_measured} on the same stores "
            "(`--remeasure-audit`)." if audit_measured else ""), "",
         *_targets(results, real, fit),

@@ -7,7 +7,7 @@ from PIL import Image
 from xraynet.data import XRayDataModule
 from audit_reference import brute_force_pairs
 from xraynet.data.audit import audit, dhash, duplicate_groups, identical_pairs
-from xraynet.data.hamming_search import candidate_share, near_pairs
+from xraynet.data.hamming_search import bands, candidate_share, index_keys, key_design, near_pairs
 
 
 def test_near_pairs_equal_every_pair_compared():
@@ -39,9 +39,37 @@ def test_near_pairs_exact_for_short_and_wide_hashes():
 
 def test_candidate_share_counts_pairs_sharing_a_key():
     same = np.tile(np.random.default_rng(3).integers(0, 2, 256).astype(bool), (50, 1))
-    assert candidate_share(same, 12) == 91  # every pair shares all C(14, 2) keys
+    indexes = sum(1 for _ in index_keys(same, 12))
+    assert indexes == 75  # 19 bands in groups of 6, 6 and 7: C(6, 3) + C(6, 3) + C(7, 3)
+    assert candidate_share(same, 12) == indexes  # every pair shares every key
     independent = np.random.default_rng(4).integers(0, 2, (2000, 256)).astype(bool)
     assert candidate_share(independent, 12) < 1e-4
+
+
+def test_pairs_agreeing_on_the_fewest_bands_the_design_allows_are_found():
+    """The covering design's worst case: copies that differ in one bit of every band but the
+    ``g (r - 1) + 1`` that the pigeonhole leaves, with only ``r`` of those in one group (and
+    ``r - 1`` in each other), are all found."""
+    rng = np.random.default_rng(5)
+    n_bands, per_key, groups = key_design(256, 12)
+    assert (n_bands, per_key, groups) == (19, 3, 3)
+    half = rng.integers(0, 2, (20, 256)).astype(bool)
+    base = np.concatenate([half, ~half])  # every bit set in exactly half the rows, so the
+    band_bits = bands(base, n_bands)      # bands are known before the copies are made
+    group_of = np.array_split(np.arange(n_bands), groups)
+    copies = half.copy()
+    for k, row in enumerate(copies):
+        full = k % groups  # the one group with ``r`` agreeing bands
+        agree = [b for g, members in enumerate(group_of)
+                 for b in rng.permutation(members)[:per_key if g == full else per_key - 1]]
+        for band in set(range(n_bands)) - set(agree):
+            row[rng.choice(band_bits[band])] ^= True
+    hashes = np.concatenate([base, copies, ~copies])  # still every bit in exactly half
+    assert all((x == y).all() for x, y in zip(bands(hashes, n_bands), band_bits))
+    i, j, d = near_pairs(hashes, 12)
+    found = {(a, b) for a, b, dist in zip(i.tolist(), j.tolist(), d.tolist()) if dist == 12}
+    assert found >= {(k, 40 + k) for k in range(20)} | {(20 + k, 60 + k) for k in range(20)}
+    assert list(zip(i.tolist(), j.tolist(), d.tolist())) == brute_force_pairs(hashes, 12)
 
 
 def test_long_runs_compared_block_by_block_give_every_pair_compared(monkeypatch):

@@ -1,13 +1,18 @@
 """Every pair of binary hashes within a Hamming distance, without comparing every pair.
 
-Multi-index hashing with a generalised pigeonhole: the bits are cut into ``max_distance + k``
-bands, so two hashes within the distance differ in at most ``max_distance`` bands and agree
-exactly on at least ``k``. Every ``k``-combination of bands is one index: rows whose values
-agree on all its bands share a key there, and only rows that share a key are compared (by their
-exact distance; keys only choose candidates, so a collision of two keys costs a comparison, never
-a missed or a wrong pair). With ``k = 2`` a key spans about twice the bits of one band, and far
-fewer pairs of chest X-rays share one: the work is a sort per index (``n log n``) plus the
-candidates, which grow with the square of ``n`` times the share of pairs that share a key.
+Multi-index hashing with a generalised pigeonhole and a covering design. The bits are cut into
+``max_distance + s`` bands, so two hashes within the distance differ in at most
+``max_distance`` bands and agree exactly on at least ``s``. The bands are dealt into ``g``
+groups, and every ``r``-combination of bands *within one group* is one index: rows whose values
+agree on all its bands share a key there. With ``s = g (r - 1) + 1`` any ``s`` agreeing bands put
+``r`` into one group, so two rows within the distance share a key in at least one index; only
+rows that share a key are compared (by their exact distance; keys only choose candidates, so a
+collision costs a comparison, never a missed or a wrong pair).
+
+The default ``r = 3, g = 3`` (19 bands, 75 indexes for a distance of 12) joins about 40 bits per
+key where all pairs of 14 bands (91 indexes) join 37: fewer indexes, and far fewer pairs of
+look-alike images (chest X-rays) share a key by chance. The work is a sort per index
+(``n log n``) plus the candidates: the near copies themselves and the chance collisions.
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ from itertools import combinations
 
 import numpy as np
 
-#: bands that two hashes within the distance agree on, at least, and that one index key joins
-BANDS_PER_KEY = 2
+#: bands one index key joins (``r``), all from one group
+BANDS_PER_KEY = 3
+#: groups the bands are dealt into (``g``); two hashes within the distance agree on at least
+#: ``g (r - 1) + 1`` bands, so on ``r`` bands of one group
+KEY_GROUPS = 3
 #: runs (rows sharing a key) up to this size are paired by vectorised offsets; longer ones block
 #: against block
 _SMALL_RUN = 64
@@ -88,104 +96,119 @@ def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray],
     return values
 
 
+def key_design(n_bits: int, max_distance: int) -> tuple[int, int, int]:
+    """``(bands, bands per key, groups)`` of the search for hashes of ``n_bits``.
+
+    The default design where the hash has the bits for it; shorter hashes fall back to all
+    pairs of ``max_distance + 2`` bands, or single bands of ``max_distance + 1``."""
+    spare = n_bits - max_distance  # bands beyond the distance, one bit each at the least
+    per_key, groups = BANDS_PER_KEY, KEY_GROUPS
+    if spare < groups * (per_key - 1) + 1:
+        per_key, groups = min(2, spare), 1
+    return max_distance + groups * (per_key - 1) + 1, per_key, groups
+
+
 def index_keys(hashes: np.ndarray, max_distance: int) -> Iterator[np.ndarray]:
-    """The search's indexes: yields one uint64 key per row for each combination of bands (in
-    one buffer, overwritten by the next: use each before asking for the next).
+    """The search's indexes: yields one uint64 key per row for each combination of bands of
+    one group (in one buffer, overwritten by the next: use each before asking for the next).
 
     Two rows within ``max_distance`` share a key in at least one index; rows that share none
     are never compared."""
-    n_bits = hashes.shape[1]
-    per_key = min(BANDS_PER_KEY, n_bits - max_distance)
-    values = _band_values(hashes, bands(hashes, max_distance + per_key))
+    n_bands, per_key, groups = key_design(hashes.shape[1], max_distance)
+    values = _band_values(hashes, bands(hashes, n_bands))
     key = np.empty(len(hashes), np.uint64)
-    for combo in combinations(range(len(values)), per_key):
-        np.copyto(key, values[combo[0]])
-        for other in combo[1:]:
-            np.multiply(key, _MIX, out=key)
-            np.bitwise_xor(key, values[other], out=key)
-        yield key
+    for group in np.array_split(np.arange(n_bands), groups):
+        for combo in combinations(group.tolist(), per_key):
+            np.copyto(key, values[combo[0]])
+            for other in combo[1:]:
+                np.multiply(key, _MIX, out=key)
+                np.bitwise_xor(key, values[other], out=key)
+            yield key
 
 
-class _RunFinder:
-    """Finds the rows that share a key, reusing its buffers from one index to the next (a fresh
-    array of 100k rows costs more in page faults than the arithmetic on it)."""
+class _KeySorter:
+    """Sorts one index's keys with each row's number riding in their low bits, and marks the
+    neighbours that share a key; reuses its buffers from one index to the next (a fresh array of
+    100k rows costs more in page faults than the arithmetic on it)."""
 
     def __init__(self, n: int):
         self.row_bits = max(1, (n - 1).bit_length())
+        self.row_mask = np.uint64((1 << self.row_bits) - 1)
         self.rows = np.arange(n, dtype=np.uint64)
         self.differ = np.empty(max(n - 1, 0), np.uint64)
-        self.same = np.empty(max(n - 1, 0), bool)
-        self.shared = np.empty(n, bool)
+        #: ``same[p]``: sorted positions ``p`` and ``p + 1`` share a key (the last stays False)
+        self.same = np.zeros(n, bool)
 
-    def __call__(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows in runs of a shared key, ordered by key, and those keys (singletons dropped);
-        ``keys`` is overwritten.
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        """``keys`` sorted in place, a row number in the low bits of each; fills :attr:`same`.
 
-        Row numbers ride in the low bits of the mixed keys, so one plain sort of uint64 (much
-        faster than an argsort) orders them; the key bits it drops make rare extra candidates,
-        no misses."""
-        low = np.uint64(self.row_bits)
+        One plain sort of uint64 (much faster than an argsort) orders the rows by key; the key
+        bits the row numbers replace make rare extra candidates, no misses."""
         np.multiply(keys, _MIX, out=keys)  # the top bits now depend on every bit of the key
-        np.right_shift(keys, low, out=keys)
-        np.left_shift(keys, low, out=keys)
+        np.bitwise_and(keys, ~self.row_mask, out=keys)
         np.bitwise_or(keys, self.rows, out=keys)
         keys.sort()
         np.bitwise_xor(keys[1:], keys[:-1], out=self.differ)
-        np.less(self.differ, np.uint64(1) << low, out=self.same)  # equal but for the rows
-        self.shared[0], self.shared[-1] = False, False
-        self.shared[1:] = self.same
-        self.shared[:-1] |= self.same
-        in_runs = keys[self.shared]
-        return (in_runs & np.uint64((1 << self.row_bits) - 1)).astype(np.int64), in_runs >> low
+        np.less_equal(self.differ, self.row_mask, out=self.same[:-1])  # equal but for the rows
+        return keys
+
+    def row(self, sorted_keys: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The row numbers at ``positions`` of the sorted keys."""
+        return (sorted_keys[positions] & self.row_mask).astype(np.intp)
 
 
-def _runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and length of each run of equal values in ``sorted_keys``."""
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    return starts, np.diff(np.r_[starts, len(sorted_keys)])
+def _runs_of_shared(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length (rows) of each run of a shared key, from the sorted positions ``first``
+    whose key the next position shares."""
+    if not len(first):
+        return first, first
+    breaks = np.flatnonzero(np.diff(first) != 1)
+    starts = first[np.r_[0, breaks + 1]]
+    ends = first[np.r_[breaks, len(first) - 1]] + 2  # one past the run's last row
+    return starts, ends - starts
 
 
-def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, find_runs: _RunFinder
+def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, sorter: _KeySorter
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs ``(i < j)`` of rows with equal ``keys`` whose whole hashes are within
     ``max_distance``: candidates are verified as they are made, never all kept.
 
-    Rows are sorted by key, so each run of equal keys is a contiguous slice: short runs are
-    compared offset by offset (every row against the one ``offset`` rows later, while its run
-    lasts), long ones block against block by broadcasting."""
-    order, sorted_keys = find_runs(keys)
+    Rows are sorted by key, so rows sharing one are neighbours: every row is compared with the
+    row ``offset`` positions later while both share the key (offsets up to ``_SMALL_RUN``, work
+    in proportion to the candidates and no per-run bookkeeping), and runs longer than that
+    compare their farther pairs block against block by broadcasting."""
+    sorted_keys = sorter(keys)
+    same = sorter.same
+    first = np.flatnonzero(same)
     found_i, found_j, found_d = [], [], []
-    if len(order):
-        ws = words[order]
-        starts, lengths = _runs(sorted_keys)
-        later = np.repeat(starts + lengths, lengths) - np.arange(len(order)) - 1  # in its run
 
-        def keep(pos_a: np.ndarray, pos_b: np.ndarray, d: np.ndarray) -> None:
-            near = np.flatnonzero(d <= max_distance)
-            if len(near):
-                i, j = order[pos_a[near]], order[pos_b[near]]
-                found_i.append(np.minimum(i, j))
-                found_j.append(np.maximum(i, j))
-                found_d.append(d[near].astype(np.int32))
+    def keep(rows_a: np.ndarray, rows_b: np.ndarray, d: np.ndarray) -> None:
+        near = np.flatnonzero(d <= max_distance)
+        if len(near):
+            i, j = rows_a[near], rows_b[near]
+            found_i.append(np.minimum(i, j))
+            found_j.append(np.maximum(i, j))
+            found_d.append(d[near].astype(np.int32))
 
-        active = np.flatnonzero((later > 0) & np.repeat(lengths <= _SMALL_RUN, lengths))
-        offset = 1
-        while len(active):  # each row against the row ``offset`` after it in its run
-            keep(active, active + offset, hamming(ws[active], ws[active + offset]))
-            offset += 1
-            active = active[later[active] >= offset]
-        for start, length in zip(starts[lengths > _SMALL_RUN], lengths[lengths > _SMALL_RUN]):
-            for a in range(start, start + length, _BLOCK):
-                a_end = min(a + _BLOCK, start + length)
-                for b in range(a, start + length, _BLOCK):
-                    b_end = min(b + _BLOCK, start + length)
-                    d = _hamming_block(ws[a:a_end], ws[b:b_end])
+    active, offset = first, 1
+    while len(active) and offset <= _SMALL_RUN:  # positions whose key lasts ``offset`` more rows
+        rows_a, rows_b = sorter.row(sorted_keys, active), sorter.row(sorted_keys, active + offset)
+        keep(rows_a, rows_b, hamming(words[rows_a], words[rows_b]))
+        active = active[same[active + offset]]
+        offset += 1
+    if len(active):  # runs longer than _SMALL_RUN + 1 rows: their farther pairs, by blocks
+        starts, lengths = _runs_of_shared(first)
+        for start, length in zip(starts[lengths > _SMALL_RUN + 1], lengths[lengths > _SMALL_RUN + 1]):
+            rows = sorter.row(sorted_keys, np.arange(start, start + length))
+            ws = words[rows]
+            for a in range(0, length, _BLOCK):
+                for b in range(a, length, _BLOCK):
+                    d = _hamming_block(ws[a:a + _BLOCK], ws[b:b + _BLOCK])
                     ia, ib = np.nonzero(d <= max_distance)
-                    if a == b:  # each pair once, no self
-                        upper = ia < ib
-                        ia, ib = ia[upper], ib[upper]
-                    if len(ia):
-                        keep(a + ia, b + ib, d[ia, ib])
+                    far = (b + ib) - (a + ia) > _SMALL_RUN  # nearer pairs were compared above
+                    if far.any():
+                        ia, ib = ia[far], ib[far]
+                        keep(rows[a + ia], rows[b + ib], d[ia, ib])
     if not found_i:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.int32)
@@ -212,12 +235,28 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     words = as_words(hashes)
     if n_bits <= max_distance:  # every pair is within the distance
         return _every_pair(words)
-    find_runs = _RunFinder(n)
-    found = [_key_pairs(keys, words, max_distance, find_runs)
+    sorter = _KeySorter(n)
+    found = [_key_pairs(keys, words, max_distance, sorter)
              for keys in index_keys(hashes, max_distance)]
     i, j, d = (np.concatenate(parts) for parts in zip(*found))
     pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
     return pair_ids // n, pair_ids % n, d[first]
+
+
+def equal_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i < j)`` of identical rows of a uint64 word matrix, sorted by ``(i, j)``:
+    one index whose key folds every word of a row, its candidates checked word for word."""
+    n = len(words)
+    if n < 2:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    key = words[:, 0].copy()
+    for column in range(1, words.shape[1]):
+        np.multiply(key, _MIX, out=key)
+        np.bitwise_xor(key, words[:, column], out=key)
+    i, j, _ = _key_pairs(key, words, 0, _KeySorter(n))
+    pair_ids = np.unique(i.astype(np.int64) * n + j)
+    return pair_ids // n, pair_ids % n
 
 
 def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
@@ -226,8 +265,9 @@ def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
     n = len(hashes)
     if n < 2 or hashes.shape[1] <= max_distance:
         return 1.0
-    find_runs, compared = _RunFinder(n), 0
+    sorter, compared = _KeySorter(n), 0
     for keys in index_keys(hashes, max_distance):
-        _, lengths = _runs(find_runs(keys)[1])
+        sorter(keys)
+        _, lengths = _runs_of_shared(np.flatnonzero(sorter.same))
         compared += int((lengths * (lengths - 1) // 2).sum())
     return compared / (n * (n - 1) / 2)
