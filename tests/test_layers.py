@@ -17,6 +17,7 @@ def _images(n=4, size=24):
     IntensityNormalization("equalize", name="n3"),
     XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, gamma=0.25,
                      horizontal_flip=True, seed=3, name="aug"),
+    XRayAugmentation(zoom=0.2, fill="reflect", seed=4, name="aug_reflect"),
 ])
 def test_get_config_round_trip(layer):
     config = layer.get_config()
@@ -83,6 +84,18 @@ def test_aspect_jitter_stretches_width_against_height():
         height, width = out.any(axis=1).sum(), out.any(axis=0).sum()
         ratios.append(width / height)
     assert min(ratios) < 0.95 and max(ratios) > 1.05  # both directions, never a plain zoom
+
+
+def test_fill_reflect_shows_no_black_border_where_constant_does():
+    x = np.full((8, 32, 32, 1), 200.0, "float32")  # a bright image: any black pixel is fill
+    x[:, 12:20, 12:20] = 100.0
+    settings = dict(rotation=30, zoom=0.3, translation=0.2, contrast=0, seed=5)
+    black = ops.convert_to_numpy(XRayAugmentation(**settings)(x, training=True))
+    mirrored = ops.convert_to_numpy(XRayAugmentation(fill="reflect", **settings)(x, training=True))
+    assert (black < 50).mean() > 0.05
+    assert (mirrored < 50).mean() == 0 and mirrored.std() > 0  # moved, yet never black
+    with pytest.raises(ValueError, match="fill"):
+        XRayAugmentation(fill="wrap")
 
 
 def test_gamma_jitter_changes_exposure_within_its_range_and_keeps_black_and_white():

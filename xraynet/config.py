@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_GAMMA_AUG,
+from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
                        DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
-                       DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, INTENSITY_MODES, RESIZE_MODES)
+                       DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, FILL_MODES, INTENSITY_MODES, RESIZE_MODES)
 from .settings import ConfigError, check, known_fields, problems, setting
 
 #: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
@@ -85,6 +85,9 @@ class AugmentationConfig:
                           flag="--aug-blur", min=0, max=5)
     noise: float = setting(DEFAULT_NOISE_AUG, help="largest sensor noise, in grey levels",
                            flag="--aug-noise", min=0, max=64)
+    fill: str = setting(DEFAULT_FILL, help="what rotations, zooms and shifts show beyond the "
+                        "image's edge: black (constant) or the image mirrored (reflect)",
+                        flag="--aug-fill", choices=FILL_MODES)
 
     def __post_init__(self) -> None:
         check(self, section="augmentation")

@@ -37,6 +37,9 @@ DEFAULT_NOISE_AUG = 8.0
 #: exposure jitter in training: gamma drawn in 1/(1 + g)..(1 + g) (docs/studies/ROBUSTNESS.md: it
 #: cut the held-out predictions exposure alone changes from 9.3% to 6.0%; 0: off)
 DEFAULT_GAMMA_AUG = 0.25
+#: what the augmentation's rotations, zooms and shifts show beyond the image's edge
+FILL_MODES = ("constant", "reflect")
+DEFAULT_FILL = "constant"
 #: files with more pixels are refused as decompression bombs (Pillow's own guard is 2x this)
 DEFAULT_MAX_PIXELS = 140_000_000
 #: dHash distance (of 256 bits) up to which the audit calls two images duplicates

@@ -10,7 +10,7 @@ import math
 import keras
 from keras import ops
 
-from .defaults import INTENSITY_MODES
+from .defaults import FILL_MODES, INTENSITY_MODES
 
 
 def adjust_gamma(x, gamma):
@@ -134,6 +134,8 @@ class XRayAugmentation(keras.layers.Layer):
             of it; 0 turns it off.
         noise: largest sensor noise, in grey levels (standard deviation; each image draws its
             own level up to it); 0 turns it off.
+        fill: what the geometric changes show beyond the image's edge: ``"constant"`` (black)
+            or ``"reflect"`` (the image mirrored at its edge).
         seed: seed of the layer's ``SeedGenerator``.
 
     Resolution, blur and noise are acquisition augmentations: they teach the model that how an
@@ -144,8 +146,12 @@ class XRayAugmentation(keras.layers.Layer):
     def __init__(self, rotation: float = 10.0, zoom: float = 0.1, translation: float = 0.08,
                  contrast: float = 0.2, aspect: float = 0.0, gamma: float = 0.0,
                  horizontal_flip: bool = False, resolution: float = 0.0, blur: float = 0.0,
-                 noise: float = 0.0, seed: int | None = None, **kwargs) -> None:
+                 noise: float = 0.0, fill: str = "constant", seed: int | None = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
+        if fill not in FILL_MODES:
+            raise ValueError(f"fill must be one of {FILL_MODES}, got {fill!r}")
+        self.fill = fill
         self.resolution = resolution
         self.blur = blur
         self.noise = noise
@@ -193,7 +199,7 @@ class XRayAugmentation(keras.layers.Layer):
         batch, height, width = shape[0], shape[1], shape[2]
         if self.rotation or self.zoom or self.aspect or self.translation or self.horizontal_flip:
             x = ops.image.affine_transform(x, self._transforms(batch, height, width),
-                                           interpolation="bilinear", fill_mode="constant",
+                                           interpolation="bilinear", fill_mode=self.fill,
                                            fill_value=0)
         if self.contrast:
             factor = 1.0 + ops.reshape(self._uniform(batch, self.contrast), (-1, 1, 1, 1))
@@ -225,4 +231,4 @@ class XRayAugmentation(keras.layers.Layer):
                 "aspect": self.aspect, "translation": self.translation, "contrast": self.contrast,
                 "gamma": self.gamma, "horizontal_flip": self.horizontal_flip,
                 "resolution": self.resolution, "blur": self.blur, "noise": self.noise,
-                "seed": self.seed}
+                "fill": self.fill, "seed": self.seed}

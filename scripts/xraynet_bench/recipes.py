@@ -109,6 +109,9 @@ RECIPES: dict[str, dict] = {
            # the mixup study (docs/studies/MIXUP.md)
            "g_mix02": {"mixup": 0.2},
            "g_mix04": {"mixup": 0.4},
+           # the fill study (docs/studies/FILL.md)
+           "g_refl": {"fill": "reflect"},
+           "g_refl_z20": {"fill": "reflect", "zoom": 0.2},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
