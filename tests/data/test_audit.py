@@ -93,6 +93,9 @@ def test_identical_pairs_group_equal_digests():
     i, j = identical_pairs(["a", "b", "a", "c", "a", "b"])
     assert list(zip(i.tolist(), j.tolist())) == [(0, 2), (0, 4), (1, 5), (2, 4)]
     assert len(identical_pairs(["x"])[0]) == 0
+    prefix = "0123456789abcdef" * 2  # the key reads the first 16 characters; the check, all
+    i, j = identical_pairs([prefix + "1", prefix + "2", prefix + "1", "0123"])
+    assert list(zip(i.tolist(), j.tolist())) == [(0, 2)]
 
 
 def test_audit_kinds_and_leaks_from_hashes_and_digests():

@@ -99,7 +99,7 @@ def identical_pairs(digests: list[str]) -> tuple[np.ndarray, np.ndarray]:
     width = -(-raw.dtype.itemsize // 8) * 8
     padded = np.zeros((len(raw), width), np.uint8)
     padded[:, :raw.dtype.itemsize] = raw.view(np.uint8).reshape(len(raw), -1)
-    return equal_rows(padded.view(np.uint64))
+    return equal_rows(padded.view(np.uint64), key_words=2)  # 16 hex digits: 64 random bits
 
 
 def audit(paths: list[str], splits: list[str], sha256: list[str], hashes: np.ndarray,

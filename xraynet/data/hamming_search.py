@@ -74,17 +74,21 @@ def bands(hashes: np.ndarray, n_bands: int) -> list[np.ndarray]:
     the least balanced (a bit set in half the images tells most) gives every band a share of
     the bits that differ between images, so that few images share a band's value. Images of one
     kind (chest X-rays) agree on many bits, which contiguous bands would bunch together."""
-    balance = np.abs(hashes.mean(axis=0) - 0.5)
+    counts = hashes.sum(axis=0, dtype=np.int32 if len(hashes) < 2**31 else np.int64)  # not a float mean
+    balance = np.abs(counts / max(len(hashes), 1) - 0.5)
     order = np.argsort(balance, kind="stable")
     return [np.sort(order[k::n_bands]) for k in range(n_bands)]
 
 
-def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray],
+def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray], *, exact: bool,
                  rows_per_block: int = 4096) -> np.ndarray:
-    """One uint64 per band and row, ``(bands, rows)``: a band's bits, exact up to 64 bits,
-    folded (mixed) beyond. Computed a cache-sized block of rows at a time (transposed, so that a
-    band's bits are contiguous rows)."""
-    values = np.empty((len(band_bits), len(hashes)), np.uint64)
+    """One value per band and row, ``(bands, rows)``. ``exact``: each band's bits as an integer
+    below ``2 ** bits`` (bands of at most 32 bits), in the smallest unsigned type that holds the
+    widest; else one uint64, exact up to 64 bits and folded (mixed) beyond. Computed a
+    cache-sized block of rows at a time (transposed, so that a band's bits are contiguous rows)."""
+    width = max(len(band) for band in band_bits)
+    dtype = (np.uint8 if width <= 8 else np.uint16 if width <= 16 else np.uint32) if exact else np.uint64
+    values = np.empty((len(band_bits), len(hashes)), dtype)
     for start in range(0, len(hashes), rows_per_block):
         columns = np.ascontiguousarray(hashes[start:start + rows_per_block].T)
         for k, band in enumerate(band_bits):
@@ -92,6 +96,8 @@ def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray],
             value = packed[0]
             for byte in packed[1:]:
                 value = (value << np.uint64(8)) | byte if len(packed) <= 8 else (value * _MIX) ^ byte
+            if exact:  # packbits pads the last byte on the right
+                value = value >> np.uint64(8 * len(packed) - len(band))
             values[k, start:start + rows_per_block] = value
     return values
 
@@ -108,28 +114,11 @@ def key_design(n_bits: int, max_distance: int) -> tuple[int, int, int]:
     return max_distance + groups * (per_key - 1) + 1, per_key, groups
 
 
-def index_keys(hashes: np.ndarray, max_distance: int) -> Iterator[np.ndarray]:
-    """The search's indexes: yields one uint64 key per row for each combination of bands of
-    one group (in one buffer, overwritten by the next: use each before asking for the next).
-
-    Two rows within ``max_distance`` share a key in at least one index; rows that share none
-    are never compared."""
-    n_bands, per_key, groups = key_design(hashes.shape[1], max_distance)
-    values = _band_values(hashes, bands(hashes, n_bands))
-    key = np.empty(len(hashes), np.uint64)
-    for group in np.array_split(np.arange(n_bands), groups):
-        for combo in combinations(group.tolist(), per_key):
-            np.copyto(key, values[combo[0]])
-            for other in combo[1:]:
-                np.multiply(key, _MIX, out=key)
-                np.bitwise_xor(key, values[other], out=key)
-            yield key
-
-
 class _KeySorter:
     """Sorts one index's keys with each row's number riding in their low bits, and marks the
     neighbours that share a key; reuses its buffers from one index to the next (a fresh array of
-    100k rows costs more in page faults than the arithmetic on it)."""
+    100k rows costs more in page faults than the arithmetic on it). One plain sort of uint64
+    (much faster than an argsort) orders the rows by key."""
 
     def __init__(self, n: int):
         self.row_bits = max(1, (n - 1).bit_length())
@@ -139,14 +128,20 @@ class _KeySorter:
         #: ``same[p]``: sorted positions ``p`` and ``p + 1`` share a key (the last stays False)
         self.same = np.zeros(n, bool)
 
-    def __call__(self, keys: np.ndarray) -> np.ndarray:
-        """``keys`` sorted in place, a row number in the low bits of each; fills :attr:`same`.
+    def with_rows(self, keys: np.ndarray, *, exact: bool) -> np.ndarray:
+        """Each row's number put into the low bits of its key, in place. ``exact``: the key fits
+        above them and is shifted there, so keys that differ stay apart; else it is mixed first
+        (its top bits then depend on all of it) and its low bits dropped, which makes rare extra
+        candidates, never a miss."""
+        if exact:
+            np.left_shift(keys, np.uint64(self.row_bits), out=keys)
+        else:
+            np.multiply(keys, _MIX, out=keys)
+            np.bitwise_and(keys, ~self.row_mask, out=keys)
+        return np.bitwise_or(keys, self.rows, out=keys)
 
-        One plain sort of uint64 (much faster than an argsort) orders the rows by key; the key
-        bits the row numbers replace make rare extra candidates, no misses."""
-        np.multiply(keys, _MIX, out=keys)  # the top bits now depend on every bit of the key
-        np.bitwise_and(keys, ~self.row_mask, out=keys)
-        np.bitwise_or(keys, self.rows, out=keys)
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        """Keys of :meth:`with_rows` sorted in place; fills :attr:`same`."""
         keys.sort()
         np.bitwise_xor(keys[1:], keys[:-1], out=self.differ)
         np.less_equal(self.differ, self.row_mask, out=self.same[:-1])  # equal but for the rows
@@ -155,6 +150,36 @@ class _KeySorter:
     def row(self, sorted_keys: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """The row numbers at ``positions`` of the sorted keys."""
         return (sorted_keys[positions] & self.row_mask).astype(np.intp)
+
+
+def index_keys(hashes: np.ndarray, max_distance: int, sorter: _KeySorter | None = None
+               ) -> Iterator[np.ndarray]:
+    """The search's indexes: yields, for each combination of bands of one group, one uint64 per
+    row holding the index's key in its high bits and the row's number in its low bits (in one
+    buffer, overwritten by the next: use each before asking for the next).
+
+    Where the bands' values fit beside the row numbers (256-bit hashes: 3 bands of at most 14
+    bits and 17 bits of rows at 100k images), the key is their exact concatenation; otherwise a
+    mix of them. Two rows within ``max_distance`` share a key in at least one index; rows that
+    share none are never compared."""
+    sorter = sorter or _KeySorter(len(hashes))
+    n_bands, per_key, groups = key_design(hashes.shape[1], max_distance)
+    band_bits = bands(hashes, n_bands)
+    width = max(len(band) for band in band_bits)
+    exact = width <= 32 and per_key * width + sorter.row_bits <= 64
+    values = _band_values(hashes, band_bits, exact=exact)
+    key = np.empty(len(hashes), np.uint64)
+    for group in np.array_split(np.arange(n_bands), groups):
+        for combo in combinations(group.tolist(), per_key):
+            np.copyto(key, values[combo[0]])
+            for other in combo[1:]:
+                if exact:
+                    np.left_shift(key, np.uint64(width), out=key)
+                    np.bitwise_or(key, values[other], out=key, casting="unsafe")
+                else:
+                    np.multiply(key, _MIX, out=key)
+                    np.bitwise_xor(key, values[other], out=key)
+            yield sorter.with_rows(key, exact=exact)
 
 
 def _runs_of_shared(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +195,9 @@ def _runs_of_shared(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, sorter: _KeySorter
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(i < j)`` of rows with equal ``keys`` whose whole hashes are within
-    ``max_distance``: candidates are verified as they are made, never all kept.
+    """Pairs ``(i < j)`` of rows that share a key (``keys``: from :meth:`_KeySorter.with_rows`,
+    sorted in place here) whose whole hashes are within ``max_distance``: candidates are
+    verified as they are made, never all kept.
 
     Rows are sorted by key, so rows sharing one are neighbours: every row is compared with the
     row ``offset`` positions later while both share the key (offsets up to ``_SMALL_RUN``, work
@@ -237,24 +263,27 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
         return _every_pair(words)
     sorter = _KeySorter(n)
     found = [_key_pairs(keys, words, max_distance, sorter)
-             for keys in index_keys(hashes, max_distance)]
+             for keys in index_keys(hashes, max_distance, sorter)]
     i, j, d = (np.concatenate(parts) for parts in zip(*found))
     pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
     return pair_ids // n, pair_ids % n, d[first]
 
 
-def equal_rows(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def equal_rows(words: np.ndarray, *, key_words: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every pair ``(i < j)`` of identical rows of a uint64 word matrix, sorted by ``(i, j)``:
-    one index whose key folds every word of a row, its candidates checked word for word."""
+    one index whose key folds the first ``key_words`` words of a row (default: all; fewer
+    suffice where those are random already, as digests are), its candidates checked word for
+    word."""
     n = len(words)
     if n < 2:
         empty = np.zeros(0, np.int64)
         return empty, empty
     key = words[:, 0].copy()
-    for column in range(1, words.shape[1]):
+    for column in range(1, min(key_words or words.shape[1], words.shape[1])):
         np.multiply(key, _MIX, out=key)
         np.bitwise_xor(key, words[:, column], out=key)
-    i, j, _ = _key_pairs(key, words, 0, _KeySorter(n))
+    sorter = _KeySorter(n)
+    i, j, _ = _key_pairs(sorter.with_rows(key, exact=False), words, 0, sorter)
     pair_ids = np.unique(i.astype(np.int64) * n + j)
     return pair_ids // n, pair_ids % n
 
@@ -266,7 +295,7 @@ def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
     if n < 2 or hashes.shape[1] <= max_distance:
         return 1.0
     sorter, compared = _KeySorter(n), 0
-    for keys in index_keys(hashes, max_distance):
+    for keys in index_keys(hashes, max_distance, sorter):
         sorter(keys)
         _, lengths = _runs_of_shared(np.flatnonzero(sorter.same))
         compared += int((lengths * (lengths - 1) // 2).sum())
