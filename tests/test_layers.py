@@ -18,6 +18,7 @@ def _images(n=4, size=24):
     XRayAugmentation(rotation=5, zoom=0.2, translation=0.1, contrast=0.3, aspect=0.2, gamma=0.25,
                      horizontal_flip=True, seed=3, name="aug"),
     XRayAugmentation(zoom=0.2, fill="reflect", seed=4, name="aug_reflect"),
+    XRayAugmentation(zoom=0.2, zoom_in_only=True, seed=6, name="aug_zoom_in"),
 ])
 def test_get_config_round_trip(layer):
     config = layer.get_config()
@@ -96,6 +97,19 @@ def test_fill_reflect_shows_no_black_border_where_constant_does():
     assert (mirrored < 50).mean() == 0 and mirrored.std() > 0  # moved, yet never black
     with pytest.raises(ValueError, match="fill"):
         XRayAugmentation(fill="wrap")
+
+
+def test_zoom_in_only_never_shrinks_the_image():
+    x = np.zeros((1, 41, 41, 1), "float32")
+    x[:, 10:31, 10:31] = 255  # a centred 21 x 21 square
+    only_in = XRayAugmentation(rotation=0, zoom=0.3, translation=0, contrast=0, zoom_in_only=True, seed=0)
+    both = XRayAugmentation(rotation=0, zoom=0.3, translation=0, contrast=0, seed=0)
+    sides_in, sides_both = [], []
+    for _ in range(12):
+        sides_in.append((ops.convert_to_numpy(only_in(x, training=True))[0, 20, :, 0] > 127).sum())
+        sides_both.append((ops.convert_to_numpy(both(x, training=True))[0, 20, :, 0] > 127).sum())
+    assert min(sides_in) >= 21 and max(sides_in) > 23  # the square only grows
+    assert min(sides_both) < 20  # the symmetric zoom also shrinks it
 
 
 def test_gamma_jitter_changes_exposure_within_its_range_and_keeps_black_and_white():

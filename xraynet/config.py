@@ -88,6 +88,8 @@ class AugmentationConfig:
     fill: str = setting(DEFAULT_FILL, help="what rotations, zooms and shifts show beyond the "
                         "image's edge: black (constant) or the image mirrored (reflect)",
                         flag="--aug-fill", choices=FILL_MODES)
+    zoom_in_only: bool = setting(False, help="zoom only into the image (scale 1..1+zoom), never "
+                                 "out of it", flag="--zoom-in-only")
 
     def __post_init__(self) -> None:
         check(self, section="augmentation")

@@ -136,6 +136,7 @@ class XRayAugmentation(keras.layers.Layer):
             own level up to it); 0 turns it off.
         fill: what the geometric changes show beyond the image's edge: ``"constant"`` (black)
             or ``"reflect"`` (the image mirrored at its edge).
+        zoom_in_only: zoom only into the image (scale in ``[1, 1 + zoom]``), never out of it.
         seed: seed of the layer's ``SeedGenerator``.
 
     Resolution, blur and noise are acquisition augmentations: they teach the model that how an
@@ -146,12 +147,13 @@ class XRayAugmentation(keras.layers.Layer):
     def __init__(self, rotation: float = 10.0, zoom: float = 0.1, translation: float = 0.08,
                  contrast: float = 0.2, aspect: float = 0.0, gamma: float = 0.0,
                  horizontal_flip: bool = False, resolution: float = 0.0, blur: float = 0.0,
-                 noise: float = 0.0, fill: str = "constant", seed: int | None = None,
-                 **kwargs) -> None:
+                 noise: float = 0.0, fill: str = "constant", zoom_in_only: bool = False,
+                 seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         if fill not in FILL_MODES:
             raise ValueError(f"fill must be one of {FILL_MODES}, got {fill!r}")
         self.fill = fill
+        self.zoom_in_only = zoom_in_only
         self.resolution = resolution
         self.blur = blur
         self.noise = noise
@@ -171,7 +173,8 @@ class XRayAugmentation(keras.layers.Layer):
     def _transforms(self, batch, height, width):
         """Per-image projective transforms (output -> input coordinates), shape (batch, 8)."""
         angle = self._uniform(batch, self.rotation * math.pi / 180.0)
-        scale = 1.0 + self._uniform(batch, self.zoom)
+        scale = self._uniform(batch, self.zoom)  # one draw either way: the same random stream
+        scale = 1.0 + (ops.abs(scale) if self.zoom_in_only else scale)
         scale_x = scale_y = scale
         if self.aspect:  # drawn only when on, so aspect=0 keeps earlier runs' random streams
             ratio = ops.sqrt(1.0 + self._uniform(batch, self.aspect))
@@ -231,4 +234,4 @@ class XRayAugmentation(keras.layers.Layer):
                 "aspect": self.aspect, "translation": self.translation, "contrast": self.contrast,
                 "gamma": self.gamma, "horizontal_flip": self.horizontal_flip,
                 "resolution": self.resolution, "blur": self.blur, "noise": self.noise,
-                "fill": self.fill, "seed": self.seed}
+                "fill": self.fill, "zoom_in_only": self.zoom_in_only, "seed": self.seed}

@@ -112,6 +112,9 @@ RECIPES: dict[str, dict] = {
            # the fill study (docs/studies/FILL.md)
            "g_refl": {"fill": "reflect"},
            "g_refl_z20": {"fill": "reflect", "zoom": 0.2},
+           # the zoom-in study (docs/studies/ZOOMIN.md)
+           "g_zin10": {"zoom_in_only": True},
+           "g_zin20": {"zoom_in_only": True, "zoom": 0.2},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
