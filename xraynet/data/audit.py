@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ..defaults import DEFAULT_MAX_DISTANCE
-from .hamming_search import as_words, equal_rows, hamming, near_pairs
+from .hamming_search import equal_rows, near_pairs
 
 HASH_SIZE = 16  # 256-bit hash
 
@@ -111,13 +111,12 @@ def audit(paths: list[str], splits: list[str], sha256: list[str], hashes: np.nda
     found by digest, near-identical ones by :func:`near_pairs`; neither compares every pair.
     """
     hashes = np.asarray(hashes, dtype=bool).reshape(len(paths), -1)
-    words = as_words(hashes)
     found: dict[tuple[int, int], tuple[str, int]] = {}
     for i, j, d in zip(*near_pairs(hashes, max_distance)):
         found[(int(i), int(j))] = ("near", int(d))
     ident_i, ident_j = identical_pairs(list(sha256))
     if len(ident_i):
-        ident_d = hamming(words[ident_i], words[ident_j])
+        ident_d = (hashes[ident_i] != hashes[ident_j]).sum(axis=1)
         for i, j, d in zip(ident_i, ident_j, ident_d):
             found[(int(i), int(j))] = ("identical", int(d))
     result = AuditResult(max_distance=max_distance)

@@ -214,12 +214,10 @@ class XRayDataModule(ConfigView):
         batch: it is only predicted). For ``devices`` > 1 (data parallelism) every batch is
         padded to a multiple of it with zero-weight images and the class weights travel as
         per-image weights."""
-        if devices > 1:
-            return (self.train_dataset(batch_size=batch_size, seed=seed, pad_to=devices,
-                                       class_weight=self.class_weights(), mixup=mixup),
-                    self.dataset("val", batch_size=max(32, batch_size), pad_to=devices))
-        return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup),
-                self.dataset("val", batch_size=max(32, batch_size)))
+        padded = {"pad_to": devices} if devices > 1 else {}
+        weighted = {"class_weight": self.class_weights()} if devices > 1 else {}
+        return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup, **padded, **weighted),
+                self.dataset("val", batch_size=max(32, batch_size), **padded))
 
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""

@@ -241,6 +241,13 @@ def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, sorter: _
     return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_d)
 
 
+def _unique_pairs(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair ``(i, j)`` of rows of ``n`` once, sorted by ``(i, j)``: where it first occurs
+    in the input, and its ``i`` and ``j``."""
+    pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
+    return first, pair_ids // n, pair_ids % n
+
+
 def _every_pair(words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every pair ``(i < j)`` and its distance (hashes no longer than the distance)."""
     i, j = np.triu_indices(len(words), k=1)
@@ -265,8 +272,8 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     found = [_key_pairs(keys, words, max_distance, sorter)
              for keys in index_keys(hashes, max_distance, sorter)]
     i, j, d = (np.concatenate(parts) for parts in zip(*found))
-    pair_ids, first = np.unique(i.astype(np.int64) * n + j, return_index=True)
-    return pair_ids // n, pair_ids % n, d[first]
+    first, i, j = _unique_pairs(i, j, n)
+    return i, j, d[first]
 
 
 def equal_rows(words: np.ndarray, *, key_words: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -284,8 +291,8 @@ def equal_rows(words: np.ndarray, *, key_words: int | None = None) -> tuple[np.n
         np.bitwise_xor(key, words[:, column], out=key)
     sorter = _KeySorter(n)
     i, j, _ = _key_pairs(sorter.with_rows(key, exact=False), words, 0, sorter)
-    pair_ids = np.unique(i.astype(np.int64) * n + j)
-    return pair_ids // n, pair_ids % n
+    _, i, j = _unique_pairs(i, j, n)
+    return i, j
 
 
 def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
