@@ -115,6 +115,9 @@ RECIPES: dict[str, dict] = {
            # the zoom-in study (docs/studies/ZOOMIN.md)
            "g_zin10": {"zoom_in_only": True},
            "g_zin20": {"zoom_in_only": True, "zoom": 0.2},
+           # the refit study (docs/studies/REFIT.md): the fit, then a fresh model on train and
+           # validation together for its best epoch count; the second model is scored
+           "g_refit": {"refit": True},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
@@ -180,6 +183,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
 
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
     inference = spec.pop("inference", {recipe: None})
+    refit = spec.pop("refit", False)
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
                         resize=spec["resize"]).setup()
@@ -200,6 +204,9 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
                           **{k: spec[k] for k in TRAINER_KEYS if k in spec})
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
+        best_epoch, epochs_run = result.best_epoch, len(result.history.get("loss", []))
+        if refit:
+            result = trainer.refit(module, dm, epochs=best_epoch, run_dir=Path(tmp) / "refit")
 
     seconds = round(time.perf_counter() - start, 1)
     x_held_out = folder.x[held_out]
@@ -225,8 +232,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                         **{key: predict(x) if isinstance(x, np.ndarray)
                            else {variant: predict(v) for variant, v in x.items()}
                            for key, x in inputs.items()},
-                        "best_epoch": result.best_epoch,
-                        "epochs_run": len(result.history.get("loss", [])),
+                        "best_epoch": best_epoch, "epochs_run": epochs_run,
                         "seconds": seconds})
     return records
 

@@ -32,6 +32,13 @@ CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chun
 _D = DataConfig()  # the defaults, declared once in xraynet.config
 
 
+def balanced_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Class index -> balanced weight, ``len(y) / (n_classes * count)`` (inverse frequency)."""
+    classes = np.arange(n_classes)
+    weights = compute_class_weight("balanced", classes=classes, y=np.asarray(y))
+    return {int(c): float(w) for c, w in zip(classes, weights)}
+
+
 class XRayDataModule(ConfigView):
     """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
 
@@ -219,6 +226,18 @@ class XRayDataModule(ConfigView):
         return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup, **padded, **weighted),
                 self.dataset("val", batch_size=max(32, batch_size), **padded))
 
+    def refit_dataset(self, *, batch_size: int, seed: int, devices: int = 1,
+                      mixup: float = 0.0) -> SplitDataset:
+        """The training and validation splits together, as :meth:`fit_datasets` hands the
+        training split (reshuffled every epoch, seeded), each image weighted by its class's
+        balanced weight over both: what a second training phase learns from once the first
+        has chosen its epoch count on validation."""
+        both = self._require(self.train).join(self._require(self.val))
+        padded = {"pad_to": devices} if devices > 1 else {}
+        return SplitDataset(both, n_classes=len(self.class_names), batch_size=batch_size,
+                            shuffle=True, seed=seed, mixup=mixup, **padded,
+                            class_weight=balanced_weights(both.y, len(self.class_names)))
+
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
         return {name: self.dataset(name, batch_size=batch_size)
@@ -226,10 +245,7 @@ class XRayDataModule(ConfigView):
 
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""
-        y = self._require(self.train).y
-        classes = np.arange(len(self.class_names))
-        weights = compute_class_weight("balanced", classes=classes, y=y)
-        return {int(c): float(w) for c, w in zip(classes, weights)}
+        return balanced_weights(self._require(self.train).y, len(self.class_names))
 
     def summary(self) -> dict:
         """Counts per split and class, skipped files and cache state."""

@@ -58,6 +58,13 @@ class SplitArrays:
         return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
                            rows=self.rows[indices])
 
+    def join(self, other: "SplitArrays") -> "SplitArrays":
+        """This split's images followed by ``other``'s (rows of the same store)."""
+        if other.store is not self.store:
+            raise ValueError("only splits of one image store can be joined")
+        return SplitArrays(self.store, np.concatenate([self.y, other.y]), self.paths + other.paths,
+                           rows=np.concatenate([self.rows, other.rows]))
+
     def images(self, indices) -> np.ndarray:
         """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an
         :class:`~xraynet.data.loaders.ImageSource`)."""

@@ -68,7 +68,9 @@ def format_report(results: dict, class_names: list[str]) -> str:
 
 
 def read_history(path: str | Path) -> dict[str, list[float]]:
-    """A Keras CSVLogger file as ``{metric: [value per epoch]}``."""
+    """A Keras CSVLogger file as ``{metric: [value per epoch]}``; the logger's ``NA`` (a metric
+    not logged, such as validation metrics of a run without validation) is left out, and a metric
+    with no value at all too."""
     path = Path(path)
     if not path.is_file():
         return {}
@@ -76,7 +78,8 @@ def read_history(path: str | Path) -> dict[str, list[float]]:
         with path.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
         keys = [k for k in (rows[0].keys() if rows else []) if k and k != "epoch"]
-        return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
+        history = {k: [float(r[k]) for r in rows if r.get(k) not in (None, "", "NA")] for k in keys}
+        return {k: values for k, values in history.items() if values}
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, TypeError) as exc:
         raise BundleError(f"cannot read the training history {path} ({exc}); delete it to "
                           "start the run afresh, or restore it from a backup") from exc
