@@ -79,36 +79,3 @@ def test_same_seed_same_model(dataset, cache_dir, tmp_path):
         outputs.append(np.asarray(result.model.predict(dm.test.x, verbose=0)))
     assert np.allclose(outputs[0], outputs[1], atol=1e-3)
 
-
-class _Batches(keras.callbacks.Callback):
-    """Counts the training steps and records the learning rate of each epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.steps, self.rates = 0, []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
-
-
-def test_refit_trains_on_train_and_validation_for_the_given_epochs(dataset, cache_dir, tmp_path):
-    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
-    module = XRayClassifier(model=ModelConfig(**TINY, augmentation=None, seed=1))
-    counter = _Batches()
-    trainer = Trainer(epochs=10, batch_size=16, seed=1, out_dir=tmp_path, verbose=0, callbacks=[counter])
-    result = trainer.refit(module, dm, epochs=3, run_dir=tmp_path / "refit")
-    images = len(dm.train) + len(dm.val)
-    assert counter.steps == 3 * -(-images // 16)  # every training and validation image, 3 epochs
-    expected = [module.learning_rate_at(e, 10) for e in range(3)]  # the 10-epoch schedule, cut at 3
-    assert np.allclose(counter.rates, expected, rtol=1e-4)
-    assert result.best_epoch == 3 and (result.run_dir / "model.keras").is_file()
-    assert json.loads((result.run_dir / "config.json").read_text())["refit_epochs"] == 3
-    assert len(result.history["loss"]) == 3 and "val_loss" not in result.history  # nothing held out
-    try:
-        trainer.refit(module, dm, epochs=11, run_dir=tmp_path / "too-long")
-        raise AssertionError("a refit longer than the schedule was accepted")
-    except ValueError as exc:
-        assert "1..10" in str(exc)

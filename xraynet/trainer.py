@@ -150,38 +150,6 @@ class Trainer(ConfigView):
         write_curves(run_dir / "history.csv", run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 
-    def refit(self, module: XRayClassifier, datamodule: XRayDataModule, *, epochs: int,
-              run_dir: str | Path | None = None) -> FitResult:
-        """A fresh model trained on the training and validation splits together for ``epochs``
-        epochs (the best epoch count of an early-stopped :meth:`fit`), on the learning-rate
-        schedule of a :attr:`epochs`-long fit stopped there; saves the bundle into the run
-        directory. Nothing is held out: no validation, checkpoint choice or early stopping, and
-        the validation split's figures afterwards describe images the model was trained on."""
-        if not 1 <= epochs <= self.epochs:
-            raise ValueError(f"refit epochs must be within 1..{self.epochs}, got {epochs}")
-        datamodule.setup()
-        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(self.out_dir, prefix="refit")
-        run_dir.mkdir(parents=True, exist_ok=True)
-        log.info("refit on training and validation images for %d epochs: %s", epochs, run_dir)
-        config = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
-                           trainer=self.config, backend=backend_name()).to_dict()
-        config["refit_epochs"] = epochs
-        write_json(run_dir / CONFIG_FILE, config)
-        write_audit(datamodule, run_dir)
-        seed_everything(self.seed)
-        both = datamodule.refit_dataset(batch_size=self.batch_size, seed=self.seed,
-                                        devices=self.devices, mixup=self.mixup)
-        with data_parallel(self.devices):
-            model = module.build()
-            model.fit(both, epochs=epochs, shuffle=False, verbose=self.verbose,
-                      callbacks=module.callbacks(self.epochs) + self.extra_callbacks
-                      + [keras.callbacks.CSVLogger(str(run_dir / "history.csv"))])
-        history = read_history(run_dir / "history.csv")
-        metadata = self._metadata(datamodule, epochs, None)
-        save_bundle(model, run_dir, config=config, metadata=metadata)
-        write_curves(run_dir / "history.csv", run_dir)
-        return FitResult(run_dir, model, history, epochs, None)
-
     def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> Evaluation:
         """Evaluate on validation, full test and leak-free test: write ``metrics.json``,
         ``report.txt`` and the confusion matrices into ``run_dir``. Only evaluates; the model

@@ -206,7 +206,8 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
         best_epoch, epochs_run = result.best_epoch, len(result.history.get("loss", []))
         if refit:
-            result = trainer.refit(module, dm, epochs=best_epoch, run_dir=Path(tmp) / "refit")
+            from .refit import refit as second_phase
+            result.model = second_phase(trainer, module, dm, epochs=best_epoch)
 
     seconds = round(time.perf_counter() - start, 1)
     x_held_out = folder.x[held_out]

@@ -3,12 +3,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
+import pytest
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
                                    acquisition_scores, ensemble_records, markdown, run_fold,
                                    stress_scores, summarise, view_predictor)
+from xraynet import ModelConfig, Trainer, XRayClassifier
 from xraynet.data import XRayDataModule
+from xraynet_bench.refit import refit, refit_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +122,45 @@ def test_script_refuses_an_unknown_recipe(capsys):
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "recipe_cv.py"), "--recipes", "base,nope"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "unknown recipe(s) ['nope']" in done.stderr
+
+
+class _Batches(keras.callbacks.Callback):
+    """Counts the training steps and records the learning rate of each epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps, self.rates = 0, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+def test_refit_trains_on_train_and_validation_for_the_given_epochs(dataset, cache_dir):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
+    module = XRayClassifier(model=ModelConfig(image_size=32, depth=3, base_filters=8,
+                                              augmentation=None, seed=1))
+    trainer, counter = Trainer(epochs=10, batch_size=16, seed=1, verbose=0), _Batches()
+    data = refit_dataset(dm, batch_size=8, seed=3)
+    assert sorted(data.paths) == sorted(dm.train.paths + dm.val.paths)
+    labels = np.concatenate([dm.train.y, dm.val.y])
+    _, _, weights = data[0]
+    first = data.source.y[data._order[:8]]
+    assert np.allclose(weights, len(labels) / (3 * np.bincount(labels, minlength=3)[first]))
+    refit(trainer, module, dm, epochs=3, callbacks=[counter])
+    assert counter.steps == 3 * -(-len(labels) // 16)  # every training and validation image
+    assert np.allclose(counter.rates, [module.learning_rate_at(e, 10) for e in range(3)], rtol=1e-4)
+    with pytest.raises(ValueError, match="1..10"):
+        refit(trainer, module, dm, epochs=11)
+
+
+def test_a_refit_recipe_scores_the_second_model(dataset, cache_dir):
+    overrides = {"epochs": 2, "image_size": 32, "depth": 3, "base_filters": 8}
+    [first] = run_fold(str(dataset), "acq_gamma", fold=0, seed=3, n_folds=3, cache_dir=str(cache_dir),
+                       overrides=overrides)
+    [second] = run_fold(str(dataset), "g_refit", fold=0, seed=3, n_folds=3, cache_dir=str(cache_dir),
+                        overrides=overrides)
+    assert second["index"] == first["index"] and second["best_epoch"] == first["best_epoch"]
+    assert not np.allclose(second["p"], first["p"], atol=1e-3)  # another model scored

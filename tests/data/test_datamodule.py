@@ -68,14 +68,3 @@ def test_the_resize_mode_is_part_of_the_cache_key_and_config(dataset, cache_dir)
     assert XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
                           resize="stretch").setup().cache_hit
 
-
-def test_refit_dataset_holds_train_and_validation_weighted_over_both(dataset: Path, cache_dir):
-    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
-    both = dm.refit_dataset(batch_size=8, seed=3)
-    assert sorted(both.paths) == sorted(dm.train.paths + dm.val.paths)
-    labels = np.concatenate([dm.train.y, dm.val.y])
-    counts = np.bincount(labels, minlength=3)
-    _, _, weights = both[0]
-    y_first = both.source.y[both._order[:8]]
-    assert np.allclose(weights, len(labels) / (3 * counts[y_first]))
-    assert not np.array_equal(both._order, np.arange(len(labels)))  # shuffled

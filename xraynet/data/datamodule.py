@@ -226,18 +226,6 @@ class XRayDataModule(ConfigView):
         return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup, **padded, **weighted),
                 self.dataset("val", batch_size=max(32, batch_size), **padded))
 
-    def refit_dataset(self, *, batch_size: int, seed: int, devices: int = 1,
-                      mixup: float = 0.0) -> SplitDataset:
-        """The training and validation splits together, as :meth:`fit_datasets` hands the
-        training split (reshuffled every epoch, seeded), each image weighted by its class's
-        balanced weight over both: what a second training phase learns from once the first
-        has chosen its epoch count on validation."""
-        both = self._require(self.train).join(self._require(self.val))
-        padded = {"pad_to": devices} if devices > 1 else {}
-        return SplitDataset(both, n_classes=len(self.class_names), batch_size=batch_size,
-                            shuffle=True, seed=seed, mixup=mixup, **padded,
-                            class_weight=balanced_weights(both.y, len(self.class_names)))
-
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
         return {name: self.dataset(name, batch_size=batch_size)
