@@ -1,7 +1,7 @@
 import numpy as np
 
 from xraynet.evaluation.robustness import (EXPOSURE_FLAG, EXPOSURE_GAMMAS, apply_gamma,
-                                           exposure_check, exposure_scores)
+                                           exposure_check, exposure_scores, wilson_interval)
 
 NAMES = ["Covid", "Normal", "Viral Pneumonia"]
 
@@ -25,7 +25,9 @@ def test_scores_count_changed_predictions_and_where_they_go():
                1.25: _onehot([0, 0, 0, 2])}             # darker: two images drift to Covid
     scores = exposure_scores(y, proba, shifted, NAMES, threshold=0.25)
     assert scores["accuracy"] == 0.75
-    assert scores["per_gamma"]["0.8"] == {"accuracy": 0.75, "changed": 0.0, "moves": {}}
+    assert scores["per_gamma"]["0.8"] == {"accuracy": 0.75, "changed": 0.0, "n_changed": 0,
+                                          "changed_interval": list(wilson_interval(0, 4)), "moves": {}}
+    assert scores["per_gamma"]["1.25"]["n_changed"] == 2
     assert scores["per_gamma"]["1.25"]["accuracy"] == 0.25
     assert scores["per_gamma"]["1.25"]["moves"] == {"Normal -> Covid": 1, "Viral Pneumonia -> Covid": 1}
     assert scores["worst_accuracy"] == 0.25
@@ -62,3 +64,13 @@ def test_chunks_of_a_split_give_what_the_whole_array_gives():
     whole = exposure_check(by_brightness, x, y, NAMES)
     chunked = exposure_check(by_brightness, (x[i:i + 16] for i in range(0, 50, 16)), y, NAMES)
     assert chunked == whole and whole["n"] == 50
+
+
+def test_wilson_interval_of_a_share():
+    low, high = wilson_interval(6, 57)  # the main job's squeeze: 6 of 57 leak-free test images
+    assert abs(low - 0.049) < 0.001 and abs(high - 0.211) < 0.001
+    assert wilson_interval(0, 20)[0] == 0.0 and 0.1 < wilson_interval(0, 20)[1] < 0.2
+    assert wilson_interval(20, 20)[1] == 1.0
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    narrow, wide = wilson_interval(60, 570), wilson_interval(6, 57)
+    assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 2  # ten times the images: a third as wide

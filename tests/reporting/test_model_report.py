@@ -28,6 +28,9 @@ def test_fit_writes_trust_files_and_stores_the_temperature(trained_run):
     assert set(acquisition["variants"]) == {"squeeze_224", "jpeg_q20", "blur", "noise", "border_crop_5"}
     for v in acquisition["variants"].values():
         assert 0.0 <= v["changed"] <= 1.0 and v["flagged"] == (v["changed"] > acquisition["threshold"])
+        assert v["n_changed"] == round(v["changed"] * acquisition["n"])
+        low, high = v["changed_interval"]
+        assert low <= v["changed"] <= high and high - low > 0.05  # a few images: a wide interval
     assert (run_dir / "reliability_diagram.png").stat().st_size > 1000
     figures = [e["figure"] for kind in ("correct", "wrong") for e in trust["explanations"][kind]]
     assert figures and all((run_dir / f).is_file() for f in figures)
@@ -41,6 +44,11 @@ def test_model_card_and_html_hold_every_item(trained_run):
     n_explanations = sum(len(v) for v in json.loads((run_dir / "trust.json").read_text())["explanations"].values())
     assert len(images) == 5 + n_explanations  # 3 confusion matrices, curves, reliability
     assert all(src.startswith("data:image/png;base64,") for src in images)
+    squeeze = json.loads((run_dir / "trust.json").read_text())["acquisition"]["variants"]["squeeze_224"]
+    low, high = squeeze["changed_interval"]
+    n = len(trained_run["dm"].test_leak_free)
+    shown = f"{squeeze['changed']:.0%} ({squeeze['n_changed']} of {n}; {low:.0%}-{high:.0%})"
+    assert shown in page and shown in (run_dir / "model_card.md").read_text()
 
 
 def test_predict_applies_the_stored_temperature(trained_run):

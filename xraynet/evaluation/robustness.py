@@ -28,17 +28,30 @@ def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
     return np.asarray(ops.convert_to_numpy(adjust_gamma(np.asarray(images, np.float32), gamma)))
 
 
+def wilson_interval(k: int, n: int, *, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a share ``k / n`` (default 95%): how far the share seen on ``n``
+    images may lie from the model's true rate. ``(0, 1)`` for ``n = 0``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * float(np.sqrt(p * (1 - p) / n + z2 / (4 * n * n))) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def changed_predictions(y_true: np.ndarray, predicted: np.ndarray, moved: np.ndarray,
                         class_names: list[str]) -> dict:
-    """Accuracy after a change, the share of predictions it moved, and where they went."""
+    """Accuracy after a change, the share of predictions it moved (with how many, and the share's
+    95% Wilson interval), and where they went."""
     changed = moved != predicted
     moves: dict[str, int] = {}
     for a, b in zip(predicted[changed], moved[changed]):
         key = f"{class_names[a]} -> {class_names[b]}"
         moves[key] = moves.get(key, 0) + 1
-    n = len(y_true)
+    n, k = len(y_true), int(np.sum(changed))
     return {"accuracy": float(np.mean(moved == y_true)) if n else float("nan"),
-            "changed": float(np.mean(changed)) if n else 0.0, "moves": moves}
+            "changed": k / n if n else 0.0, "n_changed": k,
+            "changed_interval": list(wilson_interval(k, n)), "moves": moves}
 
 
 def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, np.ndarray],

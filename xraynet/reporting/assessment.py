@@ -127,11 +127,13 @@ def _log_acquisition(result: dict) -> None:
     if worst is None:
         return
     flagged = result["flagged"]
+    low, high = worst[1].get("changed_interval", (worst[1]["changed"],) * 2)
     log.log(logging.WARNING if flagged else logging.INFO,
             "%sacquisition stress suite (%d leak-free test images): at most %.0f%% of predictions "
-            "changed (%s)%s; flag above %.0f%%", "warning: " if flagged else "", result["n"],
-            100 * worst[1]["changed"], worst[0],
-            f"; flagged: {', '.join(flagged)}" if flagged else "", 100 * result["threshold"])
+            "changed (%s; 95%% interval %.0f-%.0f%%)%s; flag above %.0f%%",
+            "warning: " if flagged else "", result["n"], 100 * worst[1]["changed"], worst[0],
+            100 * low, 100 * high, f"; flagged: {', '.join(flagged)}" if flagged else "",
+            100 * result["threshold"])
 
 
 def shortcut_check(explainer: Explainer, split: SplitDataset, class_names: list[str], *,

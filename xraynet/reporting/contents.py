@@ -320,12 +320,25 @@ def _stress_section(title: str, intro: str, first_column: str, result: dict,
     of predictions it moved and where they went, and the verdict (strong when flagged)."""
     table = [["unchanged", fmt(result["accuracy"]), "", ""]]
     table += [[label, fmt(v["accuracy"]),
-               f"{v['changed']:.0%}" + (" FLAGGED" if v.get("flagged") else ""), _moves(v["moves"])]
+               _share(v, result["n"]) + (" FLAGGED" if v.get("flagged") else ""), _moves(v["moves"])]
               for label, v in rows]
     return Section(title, [
         Paragraph(intro),
-        Table([first_column, "accuracy", "predictions changed", "changes (from -> to)"], table),
-        Paragraph(verdict, strong=bool(result["flagged"]))])
+        Table([first_column, "accuracy", "predictions changed (95% interval)",
+               "changes (from -> to)"], table),
+        Paragraph(verdict, strong=bool(result["flagged"])),
+        Paragraph(f"On {result['n']} images one image is {1 / max(result['n'], 1):.1%}; the interval "
+                  "(Wilson) is the range of rates that would give the share seen, so a share "
+                  "near the flag may lie on either side of it.")])
+
+
+def _share(v: dict, n: int) -> str:
+    """``11% (6 of 57; 5-21%)``: a stress test's share of changed predictions, how many, and its
+    interval (reports written before the interval was recorded give the share alone)."""
+    if "changed_interval" not in v:
+        return f"{v['changed']:.0%}"
+    low, high = v["changed_interval"]
+    return f"{v['changed']:.0%} ({v['n_changed']} of {n}; {low:.0%}-{high:.0%})"
 
 
 def _moves(moves: dict[str, int]) -> str:
