@@ -79,3 +79,12 @@ def test_same_seed_same_model(dataset, cache_dir, tmp_path):
         outputs.append(np.asarray(result.model.predict(dm.test.x, verbose=0)))
     assert np.allclose(outputs[0], outputs[1], atol=1e-3)
 
+
+
+def test_a_fit_with_resize_mix_records_it(dataset, cache_dir, tmp_path):
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    module = XRayClassifier(model=ModelConfig(**TINY, augmentation=None))
+    result = Trainer(epochs=1, batch_size=16, resize_mix=0.5, out_dir=tmp_path, verbose=0).fit(
+        module, dm, run_dir=tmp_path / "run")
+    assert json.loads((result.run_dir / "config.json").read_text())["trainer"]["resize_mix"] == 0.5
+    assert dm._other is not None  # the other view was decoded for training

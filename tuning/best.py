@@ -63,6 +63,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                data: str | Path | None = None, epochs: int = TrainerConfig().epochs,
                patience: int = TrainerConfig().patience, devices: int = TrainerConfig().devices,
                mixup: float = TrainerConfig().mixup,
+               resize_mix: float = TrainerConfig().resize_mix,
                members: int = 3, cache_dir: str | Path | None = None,
                use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.
@@ -80,6 +81,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         patience: early-stopping patience.
         devices: devices of this host each member trains on (data parallel).
         mixup: mixup strength of each member's training (0: off).
+        resize_mix: share of training images each member sees fitted to the square the other
+            way (0: off; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`).
         members: configurations averaged into the exported model (default 3; 1: the best alone).
     """
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
@@ -102,7 +105,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
             log.info("member %d of %d: %s", i + 1, len(configs), values)
         module = module_from_values(values, dataclasses.replace(base, seed=seed + i))
         trainer = Trainer(epochs=epochs, batch_size=int(values["batch_size"]), seed=seed + i,
-                          patience=patience, devices=devices, mixup=mixup, out_dir=out_dir)
+                          patience=patience, devices=devices, mixup=mixup, resize_mix=resize_mix,
+                          out_dir=out_dir)
         results.append(trainer.fit(module, dm, run_dir=member_dir))
     write_json(run_dir / "hyperparameters.json",
                {**payload, "source": str(best_path), "members": configs})

@@ -62,7 +62,8 @@ def run_train_best(args: argparse.Namespace) -> int:
     trainer = settings_from_args(args, TrainerConfig, section="trainer")  # validates the ranges
     run_dir, report = train_best(hyperparameters=args.hyperparameters, out_dir=args.out,
                                  data=args.data, epochs=trainer.epochs, patience=trainer.patience,
-                                 devices=trainer.devices, mixup=trainer.mixup, members=args.members,
+                                 devices=trainer.devices, mixup=trainer.mixup,
+                                 resize_mix=trainer.resize_mix, members=args.members,
                                  cache_dir=args.cache_dir, use_cache=not args.no_cache)
     print(report)
     print(f"run directory: {run_dir}")

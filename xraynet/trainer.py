@@ -61,6 +61,8 @@ class Trainer(ConfigView):
         patience: epochs without improvement before early stopping (default 15).
         mixup: blend each training image and its label with another's, weight ~ Beta(A, A)
             (default 0: off; see :class:`~xraynet.data.loaders.SplitDataset`).
+        resize_mix: share of training images shown, each epoch, fitted to the square the other
+            way (default 0: off; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`).
         out_dir: folder that receives run directories (default ``"runs"``).
         tensorboard: write TensorBoard logs when tensorflow and tensorboard are installed (default True).
         callbacks: extra Keras callbacks.
@@ -70,12 +72,13 @@ class Trainer(ConfigView):
     def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
                  devices: int = _D.devices, seed: int = _D.seed, monitor: str = _D.monitor,
                  patience: int = _D.patience, mixup: float = _D.mixup,
-                 out_dir: str | Path = _D.out_dir,
+                 resize_mix: float = _D.resize_mix, out_dir: str | Path = _D.out_dir,
                  tensorboard: bool = _D.tensorboard, callbacks: list | None = None,
                  verbose: int | str = 2) -> None:
         self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, devices=devices,
                                     seed=seed, monitor=monitor, patience=patience, mixup=mixup,
-                                    out_dir=str(out_dir), tensorboard=tensorboard)  # validates
+                                    resize_mix=resize_mix, out_dir=str(out_dir),
+                                    tensorboard=tensorboard)  # validates
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
@@ -131,7 +134,8 @@ class Trainer(ConfigView):
 
         seed_everything(self.seed)
         train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
-                                             devices=self.devices, mixup=self.mixup)
+                                             devices=self.devices, mixup=self.mixup,
+                                             resize_mix=self.resize_mix)
         with data_parallel(self.devices):
             model = module.build()
             model.fit(train, validation_data=val, epochs=self.epochs,

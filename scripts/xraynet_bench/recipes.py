@@ -118,6 +118,9 @@ RECIPES: dict[str, dict] = {
            # the refit study (docs/studies/REFIT.md): the fit, then a fresh model on train and
            # validation together for its best epoch count; the second model is scored
            "g_refit": {"refit": True},
+           # the resize-mix study (docs/studies/RESIZEMIX.md)
+           "g_rmix25": {"resize_mix": 0.25},
+           "g_rmix50": {"resize_mix": 0.5},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
@@ -133,7 +136,7 @@ FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),
 #: the unchanged exposure included
 EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
-TRAINER_KEYS = ("epochs", "patience", "batch_size", "mixup")
+TRAINER_KEYS = ("epochs", "patience", "batch_size", "mixup", "resize_mix")
 MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
 
 

@@ -68,3 +68,29 @@ def test_the_resize_mode_is_part_of_the_cache_key_and_config(dataset, cache_dir)
     assert XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
                           resize="stretch").setup().cache_hit
 
+
+
+def test_resize_mix_reads_training_images_whole_and_squeezed(tmp_path: Path, cache_dir, caplog):
+    """Wide images: the central square hides their sides, the other view squeezes them in."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 10), ("test", 3)):
+        for name in ("Alpha", "Beta", "Gamma"):
+            folder = tmp_path / "wide" / split / name
+            folder.mkdir(parents=True)
+            for i in range(n):
+                image = rng.integers(90, 110, (32, 64), dtype=np.uint8)
+                image[:, :16] = 255  # a bright left quarter: only a squeezed view shows it
+                Image.fromarray(image).save(folder / f"{i}.png")
+    dm = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir).setup()
+    plain, _ = dm.fit_datasets(batch_size=64, seed=0)
+    caplog.set_level(logging.INFO, logger="xraynet")
+    mixed, val = dm.fit_datasets(batch_size=64, seed=0, resize_mix=1.0)
+    assert "(stretch)" in caplog.text and dm.cache_hit is False  # decoded once, on demand
+    assert plain[0][0][..., :8, 0].max() < 200  # the central square: no bright edge
+    whole = mixed[0][0]
+    assert np.all(whole[..., :6, 0] > 200) and np.all(whole[..., 12:, 0] < 200)  # squeezed in
+    assert val.alternate is None  # validation keeps the model's own view
+    caplog.clear()
+    again = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir).setup()
+    again.fit_datasets(batch_size=64, seed=0, resize_mix=0.5)
+    assert "(stretch)" not in caplog.text and caplog.text.count("decoding skipped") == 2

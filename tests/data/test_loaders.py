@@ -104,3 +104,35 @@ def test_join_concatenates_splits_of_one_store():
     other = SplitArrays(store.copy(), [0], ["g"])
     with pytest.raises(ValueError, match="one image store"):
         whole.join(other)
+
+
+def test_alternate_views_replace_a_seeded_share_of_each_batch():
+    split = _split(n=40)
+    other = SplitArrays(split.store + 100, split.y, split.paths)  # the same images, seen otherwise
+
+    def epoch(rate, seed=0, epoch_index=0):
+        ds = SplitDataset(split, n_classes=3, batch_size=40, seed=seed, alternate=other,
+                          alternate_rate=rate)
+        for _ in range(epoch_index):
+            ds.on_epoch_end()
+        return ds[0][0][:, 0, 0, 0]
+
+    assert np.array_equal(epoch(1.0), np.arange(40) + 100)  # every image from the other view
+    half = epoch(0.5)
+    swapped = half >= 100
+    assert 10 <= swapped.sum() <= 30 and np.array_equal(half % 100, np.arange(40))  # same images
+    assert np.array_equal(half, epoch(0.5))  # a batch read twice is the same batch
+    assert not np.array_equal(swapped, epoch(0.5, epoch_index=1) >= 100)  # drawn anew each epoch
+    with pytest.raises(ValueError, match="alternate"):
+        SplitDataset(split, n_classes=3, alternate_rate=0.5)
+    with pytest.raises(ValueError, match="holds 3 images"):
+        SplitDataset(split, n_classes=3, alternate=split.subset(np.arange(3)), alternate_rate=0.5)
+
+
+def test_in_store_reads_the_same_files_from_another_store():
+    split = _split(n=6).subset(np.array([4, 1]))
+    store = np.arange(6, dtype=np.uint8)[::-1, None, None, None] * np.ones((1, 4, 4, 1), np.uint8)
+    moved = split.in_store(store, {f"img{i}.png": 5 - i for i in range(6)})  # reversed rows
+    assert np.array_equal(moved.x, split.x) and moved.paths == split.paths
+    with pytest.raises(ValueError, match="not in the other store"):
+        split.in_store(store, {"img4.png": 1})

@@ -52,10 +52,12 @@ def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
     monkeypatch.setattr(tuning.best, "train_best", lambda **kw: (seen.update(kw), ("run", "report"))[1])
     p = argparse.ArgumentParser()
     add_train_best_args(p)
-    args = p.parse_args(["--mixup", "0.3", "--devices", "2", "--epochs", "5", "--patience", "4"])
+    args = p.parse_args(["--mixup", "0.3", "--devices", "2", "--epochs", "5", "--patience", "4",
+                         "--resize-mix", "0.25"])
     assert run_train_best(args) == 0
     assert (seen["mixup"], seen["devices"], seen["epochs"], seen["patience"]) == (0.3, 2, 5, 4)
+    assert seen["resize_mix"] == 0.25
     offered = {a.dest.removeprefix("trainer__") for a in p._actions} - {"help"}
-    passed = {"epochs", "patience", "devices", "mixup", "members", "hyperparameters", "data",
+    passed = {"epochs", "patience", "devices", "mixup", "resize_mix", "members", "hyperparameters", "data",
               "out", "cache_dir", "no_cache"}
     assert offered <= passed | {"image_size", "workers"}, offered - passed

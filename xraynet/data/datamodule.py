@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import io
 import logging
@@ -30,6 +32,13 @@ from .split import stratified_group_split
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chunked image store)
 _D = DataConfig()  # the defaults, declared once in xraynet.config
+
+
+def _decode_one(path: Path, *, settings: DecodeSettings) -> tuple[np.ndarray, str, np.ndarray]:
+    """One file's image decoded with ``settings``, its digest and its difference hash."""
+    data = path.read_bytes()  # read once: hashed for the audit, then decoded
+    image = decode_image(io.BytesIO(data), settings)
+    return image, hashlib.sha256(data).hexdigest(), dhash(image)
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -88,6 +97,8 @@ class XRayDataModule(ConfigView):
         self.test: SplitArrays | None = None
         self.test_leak_free: SplitArrays | None = None
         self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
+        self._records: list[FileRecord] = []
+        self._other: tuple | None = None  # the other view's store: images, row of each path
 
     @property
     def root(self) -> Path:
@@ -116,6 +127,7 @@ class XRayDataModule(ConfigView):
             return self
         found = find_files(self.source)
         self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
+        self._records = found.records
         stored = self._stored(found.records)
         self.skipped = [tuple(s) for s in stored.skipped]
         for path, reason in self.skipped:
@@ -215,15 +227,21 @@ class XRayDataModule(ConfigView):
         return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
 
     def fit_datasets(self, *, batch_size: int, seed: int, devices: int = 1,
-                     mixup: float = 0.0) -> tuple[SplitDataset, SplitDataset]:
+                     mixup: float = 0.0, resize_mix: float = 0.0) -> tuple[SplitDataset, SplitDataset]:
         """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded; blended
         by ``mixup``, see :class:`SplitDataset`) and the validation split (at least 32 images a
-        batch: it is only predicted). For ``devices`` > 1 (data parallelism) every batch is
+        batch: it is only predicted). With ``resize_mix`` = P > 0 each training image is read,
+        with probability P anew every epoch, fitted to the square the other way (the whole image
+        squeezed in, where the model is fed the central square; validation, test and prediction
+        keep the model's own way). For ``devices`` > 1 (data parallelism) every batch is
         padded to a multiple of it with zero-weight images and the class weights travel as
         per-image weights."""
         padded = {"pad_to": devices} if devices > 1 else {}
         weighted = {"class_weight": self.class_weights()} if devices > 1 else {}
-        return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup, **padded, **weighted),
+        other = ({"alternate": self._other_view(self._require(self.train)), "alternate_rate": resize_mix}
+                 if resize_mix > 0 else {})
+        return (self.train_dataset(batch_size=batch_size, seed=seed, mixup=mixup, **padded,
+                                   **weighted, **other),
                 self.dataset("val", batch_size=max(32, batch_size), **padded))
 
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
@@ -253,9 +271,17 @@ class XRayDataModule(ConfigView):
         return split
 
     def _stored(self, records: list[FileRecord]) -> StoredImages:
-        """The decoded images of ``records``: from the store when complete, else decoded into it
-        (resuming an interrupted decode). Without a cache, into a temporary store."""
-        settings = self.decode_settings
+        """The decoded images of ``records`` (see :meth:`_open_store`); records whether they
+        came from the cache and are held in memory."""
+        stored, self.cache_hit = self._open_store(records, self.decode_settings)
+        self.in_memory = stored.in_memory
+        return stored
+
+    def _open_store(self, records: list[FileRecord], settings: DecodeSettings
+                    ) -> tuple[StoredImages, bool]:
+        """The images of ``records`` decoded with ``settings``, and whether the store was
+        complete already: from the store when complete, else decoded into it (resuming an
+        interrupted decode). Without a cache, into a temporary store."""
         key = fingerprint(self.root, records, {"size": settings.image_size,
                                                "max_pixels": settings.max_pixels,
                                                "resize": settings.resize,
@@ -271,29 +297,37 @@ class XRayDataModule(ConfigView):
             weakref.finalize(self, shutil.rmtree, directory, True)
         store = ImageStore(directory, n=len(records), size=settings.image_size)
         stored = store.load()
+        if stored is not None and not stored.in_memory:
+            log.info("images streamed from %s (too large to hold in memory)", directory)
         if stored is not None:
-            self.cache_hit = True
             log.info("cache hit: %d decoded images loaded from %s (decoding skipped)",
                      len(stored.paths), directory)
-        else:
-            log.info("cache miss: decoding %d files at %dx%d with %d threads into %s",
-                     len(records), self.image_size, self.image_size, self.workers, directory)
-            start = time.perf_counter()
-            rel = [str(r.path.relative_to(self.root)) for r in records]
-            store.build(rel, [r.path for r in records], self._decode_one, workers=self.workers)
-            log.info("decoded %d files in %.1fs", len(records), time.perf_counter() - start)
-            stored = store.load()
-            if stored is None:
-                raise DatasetError(f"the decoded-image store {directory} could not be written")
-        self.in_memory = stored.in_memory
+            return stored, True
+        log.info("cache miss: decoding %d files at %dx%d (%s) with %d threads into %s",
+                 len(records), settings.image_size, settings.image_size, settings.resize,
+                 self.workers, directory)
+        start = time.perf_counter()
+        rel = [str(r.path.relative_to(self.root)) for r in records]
+        store.build(rel, [r.path for r in records], functools.partial(_decode_one, settings=settings),
+                    workers=self.workers)
+        log.info("decoded %d files in %.1fs", len(records), time.perf_counter() - start)
+        stored = store.load()
+        if stored is None:
+            raise DatasetError(f"the decoded-image store {directory} could not be written")
         if not stored.in_memory:
             log.info("images streamed from %s (too large to hold in memory)", directory)
-        return stored
+        return stored, False
 
-    def _decode_one(self, path: Path) -> tuple[np.ndarray, str, np.ndarray]:
-        data = path.read_bytes()  # read once: hashed for the audit, then decoded
-        image = decode_image(io.BytesIO(data), self.decode_settings)
-        return image, hashlib.sha256(data).hexdigest(), dhash(image)
+    def _other_view(self, split: SplitArrays) -> SplitArrays:
+        """``split``'s images fitted to the square the other way (the whole image squeezed in
+        where the data module keeps the central square, and the reverse), decoded into their own
+        store the first time they are asked for."""
+        if self._other is None:
+            other = "stretch" if self.resize == "crop" else "crop"
+            settings = dataclasses.replace(self.decode_settings, resize=other)
+            stored, _ = self._open_store(self._records, settings)
+            self._other = (stored.images, dict(zip(stored.paths, stored.rows.tolist())))
+        return split.in_store(*self._other)
 
     def _make_splits(self, stored: StoredImages, y: np.ndarray, splits: np.ndarray):
         paths = stored.paths

@@ -65,6 +65,14 @@ class SplitArrays:
         return SplitArrays(self.store, np.concatenate([self.y, other.y]), self.paths + other.paths,
                            rows=np.concatenate([self.rows, other.rows]))
 
+    def in_store(self, store, rows_by_path: dict[str, int]) -> "SplitArrays":
+        """The same files, labels and order read from another store of them (``rows_by_path``:
+        each file's row there), e.g. the same images decoded another way."""
+        missing = [p for p in self.paths if p not in rows_by_path]
+        if missing:
+            raise ValueError(f"{len(missing)} file(s) are not in the other store, e.g. {missing[0]}")
+        return SplitArrays(store, self.y, self.paths, rows=np.array([rows_by_path[p] for p in self.paths]))
+
     def images(self, indices) -> np.ndarray:
         """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an
         :class:`~xraynet.data.loaders.ImageSource`)."""
@@ -83,17 +91,29 @@ class SplitDataset(keras.utils.PyDataset):
     the same batch, ``lam * x_i + (1 - lam) * x_j`` with ``lam ~ Beta(A, A)`` drawn per image, and
     so are its one-hot label and its weight; the draws depend only on the seed, the epoch and the
     batch index, so a batch read twice is the same batch.
+
+    With ``alternate`` (the same images in the same order, seen another way, e.g. fitted to the
+    square differently) and ``alternate_rate`` = P > 0, each image of a batch is read from
+    ``alternate`` with probability P instead (drawn like mixup's weights: per seed, epoch and
+    batch), before any mixup.
     """
 
     def __init__(self, source: ImageSource, *, n_classes: int, batch_size: int = 32,
                  shuffle: bool = False, seed: int = 0, pad_to: int = 1,
                  class_weight: dict[int, float] | None = None, mixup: float = 0.0,
+                 alternate: ImageSource | None = None, alternate_rate: float = 0.0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if batch_size < 1 or pad_to < 1:
             raise ValueError(f"batch_size and pad_to must be at least 1, got {batch_size}, {pad_to}")
         if mixup < 0:
             raise ValueError(f"mixup must be at least 0, got {mixup}")
+        if not 0 <= alternate_rate <= 1 or (alternate_rate > 0 and alternate is None):
+            raise ValueError(f"alternate_rate must be within 0..1 and needs an alternate source, "
+                             f"got {alternate_rate}")
+        if alternate is not None and len(alternate) != len(source):
+            raise ValueError(f"the alternate source holds {len(alternate)} images, not {len(source)}")
+        self.alternate, self.alternate_rate = alternate, alternate_rate
         self.mixup, self._seed, self._epoch = mixup, seed, 0
         self.source = source
         self.n_classes = n_classes
@@ -124,6 +144,11 @@ class SplitDataset(keras.utils.PyDataset):
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
         labels = np.asarray(self.source.y)[chosen]
         images, onehot = self.source.images(chosen), np.eye(self.n_classes, dtype=np.float32)[labels]
+        if self.alternate_rate > 0:
+            swap = np.random.default_rng([self._seed, self._epoch, index, 1]).random(len(chosen))
+            swap = swap < self.alternate_rate
+            if swap.any():
+                images[swap] = self.alternate.images(chosen[swap])
         if self.pad_to == 1 and self.class_weight is None:
             weights = None  # the batch carries no weights
         elif self.class_weight:
