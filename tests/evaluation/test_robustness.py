@@ -1,7 +1,8 @@
 import numpy as np
 
-from xraynet.evaluation.robustness import (EXPOSURE_FLAG, EXPOSURE_GAMMAS, apply_gamma,
-                                           exposure_check, exposure_scores, wilson_interval)
+from xraynet.evaluation.robustness import (CONFIDENT, EXPOSURE_FLAG, EXPOSURE_GAMMAS, apply_gamma,
+                                           changed_predictions, exposure_check, exposure_scores,
+                                           wilson_interval)
 
 NAMES = ["Covid", "Normal", "Viral Pneumonia"]
 
@@ -26,8 +27,10 @@ def test_scores_count_changed_predictions_and_where_they_go():
     scores = exposure_scores(y, proba, shifted, NAMES, threshold=0.25)
     assert scores["accuracy"] == 0.75
     assert scores["per_gamma"]["0.8"] == {"accuracy": 0.75, "changed": 0.0, "n_changed": 0,
-                                          "changed_interval": list(wilson_interval(0, 4)), "moves": {}}
+                                          "changed_interval": list(wilson_interval(0, 4)),
+                                          "changed_confident": 0, "moves": {}}
     assert scores["per_gamma"]["1.25"]["n_changed"] == 2
+    assert scores["per_gamma"]["1.25"]["changed_confident"] == 2  # both at p = 0.87
     assert scores["per_gamma"]["1.25"]["accuracy"] == 0.25
     assert scores["per_gamma"]["1.25"]["moves"] == {"Normal -> Covid": 1, "Viral Pneumonia -> Covid": 1}
     assert scores["worst_accuracy"] == 0.25
@@ -74,3 +77,11 @@ def test_wilson_interval_of_a_share():
     assert wilson_interval(0, 0) == (0.0, 1.0)
     narrow, wide = wilson_interval(60, 570), wilson_interval(6, 57)
     assert narrow[1] - narrow[0] < (wide[1] - wide[0]) / 2  # ten times the images: a third as wide
+
+
+def test_changed_predictions_count_the_confident_ones_apart():
+    predicted, moved = np.array([0, 1, 2, 0]), np.array([1, 1, 0, 2])  # three move
+    scores = changed_predictions(np.array([0, 1, 2, 0]), predicted, moved, NAMES,
+                                 confidence=np.array([0.95, 0.9, 0.55, CONFIDENT]))
+    assert scores["n_changed"] == 3 and scores["changed_confident"] == 2  # 0.95 and 0.8, not 0.55
+    assert "changed_confident" not in changed_predictions(np.zeros(4, int), predicted, moved, NAMES)

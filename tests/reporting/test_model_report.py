@@ -31,6 +31,7 @@ def test_fit_writes_trust_files_and_stores_the_temperature(trained_run):
         assert v["n_changed"] == round(v["changed"] * acquisition["n"])
         low, high = v["changed_interval"]
         assert low <= v["changed"] <= high and high - low > 0.05  # a few images: a wide interval
+        assert 0 <= v["changed_confident"] <= v["n_changed"]
     assert (run_dir / "reliability_diagram.png").stat().st_size > 1000
     figures = [e["figure"] for kind in ("correct", "wrong") for e in trust["explanations"][kind]]
     assert figures and all((run_dir / f).is_file() for f in figures)

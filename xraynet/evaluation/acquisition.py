@@ -165,7 +165,7 @@ def acquisition_check(predict: Callable[[np.ndarray], np.ndarray], paths: list[s
         parts = moved[variant.name]
         scores = changed_predictions(y_kept, predicted,
                                      np.concatenate(parts) if parts else np.zeros(0, int),
-                                     class_names)
+                                     class_names, confidence=proba.max(axis=1))
         out[variant.name] = {"description": variant.description, **scores,
                              "flagged": bool(scores["changed"] > threshold)}
     return {"split": split, "n": int(len(kept)),

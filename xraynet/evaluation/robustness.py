@@ -16,6 +16,9 @@ import numpy as np
 EXPOSURE_GAMMAS = (0.8, 1.25)
 #: flag a model when more than this share of its predictions changes with exposure alone
 EXPOSURE_FLAG = 0.10
+#: a prediction is confident at this top probability or above: stress tests count the confident
+#: ones a change moves apart (an uncertain prediction that tips says less than a confident one)
+CONFIDENT = 0.8
 
 
 def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:
@@ -40,18 +43,22 @@ def wilson_interval(k: int, n: int, *, z: float = 1.96) -> tuple[float, float]:
 
 
 def changed_predictions(y_true: np.ndarray, predicted: np.ndarray, moved: np.ndarray,
-                        class_names: list[str]) -> dict:
+                        class_names: list[str], *, confidence: np.ndarray | None = None) -> dict:
     """Accuracy after a change, the share of predictions it moved (with how many, and the share's
-    95% Wilson interval), and where they went."""
+    95% Wilson interval), and where they went; with ``confidence`` (the top probability of each
+    unchanged prediction), also how many of the moved ones were confident (at least
+    :data:`CONFIDENT`)."""
     changed = moved != predicted
     moves: dict[str, int] = {}
     for a, b in zip(predicted[changed], moved[changed]):
         key = f"{class_names[a]} -> {class_names[b]}"
         moves[key] = moves.get(key, 0) + 1
     n, k = len(y_true), int(np.sum(changed))
+    confident = ({"changed_confident": int(np.sum(changed & (np.asarray(confidence) >= CONFIDENT)))}
+                 if confidence is not None else {})
     return {"accuracy": float(np.mean(moved == y_true)) if n else float("nan"),
             "changed": k / n if n else 0.0, "n_changed": k,
-            "changed_interval": list(wilson_interval(k, n)), "moves": moves}
+            "changed_interval": list(wilson_interval(k, n)), **confident, "moves": moves}
 
 
 def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, np.ndarray],
@@ -71,7 +78,8 @@ def exposure_scores(y_true: np.ndarray, proba: np.ndarray, shifted: dict[float, 
     for gamma, p in shifted.items():
         moved = np.asarray(p).argmax(axis=1)
         changed_any |= moved != predicted
-        per_gamma[f"{gamma:g}"] = changed_predictions(y_true, predicted, moved, class_names)
+        per_gamma[f"{gamma:g}"] = changed_predictions(y_true, predicted, moved, class_names,
+                                                      confidence=np.asarray(proba).max(axis=1))
     share = float(np.mean(changed_any)) if len(y_true) else 0.0
     accuracies = [v["accuracy"] for v in per_gamma.values()]
     return {"n": int(len(y_true)), "accuracy": float(np.mean(predicted == y_true)),

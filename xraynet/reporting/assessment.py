@@ -91,12 +91,14 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         calibration=calibration,
         bootstrap=intervals,
         shortcut=shortcut_check(explainer, test, names),
-        exposure={"split": "test", **exposure_check(
-            predict, test.chunks(), test.labels, names, proba=raw["test"])},
+        exposure={"split": "test", **exposure_check(  # calibrated: confidence as predict gives it
+            predict, test.chunks(), test.labels, names,
+            proba=apply_temperature(raw["test"], temperature))},
         quality=quality,
         acquisition=acquisition_check(
             predict, [datamodule.root / p for p in leak_free.paths], leak_free.labels, names,
-            datamodule.decode_settings, proba=raw["test_leak_free"], seed=seed),
+            datamodule.decode_settings, proba=apply_temperature(raw["test_leak_free"], temperature),
+            seed=seed),
         explanations=_example_explanations(explainer, leak_free, names, raw["test_leak_free"],
                                            run_dir / EXPLANATIONS_DIR, examples),
         reliability_diagram=RELIABILITY_FILE,

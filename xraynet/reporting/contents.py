@@ -14,6 +14,7 @@ from ..config import RunConfig
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
 from ..evaluation.external import read_external_sets
+from ..evaluation.robustness import CONFIDENT
 from .trust import TRUST_FILE, Assessment
 
 NOT_FOR_CLINICAL_USE = (
@@ -318,18 +319,23 @@ def _stress_section(title: str, intro: str, first_column: str, result: dict,
                     rows: list[tuple[str, dict]], verdict: str) -> Section:
     """A stress test's section: the unchanged accuracy, then per change its accuracy, the share
     of predictions it moved and where they went, and the verdict (strong when flagged)."""
-    table = [["unchanged", fmt(result["accuracy"]), "", ""]]
+    table = [["unchanged", fmt(result["accuracy"]), "", "", ""]]
     table += [[label, fmt(v["accuracy"]),
-               _share(v, result["n"]) + (" FLAGGED" if v.get("flagged") else ""), _moves(v["moves"])]
+               _share(v, result["n"]) + (" FLAGGED" if v.get("flagged") else ""),
+               str(v["changed_confident"]) if "changed_confident" in v else "n/a",
+               _moves(v["moves"])]
               for label, v in rows]
     return Section(title, [
         Paragraph(intro),
         Table([first_column, "accuracy", "predictions changed (95% interval)",
-               "changes (from -> to)"], table),
+               f"of them confident (p >= {CONFIDENT:g})", "changes (from -> to)"], table),
         Paragraph(verdict, strong=bool(result["flagged"])),
         Paragraph(f"On {result['n']} images one image is {1 / max(result['n'], 1):.1%}; the interval "
                   "(Wilson) is the range of rates that would give the share seen, so a share "
-                  "near the flag may lie on either side of it.")])
+                  "near the flag may lie on either side of it. A change that tips an uncertain "
+                  "prediction (shown as such to the user) says less than one that overturns a "
+                  "confident one: the confident column counts those, by the calibrated "
+                  "probability of the unchanged image.")])
 
 
 def _share(v: dict, n: int) -> str:
