@@ -43,8 +43,8 @@ class XRayHyperModel(kt.HyperModel):
         batch_size = define(hp, "batch_size")
         epochs = kwargs.get("epochs", 1)
         module = module_from_values(model_values(hp, self.base), self.base)
-        callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
         train, val = dm.fit_datasets(batch_size=batch_size, seed=self.base.seed)
+        callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs, train)
         return model.fit(train, *args, validation_data=val, class_weight=dm.class_weights(),
                          callbacks=callbacks, shuffle=False, **kwargs)

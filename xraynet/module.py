@@ -57,16 +57,20 @@ class XRayClassifier(ConfigView):
         progress = min(epoch / (epochs - 1), 1.0)
         return self.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
-    def callbacks(self, epochs: int) -> list[keras.callbacks.Callback]:
-        """Callbacks the module needs during ``fit``: the learning-rate schedule, and the swap of
-        the averaged weights in for validation and checkpoints when EMA is on (these must come
-        before the trainer's checkpoint callback)."""
+    def callbacks(self, epochs: int, train_data=None) -> list[keras.callbacks.Callback]:
+        """Callbacks the module needs during ``fit``: the learning-rate schedule, and when EMA
+        is on the swap of the averaged weights in for validation and checkpoints, with the
+        batch-norm statistics recomputed for them from ``train_data`` (batches ``(x, y, ...)``
+        by index, e.g. the training dataset); these must come before the trainer's checkpoint
+        callback."""
         callbacks: list[keras.callbacks.Callback] = []
         if self.schedule != "constant":
             callbacks.append(keras.callbacks.LearningRateScheduler(
                 lambda epoch, lr: self.learning_rate_at(epoch, epochs)))
         if self.ema_momentum is not None:
             callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+            if train_data is not None:
+                callbacks.append(RecomputeBatchNorm(train_data))
         return callbacks
 
     @staticmethod
@@ -82,3 +86,51 @@ class XRayClassifier(ConfigView):
             metrics=self.metrics(),
         )
         return model
+
+
+#: training batches whose statistics the averaged weights' batch norm takes
+RECOMPUTE_BATCHES = 8
+
+
+class RecomputeBatchNorm(keras.callbacks.Callback):
+    """Batch-norm moving statistics recomputed for the weights in the model when validation
+    begins (the averaged weights, swapped in by :class:`keras.callbacks.SwapEMAWeights` just
+    before): the moving statistics were gathered with the live weights, and the averaged ones
+    give other activations (SWA's batch-norm update). A cumulative average over the first
+    ``batches`` training batches, run in training mode without touching the weights; validation,
+    the epoch's checkpoint and the saved model then see statistics that match their weights."""
+
+    def __init__(self, data, batches: int = RECOMPUTE_BATCHES) -> None:
+        super().__init__()
+        self.data, self.batches = data, batches
+
+    def on_test_begin(self, logs=None) -> None:
+        recompute_batch_norm(self.model, (self.data[i][0] for i in range(min(self.batches, len(self.data)))))
+
+
+def recompute_batch_norm(model: keras.Model, batches) -> int:
+    """Reset every batch-norm layer's moving statistics to the cumulative average of their batch
+    statistics over ``batches`` (images), the model run in training mode; returns the batches
+    used (0: the model has no batch norm, or there were no batches)."""
+    layers = list(_batch_norms(model))
+    if not layers:
+        return 0
+    momenta, used = [layer.momentum for layer in layers], 0
+    try:
+        for used, images in enumerate(batches, start=1):
+            for layer in layers:
+                layer.momentum = (used - 1) / used  # the first batch replaces, later ones average
+            model(keras.ops.convert_to_tensor(images, dtype="float32"), training=True)
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+    return used
+
+
+def _batch_norms(layer: keras.layers.Layer):
+    """Every batch-norm layer inside ``layer`` (nested models included)."""
+    for inner in getattr(layer, "layers", []):
+        if isinstance(inner, keras.layers.BatchNormalization):
+            yield inner
+        else:
+            yield from _batch_norms(inner)

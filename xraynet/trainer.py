@@ -142,7 +142,8 @@ class Trainer(ConfigView):
                       shuffle=False,  # the dataset reshuffles itself, seeded
                       class_weight=datamodule.class_weights() if self.devices == 1 else None,
                       verbose=self.verbose,
-                      callbacks=module.callbacks(self.epochs) + self.callbacks(run_dir, resuming=resuming))
+                      callbacks=module.callbacks(self.epochs, train)
+                      + self.callbacks(run_dir, resuming=resuming))
         if (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
         history = read_history(run_dir / "history.csv")
