@@ -186,7 +186,9 @@ class OptimConfig:
     schedule: str = setting("cosine", help="learning-rate schedule: cosine decay to 1%% over the "
                             "run, or constant", choices=SCHEDULES)
     ema_momentum: float | None = setting(None, help="keep an exponential moving average of the "
-                                         "weights with this momentum", flag="--ema",
+                                         "weights with this momentum (validation, checkpoints "
+                                         "and the saved model use it, with batch-norm statistics "
+                                         "recomputed for it)", flag="--ema",
                                          above=0, max=0.9999)
 
     def __post_init__(self) -> None:

@@ -26,8 +26,9 @@ class XRayClassifier(ConfigView):
         schedule: ``"cosine"`` decays the learning rate per epoch to 1% over the run (see
             :meth:`callbacks`), ``"constant"`` keeps it (default ``"cosine"``).
         ema_momentum: when set, the optimizer keeps an exponential moving average of the
-            weights (Polyak averaging) and validation, checkpoints and the final model use it
-            (default None: off).
+            weights (Polyak averaging) and validation, checkpoints and the final model use it,
+            with batch-norm statistics recomputed for it (:class:`RecomputeBatchNorm`, where
+            :meth:`callbacks` is given the training data; default None: off).
     """
 
     def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = _D.learning_rate,
