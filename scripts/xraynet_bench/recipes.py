@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -174,19 +174,31 @@ def view_predictor(model, views: int = 1, *, geometric: bool = False, seed: int 
     return predict
 
 
-def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
+@dataclass
+class FoldFit:
+    """One recipe trained on one outer fold: the model scored, the data module, the train folder,
+    the held-out rows, and what the records report of the fit."""
+
+    model: object
+    dm: XRayDataModule
+    folder: object
+    held_out: np.ndarray
+    best_epoch: int | None
+    epochs_run: int
+    seconds: float
+
+
+def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None,
-             cache_dir: str | None = None) -> list[dict]:
-    """Train ``recipe`` on outer fold ``fold`` and predict its held-out train images: one
-    record per inference policy (one, unless the recipe names several in ``inference``: record
-    name -> ``None`` for one pass, or the :func:`view_predictor` settings)."""
+             cache_dir: str | None = None) -> FoldFit:
+    """Train ``recipe`` on outer fold ``fold`` of the train folder (its inner 20% validation
+    split, seeded by ``seed``, picks the checkpoint, as ``xraynet fit`` does); a recipe with
+    ``refit`` then trains its second phase (:mod:`.refit`), whose model is the one scored."""
     from xraynet.models import AugmentationConfig, ModelConfig
     from xraynet.module import XRayClassifier
     from xraynet.trainer import Trainer
 
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
-    inference = spec.pop("inference", {recipe: None})
-    refit = spec.pop("refit", False)
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
                         resize=spec["resize"]).setup()
@@ -207,12 +219,25 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
         trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
                           **{k: spec[k] for k in TRAINER_KEYS if k in spec})
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
-        best_epoch, epochs_run = result.best_epoch, len(result.history.get("loss", []))
-        if refit:
+        fitted = result.model
+        if spec.get("refit"):
             from .refit import refit as second_phase
-            result.model = second_phase(trainer, module, dm, epochs=best_epoch)
+            fitted = second_phase(trainer, module, dm, epochs=result.best_epoch)
+    return FoldFit(fitted, dm, folder, held_out, result.best_epoch,
+                   len(result.history.get("loss", [])), round(time.perf_counter() - start, 1))
 
-    seconds = round(time.perf_counter() - start, 1)
+
+def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
+             split_seed: int = 1000, overrides: dict | None = None,
+             cache_dir: str | None = None) -> list[dict]:
+    """Train ``recipe`` on outer fold ``fold`` (:func:`fit_fold`) and predict its held-out train
+    images: one record per inference policy (one, unless the recipe names several in
+    ``inference``: record name -> ``None`` for one pass, or the :func:`view_predictor`
+    settings)."""
+    inference = {**RECIPES[recipe], **(overrides or {})}.get("inference", {recipe: None})
+    fit = fit_fold(data, recipe, fold=fold, seed=seed, n_folds=n_folds, split_seed=split_seed,
+                   overrides=overrides, cache_dir=cache_dir)
+    dm, folder, held_out = fit.dm, fit.folder, fit.held_out
     x_held_out = folder.x[held_out]
     settings = dm.decode_settings
     files = [Path(data) / folder.paths[i] for i in held_out]
@@ -226,7 +251,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                              for v in ACQUISITION_VARIANTS}}
     records = []
     for name, policy in inference.items():
-        score = view_predictor(result.model, seed=seed, **(policy or {}))
+        score = view_predictor(fit.model, seed=seed, **(policy or {}))
 
         def predict(x: np.ndarray) -> list:
             return np.round(score(x), 5).tolist()
@@ -236,8 +261,8 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                         **{key: predict(x) if isinstance(x, np.ndarray)
                            else {variant: predict(v) for variant, v in x.items()}
                            for key, x in inputs.items()},
-                        "best_epoch": best_epoch, "epochs_run": epochs_run,
-                        "seconds": seconds})
+                        "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run,
+                        "seconds": fit.seconds})
     return records
 
 

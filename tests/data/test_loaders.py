@@ -95,17 +95,6 @@ def test_chunks_walk_the_split_in_order_a_few_images_at_a_time():
     np.testing.assert_array_equal(np.concatenate(chunks), x)
 
 
-def test_join_concatenates_splits_of_one_store():
-    store = np.arange(5 * 2 * 2, dtype=np.uint8).reshape(5, 2, 2, 1)
-    whole = SplitArrays(store, [0, 1, 2, 0, 1], [f"f{i}" for i in range(5)])
-    joined = whole.subset(np.array([3, 0])).join(whole.subset(np.array([4])))
-    assert joined.y.tolist() == [0, 0, 1] and joined.paths == ["f3", "f0", "f4"]
-    assert np.array_equal(joined.x, store[[3, 0, 4]])
-    other = SplitArrays(store.copy(), [0], ["g"])
-    with pytest.raises(ValueError, match="one image store"):
-        whole.join(other)
-
-
 def test_alternate_views_replace_a_seeded_share_of_each_batch():
     split = _split(n=40)
     other = SplitArrays(split.store + 100, split.y, split.paths)  # the same images, seen otherwise

@@ -58,13 +58,6 @@ class SplitArrays:
         return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
                            rows=self.rows[indices])
 
-    def join(self, other: "SplitArrays") -> "SplitArrays":
-        """This split's images followed by ``other``'s (rows of the same store)."""
-        if other.store is not self.store:
-            raise ValueError("only splits of one image store can be joined")
-        return SplitArrays(self.store, np.concatenate([self.y, other.y]), self.paths + other.paths,
-                           rows=np.concatenate([self.rows, other.rows]))
-
     def in_store(self, store, rows_by_path: dict[str, int]) -> "SplitArrays":
         """The same files, labels and order read from another store of them (``rows_by_path``:
         each file's row there), e.g. the same images decoded another way."""
