@@ -46,7 +46,8 @@ class DataConfig:
     root: str = setting("", help="dataset folder, or a CSV manifest", flag="")
     image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", min=16, max=2048)
     resize: str = setting(DEFAULT_RESIZE, help="fit images to the square by keeping their central "
-                          "square (crop: no framing cue) or by squeezing them in", choices=RESIZE_MODES)
+                          "square (crop: no framing cue), by squeezing them in (stretch), or by "
+                          "squeezing in the body's box, background cut away (body)", choices=RESIZE_MODES)
     val_fraction: float = setting(0.2, help="validation share of each class of train", min=0.05,
                                   max=0.5)
     test_fraction: float = setting(0.2, help="test share of each class, for data without a "

@@ -16,8 +16,9 @@ the model sees, and intensities divided by 255 keep each source's overall bright
 DEFAULT_IMAGE_SIZE = 192
 #: stride of the model's first convolution
 DEFAULT_STEM_STRIDE = 2
-#: ways to fit an image to the square: keep its central square, or squeeze the whole image in
-RESIZE_MODES = ("crop", "stretch")
+#: ways to fit an image to the square: keep its central square, squeeze the whole image in, or
+#: squeeze in the body's box (the dark background around the body cut away: data/body_box.py)
+RESIZE_MODES = ("crop", "stretch", "body")
 #: how an image is fitted to the square: "crop" keeps its central square (proportions intact)
 DEFAULT_RESIZE = "crop"
 #: ways to map raw 0..255 intensities before the first convolution (see IntensityNormalization)

@@ -121,6 +121,8 @@ RECIPES: dict[str, dict] = {
            # the resize-mix study (docs/studies/RESIZEMIX.md)
            "g_rmix25": {"resize_mix": 0.25},
            "g_rmix50": {"resize_mix": 0.5},
+           # the body-box study (docs/studies/BODYBOX.md): the body's box squeezed into the square
+           "g_body": {"resize": "body"},
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},

@@ -63,7 +63,7 @@ class XRayDataModule(ConfigView):
         max_pixels: files above this many pixels are refused as decompression bombs.
         dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
         workers: decoding threads (default: number of CPU cores).
-        resize: ``"crop"`` (default: central square first) or ``"stretch"`` (see
+        resize: ``"crop"`` (default: central square first), ``"stretch"`` or ``"body"`` (see
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 

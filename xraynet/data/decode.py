@@ -15,6 +15,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from .body_box import crop_to_body
 from .dicom import DicomError, is_dicom, load_dicom
 from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, RESIZE_MODES
 
@@ -41,7 +42,9 @@ class DecodeSettings:
         resize: ``"crop"`` (default) keeps the central square first, so every image keeps its
             proportions; ``"stretch"`` squeezes the whole image into the square, which turns the
             scanner's framing (the aspect ratio, which differs per class and source in this
-            dataset) into a shape cue.
+            dataset) into a shape cue; ``"body"`` cuts the dark background away first
+            (:mod:`.body_box`) and squeezes the body's box into the square, so that neither
+            the framing nor a squeezed re-encode changes what the model sees.
     """
 
     image_size: int = DEFAULT_IMAGE_SIZE
@@ -82,10 +85,13 @@ def center_aspect(img: Image.Image, aspect: float) -> Image.Image:
 
 def fit_to_square(gray: Image.Image, settings: DecodeSettings = DecodeSettings()) -> np.ndarray:
     """A grayscale image as the model's ``(size, size)`` uint8 input: its central square
-    (``resize="crop"``) or all of it squeezed (``"stretch"``), resized bilinearly."""
+    (``resize="crop"``), all of it squeezed (``"stretch"``) or its body's box squeezed
+    (``"body"``), resized bilinearly."""
     size = settings.image_size
     if settings.resize == "crop":
         gray = center_aspect(gray, 1.0)
+    elif settings.resize == "body":
+        gray = crop_to_body(gray)
     gray = gray.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(gray, dtype=np.uint8).copy()
 

@@ -166,6 +166,8 @@ def _preprocessing(config: dict, metadata: BundleMetadata) -> Section:
         "oversized and truncated files refused.",
         f"Resizing: to {size} x {size} pixels by '{resize}' "
         + ("(the whole image squeezed into the square)." if resize == "stretch"
+           else "(the dark background around the body cut away, the body's box squeezed into "
+                "the square)." if resize == "body"
            else "(the central square kept, proportions intact; the sides of a wide scan, or "
                 "the top and bottom of a tall one, are not seen)."),
         "Inside the model (so an exported model takes raw 0..255 pixels): training-time "
