@@ -27,6 +27,9 @@ log = logging.getLogger("xraynet")
 BEST_FILE = "best_hyperparameters.json"
 TABLE_FILE = "trials.csv"
 WALL_FILE = "wall_time.json"
+#: what a search was started with (data settings, base model, search settings), so that resuming
+#: it with other settings is refused instead of mixing trials of two searches
+INPUTS_FILE = "search_inputs.json"
 #: distinct configurations kept, best first, in ``best_hyperparameters.json`` (for ensembles).
 TOP_CONFIGURATIONS = 5
 
@@ -205,12 +208,41 @@ def format_top(rows: list[dict], n: int = 5) -> str:
     return "\n".join(lines)
 
 
+def search_inputs(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings) -> dict:
+    """What decides a search's trials: the data settings (not the folder's path), the base model
+    and the search settings (not where the state lives)."""
+    data = {k: v for k, v in asdict(datamodule.config).items() if k != "root"}
+    search = {k: v for k, v in asdict(settings).items() if k not in ("directory", "project")}
+    return json.loads(json.dumps({"data": data, "base_model": base.to_dict(), "search": search}))
+
+
+def check_resumable(project_dir: Path, inputs: dict) -> None:
+    """Refuse to resume a search started with other inputs: its trials would mix two searches.
+    (A search saved before its inputs were recorded cannot be checked.)"""
+    path = project_dir / INPUTS_FILE
+    if not path.is_file():
+        return
+    saved = json.loads(path.read_text())
+    changed = [f"{section}.{key}: {saved.get(section, {}).get(key)!r} -> {value!r}"
+               for section, values in inputs.items() for key, value in values.items()
+               if saved.get(section, {}).get(key) != value]
+    if changed:
+        raise XRayNetError(f"the search in {project_dir} was started with other settings "
+                           f"({'; '.join(changed)}); pass --fresh to discard it, or "
+                           "--project NAME to start another beside it")
+
+
 def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
                fresh: bool = False) -> Path | None:
-    """Run or resume the search; returns the best-hyperparameters JSON (None on a worker)."""
+    """Run or resume the search; returns the best-hyperparameters JSON (None on a worker).
+    Resuming with other data, model or search settings is refused (:func:`check_resumable`)."""
     seed_everything(settings.seed)
     datamodule.setup()
     resuming = not fresh and settings.project_dir.is_dir()
+    chief = os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
+    inputs = search_inputs(datamodule, base, settings)
+    if resuming and chief:
+        check_resumable(settings.project_dir, inputs)
     try:
         tuner = make_tuner(datamodule, base, settings, fresh=fresh)
     except (ValueError, KeyError, TypeError, OSError) as exc:  # a damaged saved state
@@ -219,6 +251,8 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
         raise XRayNetError(f"cannot resume the search in {settings.project_dir}: its saved state "
                            f"is unreadable ({type(exc).__name__}: {exc}); run it again with "
                            "--fresh (this discards it)") from exc
+    if chief:  # after the tuner: a fresh one clears the project folder first
+        (settings.project_dir / INPUTS_FILE).write_text(json.dumps(inputs, indent=2) + "\n")
     log.info("search: %s, about %d trials, max %d epochs each, objective %s (validation)",
              settings.project_dir, settings.expected_trials(), settings.max_epochs,
              settings.objective)
@@ -227,7 +261,7 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=OPTIMIZER_RELOAD_WARNING)
         tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
-    if os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief":
+    if not chief:
         return None  # a worker: the chief writes the results
     path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start)
     print(format_top(trial_rows(tuner)))

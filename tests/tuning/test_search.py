@@ -93,3 +93,23 @@ def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir
     assert best.is_file()
     payload = json.loads(best.read_text())  # the resumed run's time, and every trial's
     assert payload["trial_seconds_total"] == pytest.approx(sum(float(r["wall_seconds"]) for r in rows), abs=0.2)
+
+
+def test_resuming_a_search_with_other_settings_is_refused(dataset, cache_dir, tmp_path, monkeypatch):
+    from xraynet.errors import XRayNetError
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(XRayHyperModel, "fit", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _search(dataset, cache_dir, tmp_path)
+    settings = SearchSettings(max_epochs=2, factor=3, seed=1,
+                              directory=str(tmp_path / "runs" / "tuning"), project="p")
+    saved = json.loads((settings.project_dir / "search_inputs.json").read_text())
+    assert saved["data"]["resize"] == "crop" and "root" not in saved["data"]
+    other = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize="body")
+    with pytest.raises(XRayNetError, match=r"data\.resize: 'crop' -> 'body'.*--fresh"):
+        run_search(other, ModelConfig(image_size=32, n_classes=3, seed=1), settings)
+    with pytest.raises(KeyboardInterrupt):  # the same settings resume (up to the first trial)
+        _search(dataset, cache_dir, tmp_path)
