@@ -4,7 +4,7 @@
 # Data: $XRAYNET_DATA, else ../shared/data/Covid19-dataset; backend: $KERAS_BACKEND (default tensorflow,
 # measured fastest on CPU: BENCHMARKS.md);
 # runs go under $XRAYNET_OUT (default runs/). Extra arguments go to the search (tune.py), whose data
-# settings train_best.py reuses: e.g. `bash scripts/run_main.sh --resize body --project body`.
+# settings train_best.py reuses: e.g. `bash scripts/run_main.sh --resize crop --project crop`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=$(bash scripts/setup_env.sh | tail -n 1)

@@ -252,6 +252,7 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
                            f"is unreadable ({type(exc).__name__}: {exc}); run it again with "
                            "--fresh (this discards it)") from exc
     if chief:  # after the tuner: a fresh one clears the project folder first
+        settings.project_dir.mkdir(parents=True, exist_ok=True)
         (settings.project_dir / INPUTS_FILE).write_text(json.dumps(inputs, indent=2) + "\n")
     log.info("search: %s, about %d trials, max %d epochs each, objective %s (validation)",
              settings.project_dir, settings.expected_trials(), settings.max_epochs,

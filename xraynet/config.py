@@ -213,8 +213,8 @@ class TrainerConfig:
     mixup: float = setting(0.0, help="mixup: train on blends of two images and of their labels, "
                            "blend weight ~ Beta(A, A) (0: off)", min=0, max=2)
     resize_mix: float = setting(0.0, help="share of training images, drawn anew every epoch, "
-                                "shown fitted to the square the other way (the whole image "
-                                "squeezed in, or its central square; 0: off)", min=0, max=1)
+                                "shown fitted to the square the other way (the central "
+                                "square, or for crop the whole image squeezed in; 0: off)", min=0, max=1)
     out_dir: str = setting("runs", help="folder that receives run directories", flag="")
     tensorboard: bool = setting(True, help="write TensorBoard logs where installed", flag="")
 

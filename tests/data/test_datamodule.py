@@ -62,9 +62,11 @@ def test_bad_files_are_skipped_with_one_warning_each(dataset: Path, cache_dir, c
 def test_the_resize_mode_is_part_of_the_cache_key_and_config(dataset, cache_dir):
     from xraynet import XRayDataModule
 
+    from xraynet.defaults import DEFAULT_RESIZE
+
     a = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
     b = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize="stretch").setup()
-    assert not b.cache_hit and b.config.resize == "stretch" and a.config.resize == "crop"
+    assert not b.cache_hit and b.config.resize == "stretch" and a.config.resize == DEFAULT_RESIZE
     assert XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
                           resize="stretch").setup().cache_hit
 
@@ -81,7 +83,7 @@ def test_resize_mix_reads_training_images_whole_and_squeezed(tmp_path: Path, cac
                 image = rng.integers(90, 110, (32, 64), dtype=np.uint8)
                 image[:, :16] = 255  # a bright left quarter: only a squeezed view shows it
                 Image.fromarray(image).save(folder / f"{i}.png")
-    dm = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir).setup()
+    dm = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir, resize="crop").setup()
     plain, _ = dm.fit_datasets(batch_size=64, seed=0)
     caplog.set_level(logging.INFO, logger="xraynet")
     mixed, val = dm.fit_datasets(batch_size=64, seed=0, resize_mix=1.0)
@@ -91,6 +93,6 @@ def test_resize_mix_reads_training_images_whole_and_squeezed(tmp_path: Path, cac
     assert np.all(whole[..., :6, 0] > 200) and np.all(whole[..., 12:, 0] < 200)  # squeezed in
     assert val.alternate is None  # validation keeps the model's own view
     caplog.clear()
-    again = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir).setup()
+    again = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir, resize="crop").setup()
     again.fit_datasets(batch_size=64, seed=0, resize_mix=0.5)
     assert "(stretch)" not in caplog.text and caplog.text.count("decoding skipped") == 2

@@ -96,6 +96,7 @@ def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir
 
 
 def test_resuming_a_search_with_other_settings_is_refused(dataset, cache_dir, tmp_path, monkeypatch):
+    from xraynet.defaults import DEFAULT_RESIZE
     from xraynet.errors import XRayNetError
 
     def interrupt(*args, **kwargs):
@@ -107,9 +108,20 @@ def test_resuming_a_search_with_other_settings_is_refused(dataset, cache_dir, tm
     settings = SearchSettings(max_epochs=2, factor=3, seed=1,
                               directory=str(tmp_path / "runs" / "tuning"), project="p")
     saved = json.loads((settings.project_dir / "search_inputs.json").read_text())
-    assert saved["data"]["resize"] == "crop" and "root" not in saved["data"]
-    other = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize="body")
-    with pytest.raises(XRayNetError, match=r"data\.resize: 'crop' -> 'body'.*--fresh"):
+    assert saved["data"]["resize"] == DEFAULT_RESIZE and "root" not in saved["data"]
+    mode = "stretch" if DEFAULT_RESIZE != "stretch" else "crop"
+    other = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, resize=mode)
+    with pytest.raises(XRayNetError, match=rf"data\.resize: '{DEFAULT_RESIZE}' -> '{mode}'.*--fresh"):
         run_search(other, ModelConfig(image_size=32, n_classes=3, seed=1), settings)
     with pytest.raises(KeyboardInterrupt):  # the same settings resume (up to the first trial)
         _search(dataset, cache_dir, tmp_path)
+
+
+def test_a_fresh_search_records_its_inputs(dataset, cache_dir, tmp_path, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(XRayHyperModel, "fit", interrupt)
+    with pytest.raises(KeyboardInterrupt):  # --fresh: the tuner clears the folder first
+        _search(dataset, cache_dir, tmp_path, fresh=True)
+    assert (tmp_path / "runs" / "tuning" / "p" / "search_inputs.json").is_file()

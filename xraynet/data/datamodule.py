@@ -63,7 +63,7 @@ class XRayDataModule(ConfigView):
         max_pixels: files above this many pixels are refused as decompression bombs.
         dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
         workers: decoding threads (default: number of CPU cores).
-        resize: ``"crop"`` (default: central square first), ``"stretch"`` or ``"body"`` (see
+        resize: ``"body"`` (default: the body's box), ``"crop"`` (central square) or ``"stretch"`` (see
             :class:`~xraynet.data.decode.DecodeSettings`).
     """
 
@@ -231,8 +231,9 @@ class XRayDataModule(ConfigView):
         """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded; blended
         by ``mixup``, see :class:`SplitDataset`) and the validation split (at least 32 images a
         batch: it is only predicted). With ``resize_mix`` = P > 0 each training image is read,
-        with probability P anew every epoch, fitted to the square the other way (the whole image
-        squeezed in, where the model is fed the central square; validation, test and prediction
+        with probability P anew every epoch, fitted to the square the other way (the central square
+        where the model is fed the whole image or the body's box, the whole image squeezed in
+        where it is fed the central square; validation, test and prediction
         keep the model's own way). For ``devices`` > 1 (data parallelism) every batch is
         padded to a multiple of it with zero-weight images and the class weights travel as
         per-image weights."""

@@ -39,12 +39,13 @@ class DecodeSettings:
         image_size: side of the square output, in pixels.
         max_pixels: files with more pixels than this are refused as decompression bombs
             (at most ``DEFAULT_MAX_PIXELS``, where Pillow's own guard applies).
-        resize: ``"crop"`` (default) keeps the central square first, so every image keeps its
-            proportions; ``"stretch"`` squeezes the whole image into the square, which turns the
-            scanner's framing (the aspect ratio, which differs per class and source in this
-            dataset) into a shape cue; ``"body"`` cuts the dark background away first
-            (:mod:`.body_box`) and squeezes the body's box into the square, so that neither
-            the framing nor a squeezed re-encode changes what the model sees.
+        resize: ``"body"`` (default) cuts the dark background away first (:mod:`.body_box`)
+            and squeezes the body's box into the square, so that neither a looser frame nor a
+            squeezed re-encode changes what the model sees (docs/studies/BODYBOX.md);
+            ``"crop"`` keeps the central square, so every image keeps its proportions but a
+            wide scan shows less of its chest; ``"stretch"`` squeezes the whole image into the
+            square, which turns the scanner's framing (the aspect ratio, which differs per
+            class and source in this dataset) into a shape cue.
     """
 
     image_size: int = DEFAULT_IMAGE_SIZE
