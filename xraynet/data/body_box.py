@@ -49,7 +49,7 @@ def body_box(gray: Image.Image) -> tuple[int, int, int, int]:
     thumb = gray.copy()
     thumb.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BILINEAR)
     pixels = np.asarray(thumb, dtype=np.float32)
-    background, median = np.percentile(pixels, 5), np.median(pixels)
+    background, median = np.percentile(pixels, [5, 50])
     bright = pixels > background + BRIGHT_SHARE * (median - background)
     (x0, x1), (y0, y1) = (_extent(bright.mean(axis=0), pixels.shape[1]),
                           _extent(bright.mean(axis=1), pixels.shape[0]))
