@@ -20,6 +20,11 @@ from xraynet.trainer import FitResult, new_run_dir, write_audit
 
 from .hypermodel import module_from_values
 from .search import BEST_FILE
+from .selection import SELECTION_FILE, cross_validate, format_ranking
+from .selection import candidates as candidates_of
+
+#: defaults of the members' cross-validated choice (see :func:`train_best`)
+SELECT_FOLDS, SELECT_CANDIDATES = 3, 3
 
 log = logging.getLogger("xraynet")
 
@@ -64,14 +69,19 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                patience: int = TrainerConfig().patience, devices: int = TrainerConfig().devices,
                mixup: float = TrainerConfig().mixup,
                resize_mix: float = TrainerConfig().resize_mix,
-               members: int = 3, cache_dir: str | Path | None = None,
+               members: int = 3, select_folds: int = SELECT_FOLDS,
+               candidates: int = SELECT_CANDIDATES, cache_dir: str | Path | None = None,
                use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.
 
-    With ``members`` > 1 the exported model averages the probabilities of the search's best
-    ``members`` configurations, each trained with its own seed (a 51-image validation split
-    ranks close configurations almost at random; averaging them cuts that variance). Each
-    member keeps its own run directory under ``members/``. Returns the run directory and report.
+    The members are the best ``members`` distinct configurations, each trained with its own
+    seed. With ``select_folds`` = K > 0 they are ranked by K-fold cross-validation of the train
+    folder (:mod:`tuning.selection`) among the search's best ``candidates`` configurations and
+    ``xraynet fit``'s default; with 0, by the search's validation score alone. A 50-image
+    validation split ranks close configurations almost at random; scoring every train image
+    once, and averaging members, cuts that variance. With ``members`` > 1 the exported model
+    averages the members' probabilities; each member keeps its own run directory under
+    ``members/``. Returns the run directory and report.
 
     Args:
         hyperparameters: a ``best_hyperparameters.json``; default: the newest under ``out_dir``.
@@ -84,6 +94,9 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         resize_mix: share of training images each member sees fitted to the square the other
             way (0: off; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`).
         members: configurations averaged into the exported model (default 3; 1: the best alone).
+        select_folds: cross-validation folds that rank the candidates (default 3; 0: the search's
+            validation ranking).
+        candidates: search configurations cross-validated beside the default (default 3).
     """
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
     payload = read_json(best_path, "best hyperparameters",
@@ -91,12 +104,21 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
     if "hyperparameters" not in payload or "data" not in payload:
         raise XRayNetError(f"{best_path} is not a search's {BEST_FILE} (it lacks the "
                            "hyperparameters or the data settings); pass the one the search wrote")
-    configs = member_configurations(payload, members)
     log.info("best hyperparameters from %s: %s", best_path, payload["hyperparameters"])
     data_cfg = {**payload["data"], **({"root": str(data)} if data else {})}
     dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache).setup()
     base = ModelConfig.from_dict(payload["base_model"])
     seed = int(payload["search"]["seed"])
+    ranked = []
+    if select_folds > 0:
+        ranked = cross_validate(
+            candidates_of(payload, base, candidates), dm, base=base, folds=select_folds, seed=seed,
+            trainer={"epochs": epochs, "patience": patience, "mixup": mixup,
+                     "resize_mix": resize_mix}, path=best_path.parent / SELECTION_FILE)
+        log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
+                 select_folds, format_ranking(ranked))
+    order = {"top": [{"hyperparameters": c["hyperparameters"]} for c in ranked]} if ranked else payload
+    configs = member_configurations(order, members)
     run_dir = new_run_dir(out_dir, prefix="best")
     results: list[FitResult] = []
     for i, values in enumerate(configs):
@@ -109,7 +131,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                           out_dir=out_dir)
         results.append(trainer.fit(module, dm, run_dir=member_dir))
     write_json(run_dir / "hyperparameters.json",
-               {**payload, "source": str(best_path), "members": configs})
+               {**payload, "source": str(best_path), "members": configs,
+                "selection": {"folds": select_folds, "ranking": ranked} if ranked else None})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
     evaluation = Trainer(seed=seed).test(model, dm, run_dir)

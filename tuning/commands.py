@@ -54,6 +54,12 @@ def add_train_best_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--members", type=at_least(1), default=3,
                    help="best distinct configurations trained and averaged into the exported "
                         "model (default: 3; at least 1; 1 = the best configuration alone)")
+    p.add_argument("--select-folds", type=at_least(0), default=3,
+                   help="rank the search's best configurations and the default one by K-fold "
+                        "cross-validation of the train folder before training the members "
+                        "(default: 3; 0 = the search's validation ranking)")
+    p.add_argument("--candidates", type=at_least(1), default=3,
+                   help="search configurations cross-validated beside the default (default: 3)")
 
 
 def run_train_best(args: argparse.Namespace) -> int:
@@ -64,6 +70,7 @@ def run_train_best(args: argparse.Namespace) -> int:
                                  data=args.data, epochs=trainer.epochs, patience=trainer.patience,
                                  devices=trainer.devices, mixup=trainer.mixup,
                                  resize_mix=trainer.resize_mix, members=args.members,
+                                 select_folds=args.select_folds, candidates=args.candidates,
                                  cache_dir=args.cache_dir, use_cache=not args.no_cache)
     print(report)
     print(f"run directory: {run_dir}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keras_tuner as kt
 
-from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, feature_side
+from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, OptimConfig, TrainerConfig, feature_side
 
 #: name -> range; read by :func:`define` and shown in the README.
 SPACE = {
@@ -52,3 +52,13 @@ def max_depth(base: ModelConfig) -> int:
            feature_side(base.image_size, base.stem_stride, depth + 1) >= MIN_FEATURE_SIDE):
         depth += 1
     return depth
+
+
+def default_values(base: ModelConfig) -> dict:
+    """``xraynet fit``'s default configuration in the search's terms (every name of
+    :data:`SPACE`), the depth at most what ``base`` allows: the candidate that the members'
+    cross-validated choice (:mod:`tuning.selection`) weighs against the search's best."""
+    model, optim, trainer = ModelConfig(), OptimConfig(), TrainerConfig()
+    return {"depth": min(model.depth, max_depth(base)), "base_filters": model.base_filters,
+            "dropout": model.dropout, "learning_rate": optim.learning_rate,
+            "batch_size": trainer.batch_size}

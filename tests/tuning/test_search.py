@@ -37,7 +37,8 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
     assert len({json.dumps(t["hyperparameters"], sort_keys=True) for t in payload["top"]}) \
         == len(payload["top"]) >= 1
 
-    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, members=2, cache_dir=cache_dir)
+    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, members=2, select_folds=0,
+                                 cache_dir=cache_dir)
     for name in ("model.keras", "hyperparameters.json", "report.txt", "metrics.json", "curves.png",
                  "confusion_matrix_test.png", "confusion_matrix_test_leak_free.png"):
         assert (run_dir / name).is_file(), name
@@ -60,6 +61,20 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
     assert "test (leak-free" in report
     assert_report_complete(run_dir)  # the exported ensemble's model report
     assert json.loads((run_dir / "trust.json").read_text())["shortcut"]["method"] == "gradcam"
+
+
+def test_train_best_trains_the_members_that_cross_validation_ranks_first(dataset, cache_dir, tmp_path):
+    best, _ = _search(dataset, cache_dir, tmp_path)
+    run_dir, _ = train_best(out_dir=tmp_path / "runs", epochs=2, patience=2, members=2,
+                            select_folds=2, candidates=1, cache_dir=cache_dir)
+    written = json.loads((run_dir / "hyperparameters.json").read_text())
+    ranking = written["selection"]["ranking"]
+    assert written["selection"]["folds"] == 2 and len(ranking) in (1, 2)
+    assert {c["source"] for c in ranking} <= {"search #1", "default"}
+    assert written["members"][0] == ranking[0]["hyperparameters"]
+    assert written["members"][1] == (ranking[1] if len(ranking) > 1 else ranking[0])["hyperparameters"]
+    assert written["top"] == json.loads(best.read_text())["top"]  # the search's own order is kept
+    assert (best.parent / "selection.jsonl").is_file()
 
 
 def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir, tmp_path, monkeypatch):

@@ -44,10 +44,12 @@ def test_the_depth_range_stops_where_the_image_size_allows():
 def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
     """train-best's flags reach the training (devices and mixup were once offered and dropped)."""
     import argparse
+    import inspect
 
     import tuning.best
     from tuning.commands import add_train_best_args, run_train_best
 
+    original = tuning.best.train_best
     seen = {}
     monkeypatch.setattr(tuning.best, "train_best", lambda **kw: (seen.update(kw), ("run", "report"))[1])
     p = argparse.ArgumentParser()
@@ -57,7 +59,11 @@ def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
     assert run_train_best(args) == 0
     assert (seen["mixup"], seen["devices"], seen["epochs"], seen["patience"]) == (0.3, 2, 5, 4)
     assert seen["resize_mix"] == 0.25
+    assert (seen["select_folds"], seen["candidates"]) == (3, 3)  # the defaults of train_best
+    defaults = inspect.signature(original).parameters
+    assert (defaults["select_folds"].default, defaults["candidates"].default) == (3, 3)
     offered = {a.dest.removeprefix("trainer__") for a in p._actions} - {"help"}
-    passed = {"epochs", "patience", "devices", "mixup", "resize_mix", "members", "hyperparameters", "data",
+    passed = {"epochs", "patience", "devices", "mixup", "resize_mix", "members", "select_folds",
+              "candidates", "hyperparameters", "data",
               "out", "cache_dir", "no_cache"}
     assert offered <= passed | {"image_size", "workers"}, offered - passed

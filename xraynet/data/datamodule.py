@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import hashlib
@@ -27,7 +28,7 @@ from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .store import ImageStore, StoredImages
 from .loaders import SplitArrays, SplitDataset
-from .split import stratified_group_split
+from .split import stratified_group_folds, stratified_group_split
 
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chunked image store)
@@ -210,6 +211,23 @@ class XRayDataModule(ConfigView):
         group id: what cross-validation splits. Call :meth:`setup` first."""
         self._require(self.train)
         return self._train_folder
+
+    def cross_validation(self, n_splits: int, *, seed: int
+                         ) -> list[tuple["XRayDataModule", SplitArrays]]:
+        """Folds of the train folder for cross-validation: per stratified group fold (duplicate
+        clusters never split, shuffled by ``seed``), a copy of this data module whose train and
+        validation splits come from the other folds (validation: the usual stratified share,
+        seeded by the module's seed, as in :meth:`setup`), and the fold's held-out images. The
+        test splits are the module's own, untouched; nothing here reads them."""
+        folder, groups = self.train_folder()
+        folds = []
+        for rest, held_out in stratified_group_folds(folder.y, groups, n_splits=n_splits, seed=seed):
+            tr, va = stratified_group_split(folder.y[rest], groups[rest],
+                                            val_fraction=self.val_fraction, seed=self.seed)
+            fold = copy.copy(self)
+            fold.train, fold.val = folder.subset(rest[tr]), folder.subset(rest[va])
+            folds.append((fold, folder.subset(held_out)))
+        return folds
 
     def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False,
                 seed: int = 0, **kwargs) -> SplitDataset:

@@ -1,0 +1,149 @@
+"""Cross-validated choice of train-best's members.
+
+The search ranks configurations on one validation split (about 50 images here) after at most
+``max_epochs`` epochs: close configurations come out in near-random order, and one that learns
+fast in a few epochs is favoured over one that ends better. So before the members are trained,
+each candidate (the search's best distinct configurations and ``xraynet fit``'s default) is
+trained on every fold of a K-fold cross-validation of the train folder, the way a member is
+trained (same epochs, patience and early stopping on the fold's own validation split), and scored
+on the fold's held-out images. Every train image is then scored once per candidate by a model
+that did not see it; candidates are ranked by that pooled log-loss (the search's own objective).
+All fits share the folds and the seed, so the comparison is paired. The test split is never read.
+
+Each fold's scores are appended to ``selection.jsonl`` beside the search's results as soon as
+they exist, so an interrupted choice resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from xraynet import ModelConfig, Trainer, XRayDataModule
+from xraynet.data.loaders import SplitArrays, SplitDataset
+from xraynet.errors import XRayNetError
+
+from .hypermodel import module_from_values
+from .space import default_values
+
+log = logging.getLogger("xraynet")
+SELECTION_FILE = "selection.jsonl"
+#: where a candidate comes from
+SEARCH, DEFAULT = "search", "default"
+
+
+def candidates(payload: dict, base: ModelConfig, n: int) -> list[dict]:
+    """The search's ``n`` best distinct configurations (best first), then ``xraynet fit``'s
+    default unless it is one of them: ``{"source", "hyperparameters", "validation_score"}``."""
+    top = payload.get("top") or [{"hyperparameters": payload["hyperparameters"],
+                                  "score": payload.get("score")}]
+    found = [{"source": f"{SEARCH} #{i + 1}", "hyperparameters": t["hyperparameters"],
+              "validation_score": t.get("score")} for i, t in enumerate(top[:n])]
+    default = default_values(base)
+    if not any(_same(c["hyperparameters"], default) for c in found):
+        found.append({"source": DEFAULT, "hyperparameters": default, "validation_score": None})
+    return found
+
+
+def _same(a: dict, b: dict) -> bool:
+    return all(np.isclose(float(a[k]), float(b[k])) for k in b) and set(a) == set(b)
+
+
+def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,
+                seed: int, trainer: dict) -> dict:
+    """Train ``values`` on one fold (``trainer``: the members' epochs, patience, mixup,
+    resize_mix) and predict its held-out images: labels, predicted classes, log-loss sum."""
+    module = module_from_values(values, dataclasses.replace(base, seed=seed))
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        fitted = Trainer(batch_size=int(values["batch_size"]), seed=seed, out_dir=tmp,
+                         tensorboard=False, verbose=0, **trainer).fit(module, fold, run_dir=Path(tmp) / "run")
+        proba = fitted.model.predict(SplitDataset(held_out, n_classes=len(fold.class_names),
+                                                  batch_size=32), verbose=0)
+    proba = np.asarray(proba, dtype=np.float64)
+    picked = np.clip(proba[np.arange(len(held_out)), held_out.y], 1e-7, 1.0)
+    return {"y": held_out.y.tolist(), "pred": proba.argmax(axis=1).tolist(),
+            "nll_sum": float(-np.log(picked).sum()), "best_epoch": fitted.best_epoch,
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def pooled(folds: list[dict], n_classes: int) -> dict:
+    """Held-out log-loss, accuracy and macro-F1 over every fold's images together."""
+    y = np.concatenate([f["y"] for f in folds]).astype(int)
+    pred = np.concatenate([f["pred"] for f in folds]).astype(int)
+    f1 = []
+    for c in range(n_classes):
+        tp, fp, fn = (np.sum((pred == c) & (y == c)), np.sum((pred == c) & (y != c)),
+                      np.sum((pred != c) & (y == c)))
+        f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+    return {"n": int(len(y)), "log_loss": sum(f["nll_sum"] for f in folds) / len(y),
+            "accuracy": float(np.mean(y == pred)), "macro_f1": float(np.mean(f1)),
+            "seconds": round(sum(f["seconds"] for f in folds), 1)}
+
+
+def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, folds: int,
+                   seed: int, trainer: dict, path: Path) -> list[dict]:
+    """Score every candidate on ``folds`` folds of the train folder (resuming from ``path``);
+    returns the candidates with their pooled scores, best (lowest log-loss) first."""
+    try:
+        splits = dm.setup().cross_validation(folds, seed=seed)
+    except ValueError as exc:
+        raise XRayNetError(f"cannot cross-validate the members' choice on {folds} folds of the "
+                           f"train folder: {exc}; pass --select-folds 0 (the search's order) or "
+                           "fewer folds") from exc
+    done = _read(path)
+    ranked = []
+    for ci, cand in enumerate(found):
+        scores = []
+        for fi, (fold, held_out) in enumerate(splits):
+            key = _key(cand["hyperparameters"], fi, folds, seed, trainer, dm)
+            if key not in done:
+                done[key] = fold_scores(cand["hyperparameters"], fold, held_out, base=base,
+                                        seed=seed, trainer=trainer)
+                with path.open("a") as fh:
+                    fh.write(json.dumps({"key": key, **done[key]}) + "\n")
+                log.info("members' choice: candidate %d of %d (%s), fold %d of %d: held-out "
+                         "log-loss %.3f (%.0f s)", ci + 1, len(found), cand["source"], fi + 1,
+                         folds, done[key]["nll_sum"] / len(held_out), done[key]["seconds"])
+            scores.append(done[key])
+        ranked.append({**cand, "cross_validation": pooled(scores, len(dm.class_names))})
+    ranked.sort(key=lambda c: c["cross_validation"]["log_loss"])
+    return ranked
+
+
+def format_ranking(ranked: list[dict]) -> str:
+    """The candidates as a text table, best first."""
+    lines = [f"{'rank':>4s}  {'source':>9s}  {'cv log-loss':>11s}  {'cv accuracy':>11s}  "
+             f"{'cv macro-F1':>11s}  {'val loss':>8s}  hyperparameters"]
+    for i, c in enumerate(ranked):
+        cv, val = c["cross_validation"], c["validation_score"]
+        lines.append(f"{i + 1:>4d}  {c['source']:>9s}  {cv['log_loss']:>11.3f}  "
+                     f"{cv['accuracy']:>11.3f}  {cv['macro_f1']:>11.3f}  "
+                     f"{'' if val is None else f'{val:.3f}':>8s}  {c['hyperparameters']}")
+    return "\n".join(lines)
+
+
+def _key(values: dict, fold: int, folds: int, seed: int, trainer: dict, dm: XRayDataModule) -> str:
+    data = {k: v for k, v in dataclasses.asdict(dm.config).items() if k != "root"}
+    return json.dumps({"hyperparameters": values, "fold": fold, "folds": folds, "seed": seed,
+                       "trainer": trainer, "data": data}, sort_keys=True)
+
+
+def _read(path: Path) -> dict[str, dict]:
+    """Fold scores written by an earlier (perhaps interrupted) choice; a torn last line is
+    skipped."""
+    done = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[row.pop("key")] = row
+    return done
