@@ -114,7 +114,8 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     names = metadata.class_names
     title = f"xraynet model report: {run_dir.name}"
     sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
-                _preprocessing(config, metadata), _hyperparameters(config, metadata),
+                _preprocessing(config, metadata),
+                _hyperparameters(config, metadata, _read(run_dir, "hyperparameters.json")),
                 _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
                 _exposure(trust), _acquisition(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
@@ -187,7 +188,7 @@ def _preprocessing(config: dict, metadata: BundleMetadata) -> Section:
     return Section("Preprocessing and augmentation, as run", blocks)
 
 
-def _hyperparameters(config: dict, metadata: BundleMetadata) -> Section:
+def _hyperparameters(config: dict, metadata: BundleMetadata, search: dict) -> Section:
     header, rows = ["hyperparameter"], {}
     for name, cfg in _model_configs(config):
         header.append(name)
@@ -204,7 +205,30 @@ def _hyperparameters(config: dict, metadata: BundleMetadata) -> Section:
     if metadata.best_epoch:
         blocks.append(Paragraph(f"Best epoch {metadata.best_epoch} by {metadata.monitor} "
                                 f"= {fmt(metadata.best_value)}."))
-    return Section("Hyperparameters", blocks)
+    return Section("Hyperparameters", blocks + _selection(search))
+
+
+def _selection(search: dict) -> list:
+    """How train-best chose its members (``hyperparameters.json``'s ``selection``), if it did."""
+    selection = search.get("selection") or {}
+    ranking = selection.get("ranking")
+    if not ranking:
+        return []
+    chosen = len(search.get("members", []))
+    rows = [[str(i + 1), c["source"], fmt(c["cross_validation"]["log_loss"]),
+             fmt(c["cross_validation"]["accuracy"]), fmt(c["cross_validation"]["macro_f1"]),
+             fmt(c.get("validation_score")),
+             ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                       for k, v in c["hyperparameters"].items())]
+            for i, c in enumerate(ranking)]
+    return [Paragraph(f"How the members were chosen: the search's best configurations and the "
+                      f"default one, each trained on {selection['folds']} cross-validation folds "
+                      f"of the train folder and scored on the {ranking[0]['cross_validation']['n']} "
+                      f"held-out train images (test never read), ranked by held-out log-loss; "
+                      f"the first {chosen} are the members (a configuration repeats, with another "
+                      f"seed, where fewer were ranked)."),
+            Table(["rank", "candidate", "held-out log-loss", "held-out accuracy",
+                   "held-out macro-F1", "search's validation loss", "hyperparameters"], rows)]
 
 
 def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
