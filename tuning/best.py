@@ -113,7 +113,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
     if select_folds > 0:
         ranked = cross_validate(
             candidates_of(payload, base, candidates), dm, base=base, folds=select_folds, seed=seed,
-            trainer={"epochs": epochs, "patience": patience, "mixup": mixup,
+            trainer={"epochs": epochs, "patience": patience, "devices": devices, "mixup": mixup,
                      "resize_mix": resize_mix}, path=best_path.parent / SELECTION_FILE)
         log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
                  select_folds, format_ranking(ranked))

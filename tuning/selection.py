@@ -57,7 +57,7 @@ def _same(a: dict, b: dict) -> bool:
 
 def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,
                 seed: int, trainer: dict) -> dict:
-    """Train ``values`` on one fold (``trainer``: the members' epochs, patience, mixup,
+    """Train ``values`` on one fold (``trainer``: the members' epochs, patience, devices, mixup,
     resize_mix) and predict its held-out images: labels, predicted classes, log-loss sum."""
     module = module_from_values(values, dataclasses.replace(base, seed=seed))
     start = time.perf_counter()
@@ -106,8 +106,7 @@ def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, 
             if key not in done:
                 done[key] = fold_scores(cand["hyperparameters"], fold, held_out, base=base,
                                         seed=seed, trainer=trainer)
-                with path.open("a") as fh:
-                    fh.write(json.dumps({"key": key, **done[key]}) + "\n")
+                _append(path, {"key": key, **done[key]})
                 log.info("members' choice: candidate %d of %d (%s), fold %d of %d: held-out "
                          "log-loss %.3f (%.0f s)", ci + 1, len(found), cand["source"], fi + 1,
                          folds, done[key]["nll_sum"] / len(held_out), done[key]["seconds"])
@@ -135,6 +134,13 @@ def _key(values: dict, fold: int, folds: int, seed: int, trainer: dict, dm: XRay
                        "trainer": trainer, "data": data}, sort_keys=True)
 
 
+def _append(path: Path, row: dict) -> None:
+    """One line more in ``path``, on a line of its own after a torn last line."""
+    torn = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+    with path.open("a") as fh:
+        fh.write(("\n" if torn else "") + json.dumps(row) + "\n")
+
+
 def _read(path: Path) -> dict[str, dict]:
     """Fold scores written by an earlier (perhaps interrupted) choice; a torn last line is
     skipped."""
@@ -145,5 +151,6 @@ def _read(path: Path) -> dict[str, dict]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            done[row.pop("key")] = row
+            if isinstance(row, dict) and "key" in row:
+                done[row.pop("key")] = row
     return done

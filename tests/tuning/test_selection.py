@@ -61,7 +61,7 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
     found = candidates({"hyperparameters": FOUND, "top": [{"hyperparameters": FOUND}]}, BASE, 1)
     path = tmp_path / SELECTION_FILE
-    trainer = {"epochs": 2, "patience": 2, "mixup": 0.0, "resize_mix": 0.0}
+    trainer = {"epochs": 2, "patience": 2, "devices": 1, "mixup": 0.0, "resize_mix": 0.0}
     ranked = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert sorted(c["source"] for c in ranked) == sorted(c["source"] for c in found)
     losses = [c["cross_validation"]["log_loss"] for c in ranked]
@@ -80,3 +80,16 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     with pytest.raises(AssertionError):  # other trainer settings are other fits
         cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer={**trainer, "epochs": 3},
                        path=path)
+
+
+def test_fold_scores_survive_a_torn_last_line(tmp_path):
+    from tuning.selection import _append, _read
+
+    path = tmp_path / SELECTION_FILE
+    _append(path, {"key": "a", "nll_sum": 1.0})
+    with path.open("a") as fh:
+        fh.write('{"key": "b", "nll_')  # an interrupted write
+    _append(path, {"key": "c", "nll_sum": 3.0})
+    assert _read(path) == {"a": {"nll_sum": 1.0}, "c": {"nll_sum": 3.0}}
+    path.write_text('["not a row"]\n{"no key": 1}\n')
+    assert _read(path) == {}
