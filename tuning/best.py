@@ -20,7 +20,7 @@ from xraynet.trainer import FitResult, new_run_dir, write_audit
 
 from .hypermodel import module_from_values
 from .search import BEST_FILE
-from .selection import SELECTION_FILE, cross_validate, format_ranking
+from .selection import SELECTION_FILE, cross_validate, format_ranking, members_estimate
 from .selection import candidates as candidates_of
 
 #: defaults of the members' cross-validated choice (see :func:`train_best`)
@@ -109,14 +109,21 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
     dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache).setup()
     base = ModelConfig.from_dict(payload["base_model"])
     seed = int(payload["search"]["seed"])
-    ranked = []
+    ranked, selection = [], None
     if select_folds > 0:
-        ranked = cross_validate(
+        ranked, held = cross_validate(
             candidates_of(payload, base, candidates), dm, base=base, folds=select_folds, seed=seed,
             trainer={"epochs": epochs, "patience": patience, "devices": devices, "mixup": mixup,
                      "resize_mix": resize_mix}, path=best_path.parent / SELECTION_FILE)
         log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
                  select_folds, format_ranking(ranked))
+        sources = [c["source"] for c in member_configurations(
+            {"top": [{"hyperparameters": c} for c in ranked]}, members)]
+        selection = {"folds": select_folds, "ranking": ranked, "members": sources,
+                     "members_estimate": members_estimate(held, sources)}
+        log.info("the members' average on the held-out train images: log-loss %.3f, accuracy "
+                 "%.3f, macro-F1 %.3f (the test split not read)",
+                 *(selection["members_estimate"][k] for k in ("log_loss", "accuracy", "macro_f1")))
     order = {"top": [{"hyperparameters": c["hyperparameters"]} for c in ranked]} if ranked else payload
     configs = member_configurations(order, members)
     run_dir = new_run_dir(out_dir, prefix="best")
@@ -132,7 +139,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         results.append(trainer.fit(module, dm, run_dir=member_dir))
     write_json(run_dir / "hyperparameters.json",
                {**payload, "source": str(best_path), "members": configs,
-                "selection": {"folds": select_folds, "ranking": ranked} if ranked else None})
+                "selection": selection})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
     evaluation = Trainer(seed=seed).test(model, dm, run_dir)

@@ -66,31 +66,46 @@ def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, ba
                          tensorboard=False, verbose=0, **trainer).fit(module, fold, run_dir=Path(tmp) / "run")
         proba = fitted.model.predict(SplitDataset(held_out, n_classes=len(fold.class_names),
                                                   batch_size=32), verbose=0)
-    proba = np.asarray(proba, dtype=np.float64)
-    picked = np.clip(proba[np.arange(len(held_out)), held_out.y], 1e-7, 1.0)
-    return {"y": held_out.y.tolist(), "pred": proba.argmax(axis=1).tolist(),
-            "nll_sum": float(-np.log(picked).sum()), "best_epoch": fitted.best_epoch,
-            "seconds": round(time.perf_counter() - start, 1)}
+    return {"y": held_out.y.tolist(), "proba": np.round(np.asarray(proba, np.float64), 6).tolist(),
+            "best_epoch": fitted.best_epoch, "seconds": round(time.perf_counter() - start, 1)}
 
 
-def pooled(folds: list[dict], n_classes: int) -> dict:
-    """Held-out log-loss, accuracy and macro-F1 over every fold's images together."""
-    y = np.concatenate([f["y"] for f in folds]).astype(int)
-    pred = np.concatenate([f["pred"] for f in folds]).astype(int)
+def probability_scores(y: np.ndarray, proba: np.ndarray) -> dict:
+    """Log-loss, accuracy and macro-F1 (over the classes of ``proba``'s columns) of held-out
+    probabilities."""
+    y, proba = np.asarray(y, int), np.asarray(proba, np.float64)
+    pred = proba.argmax(axis=1)
     f1 = []
-    for c in range(n_classes):
+    for c in range(proba.shape[1]):
         tp, fp, fn = (np.sum((pred == c) & (y == c)), np.sum((pred == c) & (y != c)),
                       np.sum((pred != c) & (y == c)))
         f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    return {"n": int(len(y)), "log_loss": sum(f["nll_sum"] for f in folds) / len(y),
-            "accuracy": float(np.mean(y == pred)), "macro_f1": float(np.mean(f1)),
-            "seconds": round(sum(f["seconds"] for f in folds), 1)}
+    picked = np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0)
+    return {"n": int(len(y)), "log_loss": float(-np.log(picked).mean()),
+            "accuracy": float(np.mean(y == pred)), "macro_f1": float(np.mean(f1))}
+
+
+def pooled(folds: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Every fold's held-out labels and probabilities, together."""
+    return (np.concatenate([f["y"] for f in folds]).astype(int),
+            np.concatenate([np.asarray(f["proba"], np.float64) for f in folds]))
+
+
+def members_estimate(held_out: dict[str, tuple[np.ndarray, np.ndarray]],
+                     members: list[str]) -> dict:
+    """Scores of the average of ``members``' held-out probabilities (candidates by source, a
+    repeated one counted each time): a train-folder estimate of the exported model."""
+    y = held_out[members[0]][0]
+    return probability_scores(y, np.mean([held_out[m][1] for m in members], axis=0))
 
 
 def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, folds: int,
-                   seed: int, trainer: dict, path: Path) -> list[dict]:
-    """Score every candidate on ``folds`` folds of the train folder (resuming from ``path``);
-    returns the candidates with their pooled scores, best (lowest log-loss) first."""
+                   seed: int, trainer: dict, path: Path
+                   ) -> tuple[list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Score every candidate on ``folds`` folds of the train folder (resuming from ``path``).
+    Returns the candidates with their pooled scores, best (lowest log-loss) first, and each
+    candidate's held-out labels and probabilities by source (the same images, in the same
+    order, for every candidate)."""
     try:
         splits = dm.setup().cross_validation(folds, seed=seed)
     except ValueError as exc:
@@ -98,7 +113,7 @@ def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, 
                            f"train folder: {exc}; pass --select-folds 0 (the search's order) or "
                            "fewer folds") from exc
     done = _read(path)
-    ranked = []
+    ranked, held = [], {}
     for ci, cand in enumerate(found):
         scores = []
         for fi, (fold, held_out) in enumerate(splits):
@@ -109,11 +124,15 @@ def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, 
                 _append(path, {"key": key, **done[key]})
                 log.info("members' choice: candidate %d of %d (%s), fold %d of %d: held-out "
                          "log-loss %.3f (%.0f s)", ci + 1, len(found), cand["source"], fi + 1,
-                         folds, done[key]["nll_sum"] / len(held_out), done[key]["seconds"])
+                         folds, probability_scores(held_out.y, done[key]["proba"])["log_loss"],
+                         done[key]["seconds"])
             scores.append(done[key])
-        ranked.append({**cand, "cross_validation": pooled(scores, len(dm.class_names))})
+        held[cand["source"]] = pooled(scores)
+        ranked.append({**cand, "cross_validation": {
+            **probability_scores(*held[cand["source"]]),
+            "seconds": round(sum(f["seconds"] for f in scores), 1)}})
     ranked.sort(key=lambda c: c["cross_validation"]["log_loss"])
-    return ranked
+    return ranked, held
 
 
 def format_ranking(ranked: list[dict]) -> str:
@@ -151,6 +170,6 @@ def _read(path: Path) -> dict[str, dict]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(row, dict) and "key" in row:
+            if isinstance(row, dict) and "key" in row and "proba" in row:
                 done[row.pop("key")] = row
     return done

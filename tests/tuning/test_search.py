@@ -75,8 +75,11 @@ def test_train_best_trains_the_members_that_cross_validation_ranks_first(dataset
     assert written["members"][1] == (ranking[1] if len(ranking) > 1 else ranking[0])["hyperparameters"]
     assert written["top"] == json.loads(best.read_text())["top"]  # the search's own order is kept
     assert (best.parent / "selection.jsonl").is_file()
+    assert written["selection"]["members"][0] == ranking[0]["source"]
+    assert 0 <= written["selection"]["members_estimate"]["accuracy"] <= 1
     card = (run_dir / "model_card.md").read_text()
     assert "How the members were chosen" in card and f"| 1 | {ranking[0]['source']} |" in card
+    assert "The average of the members' held-out probabilities" in card
 
 
 def test_an_interrupted_search_resumes_without_redoing_trials(dataset, cache_dir, tmp_path, monkeypatch):

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from tuning.selection import DEFAULT, SELECTION_FILE, candidates, cross_validate, format_ranking, pooled
+from tuning.selection import (DEFAULT, SELECTION_FILE, candidates, cross_validate, format_ranking,
+                             members_estimate, probability_scores)
 from tuning.space import SPACE, default_values
 from xraynet import ModelConfig, Trainer, XRayDataModule
 
@@ -33,14 +34,19 @@ def test_candidates_add_the_default_unless_the_search_found_it():
     assert len(candidates(with_default, BASE, 1)) == 1
 
 
-def test_pooled_scores_count_every_held_out_image_once():
-    folds = [{"y": [0, 1], "pred": [0, 1], "nll_sum": 0.2, "seconds": 1.0},
-             {"y": [2, 2], "pred": [2, 1], "nll_sum": 1.0, "seconds": 2.0}]
-    scores = pooled(folds, 3)
+def test_probability_scores_and_the_members_average():
+    y = np.array([0, 1, 2, 2])
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.1, 0.8, 0.1]])
+    scores = probability_scores(y, proba)
     assert scores["n"] == 4 and scores["accuracy"] == 0.75
-    assert scores["log_loss"] == pytest.approx(0.3) and scores["seconds"] == 3.0
+    assert scores["log_loss"] == pytest.approx(-(3 * np.log(0.8) + np.log(0.1)) / 4)
     # F1: class 0 = 1, class 1 = 2/3 (one false positive), class 2 = 2/3 (one miss)
     assert scores["macro_f1"] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    other = np.array([[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [0.2, 0.2, 0.6], [0.1, 0.0, 0.9]])
+    both = members_estimate({"a": (y, proba), "b": (y, other)}, ["a", "b"])
+    assert both["accuracy"] == 1.0  # the last image: 0.5 for class 2 against 0.4
+    assert members_estimate({"a": (y, proba), "b": (y, other)}, ["a", "a", "b"]) == \
+        probability_scores(y, (2 * proba + other) / 3)
 
 
 def test_folds_partition_the_train_folder_and_keep_their_images_out_of_training(dataset, cache_dir):
@@ -62,12 +68,17 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     found = candidates({"hyperparameters": FOUND, "top": [{"hyperparameters": FOUND}]}, BASE, 1)
     path = tmp_path / SELECTION_FILE
     trainer = {"epochs": 2, "patience": 2, "devices": 1, "mixup": 0.0, "resize_mix": 0.0}
-    ranked = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
+    ranked, held = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert sorted(c["source"] for c in ranked) == sorted(c["source"] for c in found)
     losses = [c["cross_validation"]["log_loss"] for c in ranked]
     assert losses == sorted(losses) and all(np.isfinite(losses))
     n_train = len(dm.train_folder()[0])
     assert all(c["cross_validation"]["n"] == n_train for c in ranked)
+    assert set(held) == {c["source"] for c in found}
+    ys = [y for y, _ in held.values()]
+    assert all(np.array_equal(ys[0], y) for y in ys)  # the same images, in the same order
+    for c in ranked:
+        assert probability_scores(*held[c["source"]])["log_loss"] == c["cross_validation"]["log_loss"]
     assert len(path.read_text().splitlines()) == 4  # 2 candidates x 2 folds
     assert "cv log-loss" in format_ranking(ranked)
 
@@ -75,7 +86,7 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
         raise AssertionError("a finished fold was trained again")
 
     monkeypatch.setattr(Trainer, "fit", no_fit)
-    again = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
+    again, _ = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert json.dumps(again, sort_keys=True) == json.dumps(ranked, sort_keys=True)
     with pytest.raises(AssertionError):  # other trainer settings are other fits
         cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer={**trainer, "epochs": 3},
@@ -86,10 +97,10 @@ def test_fold_scores_survive_a_torn_last_line(tmp_path):
     from tuning.selection import _append, _read
 
     path = tmp_path / SELECTION_FILE
-    _append(path, {"key": "a", "nll_sum": 1.0})
+    _append(path, {"key": "a", "proba": [[1.0]]})
     with path.open("a") as fh:
-        fh.write('{"key": "b", "nll_')  # an interrupted write
-    _append(path, {"key": "c", "nll_sum": 3.0})
-    assert _read(path) == {"a": {"nll_sum": 1.0}, "c": {"nll_sum": 3.0}}
+        fh.write('{"key": "b", "pro')  # an interrupted write
+    _append(path, {"key": "c", "proba": [[0.5]]})
+    assert _read(path) == {"a": {"proba": [[1.0]]}, "c": {"proba": [[0.5]]}}
     path.write_text('["not a row"]\n{"no key": 1}\n')
     assert _read(path) == {}

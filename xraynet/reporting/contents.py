@@ -228,7 +228,14 @@ def _selection(search: dict) -> list:
                       f"the first {chosen} are the members (a configuration repeats, with another "
                       f"seed, where fewer were ranked)."),
             Table(["rank", "candidate", "held-out log-loss", "held-out accuracy",
-                   "held-out macro-F1", "search's validation loss", "hyperparameters"], rows)]
+                   "held-out macro-F1", "search's validation loss", "hyperparameters"], rows)
+            ] + ([Paragraph(
+                f"The average of the members' held-out probabilities (one fit per fold each): "
+                f"log-loss {fmt(estimate['log_loss'])}, accuracy {fmt(estimate['accuracy'])}, "
+                f"macro-F1 {fmt(estimate['macro_f1'])} on those {estimate['n']} train images, "
+                f"an estimate of this model that does not read the test split (its members are "
+                f"trained on more images: the whole train folder but its validation split).")]
+                 if (estimate := selection.get("members_estimate")) else [])
 
 
 def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
