@@ -98,6 +98,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
             validation ranking).
         candidates: search configurations cross-validated beside the default (default 3).
     """
+    if select_folds == 1:
+        raise XRayNetError("--select-folds must be 0 (the search's order) or at least 2")
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
     payload = read_json(best_path, "best hyperparameters",
                         fix="run the search again (scripts/tune.py --fresh)")

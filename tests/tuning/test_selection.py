@@ -104,3 +104,11 @@ def test_fold_scores_survive_a_torn_last_line(tmp_path):
     assert _read(path) == {"a": {"proba": [[1.0]]}, "c": {"proba": [[0.5]]}}
     path.write_text('["not a row"]\n{"no key": 1}\n')
     assert _read(path) == {}
+
+
+def test_one_fold_is_refused_with_one_line(tmp_path):
+    from tuning import train_best
+    from xraynet.errors import XRayNetError
+
+    with pytest.raises(XRayNetError, match="at least 2"):
+        train_best(out_dir=tmp_path, select_folds=1)
