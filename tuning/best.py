@@ -58,10 +58,14 @@ def member_configurations(payload: dict, members: int) -> list[dict]:
     """Hyperparameters of each ensemble member: the search's best ``members`` distinct
     configurations, best first; the best one again (with another seed) where the search
     kept fewer."""
-    if members < 1:
-        raise XRayNetError(f"--members must be at least 1, got {members}")
     top = [t["hyperparameters"] for t in payload.get("top", [])] or [payload["hyperparameters"]]
-    return [top[i] if i < len(top) else top[0] for i in range(members)]
+    return [top[i] for i in member_picks(len(top), members)]
+
+
+def member_picks(ranked: int, members: int) -> list[int]:
+    """Positions, in a best-first list of ``ranked`` configurations, that the ``members`` take:
+    the first ones, the best again where fewer were ranked."""
+    return [i if i < ranked else 0 for i in range(members)]
 
 
 def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path = "runs",
@@ -98,6 +102,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
             validation ranking).
         candidates: search configurations cross-validated beside the default (default 3).
     """
+    if members < 1:  # before any training
+        raise XRayNetError(f"--members must be at least 1, got {members}")
     if select_folds == 1:
         raise XRayNetError("--select-folds must be 0 (the search's order) or at least 2")
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
@@ -111,7 +117,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
     dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache).setup()
     base = ModelConfig.from_dict(payload["base_model"])
     seed = int(payload["search"]["seed"])
-    ranked, selection = [], None
+    selection = None
     if select_folds > 0:
         ranked, held = cross_validate(
             candidates_of(payload, base, candidates), dm, base=base, folds=select_folds, seed=seed,
@@ -119,15 +125,16 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                      "resize_mix": resize_mix}, path=best_path.parent / SELECTION_FILE)
         log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
                  select_folds, format_ranking(ranked))
-        sources = [c["source"] for c in member_configurations(
-            {"top": [{"hyperparameters": c} for c in ranked]}, members)]
+        picks = member_picks(len(ranked), members)
+        configs = [ranked[i]["hyperparameters"] for i in picks]
+        sources = [ranked[i]["source"] for i in picks]
         selection = {"folds": select_folds, "ranking": ranked, "members": sources,
                      "members_estimate": members_estimate(held, sources)}
         log.info("the members' average on the held-out train images: log-loss %.3f, accuracy "
                  "%.3f, macro-F1 %.3f (the test split not read)",
                  *(selection["members_estimate"][k] for k in ("log_loss", "accuracy", "macro_f1")))
-    order = {"top": [{"hyperparameters": c["hyperparameters"]} for c in ranked]} if ranked else payload
-    configs = member_configurations(order, members)
+    else:
+        configs = member_configurations(payload, members)
     run_dir = new_run_dir(out_dir, prefix="best")
     results: list[FitResult] = []
     for i, values in enumerate(configs):

@@ -24,10 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.data.loaders import SplitArrays, SplitDataset
 from xraynet.errors import XRayNetError
+from xraynet.evaluation.calibration import negative_log_likelihood
 
 from .hypermodel import module_from_values
 from .space import default_values
@@ -58,7 +60,7 @@ def _same(a: dict, b: dict) -> bool:
 def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,
                 seed: int, trainer: dict) -> dict:
     """Train ``values`` on one fold (``trainer``: the members' epochs, patience, devices, mixup,
-    resize_mix) and predict its held-out images: labels, predicted classes, log-loss sum."""
+    resize_mix) and predict its held-out images: their labels and probabilities."""
     module = module_from_values(values, dataclasses.replace(base, seed=seed))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,14 +77,10 @@ def probability_scores(y: np.ndarray, proba: np.ndarray) -> dict:
     probabilities."""
     y, proba = np.asarray(y, int), np.asarray(proba, np.float64)
     pred = proba.argmax(axis=1)
-    f1 = []
-    for c in range(proba.shape[1]):
-        tp, fp, fn = (np.sum((pred == c) & (y == c)), np.sum((pred == c) & (y != c)),
-                      np.sum((pred != c) & (y == c)))
-        f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    picked = np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0)
-    return {"n": int(len(y)), "log_loss": float(-np.log(picked).mean()),
-            "accuracy": float(np.mean(y == pred)), "macro_f1": float(np.mean(f1))}
+    return {"n": int(len(y)), "log_loss": negative_log_likelihood(y, proba),
+            "accuracy": float(accuracy_score(y, pred)),
+            "macro_f1": float(f1_score(y, pred, labels=list(range(proba.shape[1])),
+                                       average="macro", zero_division=0))}
 
 
 def pooled(folds: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -154,10 +152,11 @@ def _key(values: dict, fold: int, folds: int, seed: int, trainer: dict, dm: XRay
 
 
 def _append(path: Path, row: dict) -> None:
-    """One line more in ``path``, on a line of its own after a torn last line."""
-    torn = path.is_file() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
-    with path.open("a") as fh:
-        fh.write(("\n" if torn else "") + json.dumps(row) + "\n")
+    """One line more in ``path``, on a line of its own after a torn last line (an interrupted
+    write: only the last byte is read)."""
+    with path.open("ab+") as fh:
+        torn = fh.seek(0, 2) > 0 and fh.seek(-1, 2) >= 0 and fh.read(1) != b"\n"
+        fh.write((b"\n" if torn else b"") + json.dumps(row).encode() + b"\n")
 
 
 def _read(path: Path) -> dict[str, dict]:
