@@ -37,6 +37,23 @@ def test_near_pairs_exact_for_short_and_wide_hashes():
         assert list(zip(i.tolist(), j.tolist(), d.tolist())) == brute_force_pairs(hashes, max_distance)
 
 
+def test_exact_band_values_read_each_band_as_an_integer_first_bit_highest():
+    """Bands of 4, 14, 22 and 29 bits (uint8, uint16, uint32 through float32 and float64 place
+    values) and more rows than one block: each value is the band's bits read as a binary number."""
+    from xraynet.data.hamming_search import _band_values
+
+    rng = np.random.default_rng(2)
+    for n_bits, n_bands in ((40, 10), (256, 19), (66, 3), (58, 2)):
+        hashes = rng.random((700, n_bits)) < rng.random(n_bits)
+        band_bits = bands(hashes, n_bands)
+        values = _band_values(hashes, band_bits, exact=True, rows_per_block=256)
+        for k, band in enumerate(band_bits):
+            expected = [int("".join("1" if bit else "0" for bit in row[band]), 2) for row in hashes]
+            assert values[k].tolist() == expected
+        width = max(len(band) for band in band_bits)
+        assert values.dtype == (np.uint8 if width <= 8 else np.uint16 if width <= 16 else np.uint32)
+
+
 def test_candidate_share_counts_pairs_sharing_a_key():
     same = np.tile(np.random.default_rng(3).integers(0, 2, 256).astype(bool), (50, 1))
     indexes = sum(1 for _ in index_keys(same, 12))

@@ -81,14 +81,15 @@ def bands(hashes: np.ndarray, n_bands: int) -> list[np.ndarray]:
 
 
 def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray], *, exact: bool,
-                 rows_per_block: int = 4096) -> np.ndarray:
+                 rows_per_block: int = 8192) -> np.ndarray:
     """One value per band and row, ``(bands, rows)``. ``exact``: each band's bits as an integer
-    below ``2 ** bits`` (bands of at most 32 bits), in the smallest unsigned type that holds the
-    widest; else one uint64, exact up to 64 bits and folded (mixed) beyond. Computed a
-    cache-sized block of rows at a time (transposed, so that a band's bits are contiguous rows)."""
+    below ``2 ** bits`` (bands of at most 32 bits; the band's first bit the highest), in the
+    smallest unsigned type that holds the widest; else one uint64, exact up to 64 bits and
+    folded (mixed) beyond. Computed a cache-sized block of rows at a time."""
     width = max(len(band) for band in band_bits)
-    dtype = (np.uint8 if width <= 8 else np.uint16 if width <= 16 else np.uint32) if exact else np.uint64
-    values = np.empty((len(band_bits), len(hashes)), dtype)
+    if exact:
+        return _exact_band_values(hashes, band_bits, width, rows_per_block)
+    values = np.empty((len(band_bits), len(hashes)), np.uint64)
     for start in range(0, len(hashes), rows_per_block):
         columns = np.ascontiguousarray(hashes[start:start + rows_per_block].T)
         for k, band in enumerate(band_bits):
@@ -96,9 +97,27 @@ def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray], *, exact: bool
             value = packed[0]
             for byte in packed[1:]:
                 value = (value << np.uint64(8)) | byte if len(packed) <= 8 else (value * _MIX) ^ byte
-            if exact:  # packbits pads the last byte on the right
-                value = value >> np.uint64(8 * len(packed) - len(band))
             values[k, start:start + rows_per_block] = value
+    return values
+
+
+def _exact_band_values(hashes: np.ndarray, band_bits: list[np.ndarray], width: int,
+                       rows_per_block: int) -> np.ndarray:
+    """The exact band values as one matrix product per block of rows: bits ``(rows, n_bits)``
+    times place values ``(n_bits, bands)`` (a power of two where a bit belongs to a band, else
+    zero). Floating point adds these powers exactly (below ``2 ** 24`` in float32, ``2 ** 53`` in
+    float64), and BLAS makes it several times faster than packing each band's bits."""
+    dtype = np.uint8 if width <= 8 else np.uint16 if width <= 16 else np.uint32
+    real = np.float32 if width <= 24 else np.float64
+    places = np.zeros((hashes.shape[1], len(band_bits)), real)
+    for k, band in enumerate(band_bits):
+        places[band, k] = 2.0 ** np.arange(len(band) - 1, -1, -1)
+    values = np.empty((len(band_bits), len(hashes)), dtype)
+    block = np.empty((min(rows_per_block, len(hashes)), hashes.shape[1]), real)
+    for start in range(0, len(hashes), rows_per_block):
+        bits = hashes[start:start + rows_per_block]
+        np.copyto(block[:len(bits)], bits)
+        values[:, start:start + len(bits)] = (block[:len(bits)] @ places).T
     return values
 
 
