@@ -126,6 +126,9 @@ RECIPES: dict[str, dict] = {
            # the test-time augmentation study (docs/studies/TTA.md): one fit, scored three ways
            "g_tta": {"inference": {"g_plain": None, "g_tta8": {"views": 8},
                                    "g_tta8geo": {"views": 8, "geometric": True}}},
+           # the member-split study (docs/studies/MEMBERSPLIT.md): every seed's fit early-stops on
+           # the inner validation split of seed 1, as the main job's members share one split
+           "g_body_shared": {"resize": "body", "inner_split_seed": 1},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
@@ -194,7 +197,8 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None,
              cache_dir: str | None = None) -> FoldFit:
     """Train ``recipe`` on outer fold ``fold`` of the train folder (its inner 20% validation
-    split, seeded by ``seed``, picks the checkpoint, as ``xraynet fit`` does); a recipe with
+    split, seeded by ``seed`` unless the recipe fixes ``inner_split_seed``, picks the
+    checkpoint, as ``xraynet fit`` does); a recipe with
     ``refit`` then trains its second phase (:mod:`.refit`), whose model is the one scored."""
     from xraynet.models import AugmentationConfig, ModelConfig
     from xraynet.module import XRayClassifier
@@ -208,7 +212,8 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
     train_all, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds,
                                                  seed=split_seed)[fold]
     inner_train, inner_val = stratified_group_split(folder.y[train_all], groups[train_all],
-                                                    val_fraction=dm.val_fraction, seed=seed)
+                                                    val_fraction=dm.val_fraction,
+                                                    seed=spec.get("inner_split_seed", seed))
     dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])
     model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
     augmentation = AugmentationConfig(**{f.name: spec[f.name] for f in fields(AugmentationConfig)
@@ -378,31 +383,31 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
     return "\n".join(lines) + "\n"
 
 
-def ensemble_records(records: list[dict], recipe: str, seeds: list[int], name: str) -> list[dict]:
-    """Records of the ensemble ``name``: per outer fold, the mean of ``recipe``'s records of
-    ``seeds`` (their probabilities, and each stress variant's); folds lacking a seed are left
-    out."""
-    by_fold: dict[tuple, dict[int, dict]] = {}
+def ensemble_records(records: list[dict], members: list[tuple[str, int]], name: str) -> list[dict]:
+    """Records of the ensemble ``name``: per outer fold, the mean of the records of ``members``
+    (``(recipe, seed)`` pairs: their probabilities, and each stress variant's); folds lacking a
+    member are left out."""
+    by_fold: dict[tuple, dict[tuple[str, int], dict]] = {}
     for r in records:
-        if r["recipe"] == recipe and r["seed"] in seeds:
-            by_fold.setdefault((r["split_seed"], r["fold"]), {})[r["seed"]] = r
+        if (r["recipe"], r["seed"]) in members:
+            by_fold.setdefault((r["split_seed"], r["fold"]), {})[(r["recipe"], r["seed"])] = r
     out = []
-    for (split_seed, fold), members in sorted(by_fold.items()):
-        if set(members) != set(seeds):
+    for (split_seed, fold), found in sorted(by_fold.items()):
+        if set(found) != set(members):
             continue
-        first = members[seeds[0]]
-        if any(m["index"] != first["index"] for m in members.values()):
+        first = found[members[0]]
+        if any(m["index"] != first["index"] for m in found.values()):
             raise ValueError(f"fold {fold}: the members hold out different images")
 
         def mean(key: str, variant: str | None = None) -> list:
-            rows = [m[key] if variant is None else m[key][variant] for m in members.values()]
+            rows = [m[key] if variant is None else m[key][variant] for m in found.values()]
             return np.round(np.mean(rows, axis=0), 5).tolist()
 
         record = {"recipe": name, "fold": fold, "seed": 0, "split_seed": split_seed,
                   "index": first["index"], "y": first["y"], "p": mean("p"),
-                  "seconds": float(sum(m["seconds"] for m in members.values()))}
+                  "seconds": float(sum(m["seconds"] for m in found.values()))}
         for key in ("p_framed", "p_exposed", "p_acquired"):
-            if all(m.get(key) for m in members.values()):
+            if all(m.get(key) for m in found.values()):
                 record[key] = {v: mean(key, v) for v in first[key]}
         out.append(record)
     return out

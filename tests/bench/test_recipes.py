@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
-                                   acquisition_scores, ensemble_records, markdown, run_fold,
+                                   acquisition_scores, ensemble_records, fit_fold, markdown, run_fold,
                                    stress_scores, summarise, view_predictor)
 from xraynet import ModelConfig, Trainer, XRayClassifier
 from xraynet.data import XRayDataModule
@@ -60,11 +60,35 @@ def test_ensemble_records_average_the_seeds_of_each_fold():
 
     records = [record(1, 0, [right, wrong], [wrong, wrong]), record(2, 0, [right, right], [right, wrong]),
                record(1, 1, [right, right], [right, right])]  # fold 1 lacks seed 2: left out
-    (ens,) = ensemble_records(records, "r", [1, 2], "ens2")
+    (ens,) = ensemble_records(records, [("r", 1), ("r", 2)], "ens2")
     assert ens["recipe"] == "ens2" and ens["fold"] == 0 and ens["seconds"] == 20.0
     assert np.allclose(ens["p"], [right, np.mean([wrong, right], axis=0)])
     assert np.allclose(ens["p_acquired"]["blur"], [np.mean([wrong, right], axis=0), wrong])
     assert summarise([ens])[0]["accuracy"] == 1.0  # the mean of a right and a wrong: still right
+
+
+def test_ensemble_records_join_seeds_of_different_recipes():
+    p = [[0.8, 0.1, 0.1]]
+
+    def record(recipe, seed):
+        return {"recipe": recipe, "fold": 0, "seed": seed, "split_seed": 7, "index": [3],
+                "y": [0], "p": p, "seconds": 1.0}
+
+    records = [record("a", 1), record("b", 2), record("b", 1)]
+    (ens,) = ensemble_records(records, [("a", 1), ("b", 2)], "mixed")
+    assert ens["seconds"] == 2.0  # two members: b's seed 1 is not one
+    assert ensemble_records(records, [("a", 1), ("a", 2)], "missing") == []
+
+
+def test_a_recipe_may_fix_the_inner_split_that_every_seed_early_stops_on(dataset, cache_dir):
+    def val_paths(recipe, seed):
+        fit = fit_fold(str(dataset), recipe, fold=0, seed=seed, n_folds=3, cache_dir=str(cache_dir),
+                       overrides={"epochs": 1, "image_size": 32})
+        return sorted(fit.dm.val.paths)
+
+    shared = val_paths("g_body_shared", 2)
+    assert shared == val_paths("g_body", 1)  # the split of seed 1, whatever the fit's seed
+    assert shared != val_paths("g_body", 2)
 
 
 def test_acquisition_scores_compare_each_variant_with_the_unchanged_image():

@@ -81,7 +81,7 @@ def bands(hashes: np.ndarray, n_bands: int) -> list[np.ndarray]:
 
 
 def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray], *, exact: bool,
-                 rows_per_block: int = 8192) -> np.ndarray:
+                 rows_per_block: int = 2048) -> np.ndarray:
     """One value per band and row, ``(bands, rows)``. ``exact``: each band's bits as an integer
     below ``2 ** bits`` (bands of at most 32 bits; the band's first bit the highest), in the
     smallest unsigned type that holds the widest; else one uint64, exact up to 64 bits and
