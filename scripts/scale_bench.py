@@ -332,6 +332,7 @@ def main() -> int:
                    str(work / "runs")) | {"n": args.fit}) if args.fit else None
         command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
         measured = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        audit_measured = None  # with the rest, in this run
         Path("scale.json").write_text(json.dumps({"results": results, "real": real, "fit": fit,
                                                   "command": command, "measured": measured},
                                                  indent=2) + "\n")
