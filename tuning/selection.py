@@ -154,8 +154,11 @@ def _key(values: dict, fold: int, folds: int, seed: int, trainer: dict, dm: XRay
 def _append(path: Path, row: dict) -> None:
     """One line more in ``path``, on a line of its own after a torn last line (an interrupted
     write: only the last byte is read)."""
-    with path.open("ab+") as fh:
-        torn = fh.seek(0, 2) > 0 and fh.seek(-1, 2) >= 0 and fh.read(1) != b"\n"
+    with path.open("ab+") as fh:  # writes append wherever the file was read
+        size, torn = fh.seek(0, 2), False
+        if size:
+            fh.seek(size - 1)
+            torn = fh.read(1) != b"\n"
         fh.write((b"\n" if torn else b"") + json.dumps(row).encode() + b"\n")
 
 

@@ -193,17 +193,13 @@ class FoldFit:
     seconds: float
 
 
-def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
-             split_seed: int = 1000, overrides: dict | None = None,
-             cache_dir: str | None = None) -> FoldFit:
-    """Train ``recipe`` on outer fold ``fold`` of the train folder (its inner 20% validation
-    split, seeded by ``seed`` unless the recipe fixes ``inner_split_seed``, picks the
-    checkpoint, as ``xraynet fit`` does); a recipe with
-    ``refit`` then trains its second phase (:mod:`.refit`), whose model is the one scored."""
-    from xraynet.models import AugmentationConfig, ModelConfig
-    from xraynet.module import XRayClassifier
-    from xraynet.trainer import Trainer
-
+def fold_data(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
+              split_seed: int = 1000, overrides: dict | None = None,
+              cache_dir: str | None = None) -> tuple[dict, XRayDataModule, object, np.ndarray]:
+    """``recipe``'s settings and its data on outer fold ``fold`` of the train folder: a data
+    module whose train and validation splits are the fold's training images (the inner 20%
+    validation split seeded by ``seed`` unless the recipe fixes ``inner_split_seed``), the
+    train folder, and the fold's held-out rows."""
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
@@ -215,6 +211,22 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                                                     val_fraction=dm.val_fraction,
                                                     seed=spec.get("inner_split_seed", seed))
     dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])
+    return spec, dm, folder, held_out
+
+
+def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
+             split_seed: int = 1000, overrides: dict | None = None,
+             cache_dir: str | None = None) -> FoldFit:
+    """Train ``recipe`` on outer fold ``fold`` of the train folder (:func:`fold_data`; the
+    inner validation split picks the checkpoint, as ``xraynet fit`` does); a recipe with
+    ``refit`` then trains its second phase (:mod:`.refit`), whose model is the one scored."""
+    from xraynet.models import AugmentationConfig, ModelConfig
+    from xraynet.module import XRayClassifier
+    from xraynet.trainer import Trainer
+
+    spec, dm, folder, held_out = fold_data(data, recipe, fold=fold, seed=seed, n_folds=n_folds,
+                                           split_seed=split_seed, overrides=overrides,
+                                           cache_dir=cache_dir)
     model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
     augmentation = AugmentationConfig(**{f.name: spec[f.name] for f in fields(AugmentationConfig)
                                          if f.name in spec})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
-                                   acquisition_scores, ensemble_records, fit_fold, markdown, run_fold,
+                                   acquisition_scores, ensemble_records, fold_data, markdown, run_fold,
                                    stress_scores, summarise, view_predictor)
 from xraynet import ModelConfig, Trainer, XRayClassifier
 from xraynet.data import XRayDataModule
@@ -82,9 +82,9 @@ def test_ensemble_records_join_seeds_of_different_recipes():
 
 def test_a_recipe_may_fix_the_inner_split_that_every_seed_early_stops_on(dataset, cache_dir):
     def val_paths(recipe, seed):
-        fit = fit_fold(str(dataset), recipe, fold=0, seed=seed, n_folds=3, cache_dir=str(cache_dir),
-                       overrides={"epochs": 1, "image_size": 32})
-        return sorted(fit.dm.val.paths)
+        _, dm, _, _ = fold_data(str(dataset), recipe, fold=0, seed=seed, n_folds=3,
+                                cache_dir=str(cache_dir), overrides={"image_size": 32})
+        return sorted(dm.val.paths)
 
     shared = val_paths("g_body_shared", 2)
     assert shared == val_paths("g_body", 1)  # the split of seed 1, whatever the fit's seed
