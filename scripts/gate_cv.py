@@ -33,6 +33,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, help="override the recipe's epochs (smoke runs)")
     p.add_argument("--image-size", type=int, help="override the recipe's image size (smoke runs)")
     p.add_argument("--out", default="runs/study/gate", help="folder of the saved features")
+    p.add_argument("--cache-dir", help="decoded-image cache (default: xraynet's)")
     p.add_argument("--analyse", action="store_true", help="apply the rules to the saved features")
     p.add_argument("--summary", default="runs/study/gate.md", help="Markdown summary of --analyse")
     return p.parse_args(argv)
@@ -68,7 +69,7 @@ def run_fit(args: argparse.Namespace, fold: int, seed: int, path: Path) -> None:
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("image_size", args.image_size)) if v}
     fit = fit_fold(args.data, args.recipe, fold=fold, seed=seed, n_folds=args.folds,
-                   split_seed=args.split_seed, overrides=overrides)
+                   split_seed=args.split_seed, overrides=overrides, cache_dir=args.cache_dir)
     both = feature_model(fit.model)
     dm, held_out = fit.dm, fit.held_out
     names, images, pixel_flag, refused = non_xray_inputs(dm.decode_settings)
