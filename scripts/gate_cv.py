@@ -101,7 +101,12 @@ def limit_gamma99(gate, val: np.ndarray) -> float:
     return float(np.sqrt(stats.gamma.ppf(0.99, shape, scale=scale)))
 
 
-RULES = {"q99": limit_q99, "gamma99": limit_gamma99}
+def limit_q99x11(gate, val: np.ndarray) -> float:
+    """1.1 times the empirical 0.99 quantile (the study's second part)."""
+    return 1.1 * limit_q99(gate, val)
+
+
+RULES = {"q99": limit_q99, "gamma99": limit_gamma99, "q99x1.1": limit_q99x11}
 
 
 def assess(parts: dict, rule) -> dict:
