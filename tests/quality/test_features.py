@@ -76,3 +76,22 @@ def test_a_trained_bundle_carries_its_gate_and_predictions_carry_verdicts(traine
     # the synthetic images are 48 px: every one is called very small, and still predicted
     assert all(not p.quality.ok and "very small image" in p.quality.reasons[0] for p in predictions)
     assert all(abs(sum(p.probabilities.values()) - 1) < 1e-4 for p in predictions)
+
+
+def test_the_limit_is_the_margin_times_the_validation_quantile_and_old_bundles_load(tmp_path):
+    rng = np.random.default_rng(3)
+    train = _features(rng, 300, np.zeros(8), d=8)
+    labels = np.zeros(300, int)
+    val = _features(rng, 50, np.zeros(8), d=8)
+    plain = fit_feature_gate(train, labels, val, margin=1.0)
+    wide = fit_feature_gate(train, labels, val)  # the default margin
+    assert plain.limit == pytest.approx(np.quantile(plain.distances(val), 0.99))
+    assert wide.margin == 1.1 and wide.limit == pytest.approx(1.1 * plain.limit)
+    assert wide.summary()["margin"] == 1.1
+    loaded = load_feature_gate(wide.save(tmp_path / QUALITY_FILE))
+    assert loaded.margin == 1.1 and loaded.limit == wide.limit
+    old = tmp_path / "old.npz"  # a bundle saved before the margin: its limit stands as saved
+    np.savez(old, means=wide.means, precision=wide.precision, limit=7.0, quantile=0.99,
+             n_fit=300, n_limit=50)
+    before = load_feature_gate(old)
+    assert before.margin == 1.0 and before.limit == 7.0

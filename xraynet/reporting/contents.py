@@ -325,10 +325,16 @@ def _quality(trust: Assessment) -> Section:
     return Section("Input-quality gate", [
         Paragraph("predict, the web page and the API flag an image as unreliable when it is a "
                   "colour image, very small, near-uniform, or when its features lie far from the "
-                  f"training X-rays' ({q['method']}; limit {fmt(q['limit'])}, the "
-                  f"{q['quantile']:.0%} quantile of the validation distances). Flagged images "
+                  f"training X-rays' ({q['method']}; limit {fmt(q['limit'])}, "
+                  f"{_times(q.get('margin', 1.0))}the {q['quantile']:.0%} quantile of the "
+                  "validation distances). Flagged images "
                   "still get probabilities, shown with the reason."),
         Table(["split", "images", "flagged", "reasons"], rows)])
+
+
+def _times(margin: float) -> str:
+    """``"1.1 times "`` before a quantile, nothing for a margin of 1."""
+    return "" if margin == 1.0 else f"{margin:g} times "
 
 
 def _shortcut(trust: Assessment) -> Section:
