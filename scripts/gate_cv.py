@@ -14,6 +14,7 @@ and to each fold's fits as one ensemble (features side by side) and writes the s
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import sys
 from pathlib import Path
@@ -39,9 +40,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@functools.lru_cache(maxsize=1)
 def non_xray_inputs(settings) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """The non-X-ray images decoded as ``predict`` decodes an upload: names, images of the
-    readable ones, whether the pixel checks flag each readable one, and which were refused."""
+    readable ones, whether the pixel checks flag each readable one, and which were refused.
+    Decoded once per decoding settings (every fit of a recipe shares them)."""
     from xraynet.data.decode import ImageDecodeError, decode_with_facts
     from xraynet.quality.checks import pixel_reasons
     from xraynet_bench.non_xrays import non_xray_images
@@ -74,9 +77,10 @@ def run_fit(args: argparse.Namespace, fold: int, seed: int, path: Path) -> None:
     dm, held_out = fit.dm, fit.held_out
     names, images, pixel_flag, refused = non_xray_inputs(dm.decode_settings)
     x_held = fit.folder.x[held_out]
+    train = dm.dataset("train")
     np.savez(path,
-             train=batched_features(both, dm.dataset("train").chunks(FEATURE_CHUNK)),
-             train_y=np.asarray(dm.dataset("train").labels),
+             train=batched_features(both, train.chunks(FEATURE_CHUNK)),
+             train_y=np.asarray(train.labels),
              val=batched_features(both, dm.dataset("val").chunks(FEATURE_CHUNK)),
              held_out=batched_features(both, [x_held[i:i + FEATURE_CHUNK]
                                               for i in range(0, len(x_held), FEATURE_CHUNK)]),
