@@ -129,6 +129,9 @@ RECIPES: dict[str, dict] = {
            # the member-split study (docs/studies/MEMBERSPLIT.md): every seed's fit early-stops on
            # the inner validation split of seed 1, as the main job's members share one split
            "g_body_shared": {"resize": "body", "inner_split_seed": 1},
+           # the blur-split study (docs/studies/BLURSPLIT.md): own splits, blur augmentation up
+           # to sigma 2.5 instead of 1.5
+           "g_body_b25": {"resize": "body", "blur": 2.5},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
