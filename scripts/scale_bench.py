@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -141,8 +142,6 @@ def audit_best(cache: Path) -> dict:
 def decode_best(data: Path, cache: Path, repeats: int = DECODE_REPEATS) -> dict:
     """The decode and set-up of ``data`` into an empty cache, the fastest of ``repeats`` runs
     (each into a fresh cache; the last one is left in ``cache`` for the audit and training)."""
-    import shutil
-
     runs = []
     for k in range(repeats):
         target = cache if k == repeats - 1 else cache.with_name(cache.name + "-scratch")
