@@ -261,8 +261,8 @@ def _fit_lines(fit: dict | None) -> list[str]:
     if not fit:
         return []
     verdict = "met" if _fit_met(fit) else "NOT met"
-    return [f"Whole `xraynet fit --epochs 1` on the {fit['n']:,}-image set (decode into the store, "
-            f"audit, split, one epoch, evaluation and the full report with its stress tests and "
+    return [f"Whole `xraynet fit --epochs 1` on the {fit['n']:,}-image set (set-up on the store the "
+            f"decode measurement left, audit, split, one epoch, evaluation and the full report with its stress tests and "
             f"quality gate): exit {fit['rc']}, {fit['seconds'] / 60:.1f} minutes, peak RSS "
             f"{fit['peak_rss_mib']:.0f} MiB (target <= {FIT_RSS_TARGET_MIB}: {verdict}). One epoch is measured; later "
             f"epochs read the same store.", ""]
