@@ -291,6 +291,7 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
             f"{'memory' if r['train']['in_memory'] else 'streamed'} |" for r in results]
     big, small = results[-1], results[0]
     factor = big["n"] / small["n"]
+    decodes = _repeats(results, "decode")
     grew = {label: f"x{ratio:.1f}" for label, ratio in _growths(results).items()}
     growth = (f"From {small['n']:,} to {big['n']:,} images (x{factor:g}): decode and set-up time "
               f"{grew['decode and set-up time']}, audit time {grew['audit time']}, the audit's "
@@ -311,8 +312,8 @@ def markdown(results: list[dict], real: dict, command: str, fit: dict | None = N
         "256 px JPEG sets (`scripts/make_synthetic.py`), decoded at the default 192 px. Training: "
         "the default model, batch 16, images/s over the steps after compilation. Audit time: the best "
         f"of {_repeats(results, 'audit')} runs. Decode and set-up time: "
-        + (f"the best of {_repeats(results, 'decode')} runs, each into an empty cache (peak RSS: "
-           "the largest)." if _repeats(results, "decode") > 1 else "one run, into an empty cache.")
+        + (f"the best of {decodes} runs, each into an empty cache (peak RSS: the largest)."
+           if decodes > 1 else "one run, into an empty cache.")
         + (f" The audit was measured again at {audit_measured} on the same stores "
            "(`--remeasure-audit`)." if audit_measured else "")
         + (f" The decode was measured again at {decode_measured} on the same sets "
@@ -350,23 +351,21 @@ def main() -> int:
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    if args.remeasure_decode:
-        saved = json.loads(Path("scale.json").read_text())
-        for r in saved["results"]:
-            r["decode"] = decode_best(work / f"n{r['n']}", work / f"cache-{r['n']}")
-            print(json.dumps({"n": r["n"], "decode": r["decode"]}), flush=True)
-        saved["decode_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
-    if args.remeasure_audit:
-        saved = json.loads(Path("scale.json").read_text())
-        for r in saved["results"]:
-            r["audit"] = audit_best(work / f"cache-{r['n']}")
-            r["hashes"] = run(HASHES, str(work / f"cache-{r['n']}"))
-        saved["real"]["hashes"] = run(HASHES, str(work / "cache-real"))
-        saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
     if args.render_only or args.remeasure_audit or args.remeasure_decode:  # the last run's figures
         saved = json.loads(Path("scale.json").read_text())
+        if args.remeasure_decode:  # first: it rewrites the stores the audit reads
+            for r in saved["results"]:
+                r["decode"] = decode_best(work / f"n{r['n']}", work / f"cache-{r['n']}")
+                print(json.dumps({"n": r["n"], "decode": r["decode"]}), flush=True)
+            saved["decode_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if args.remeasure_audit:
+            for r in saved["results"]:
+                r["audit"] = audit_best(work / f"cache-{r['n']}")
+                r["hashes"] = run(HASHES, str(work / f"cache-{r['n']}"))
+            saved["real"]["hashes"] = run(HASHES, str(work / "cache-real"))
+            saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        if args.remeasure_decode or args.remeasure_audit:
+            Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
         results, real, command = saved["results"], saved["real"], saved["command"]
         fit, measured = saved.get("fit"), saved.get("measured", "at an unrecorded time")
         audit_measured, decode_measured = saved.get("audit_measured"), saved.get("decode_measured")
