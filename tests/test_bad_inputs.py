@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tuning.search import SearchSettings
+from tuning.settings import SearchSettings
 from xraynet.cli import main
 from xraynet.config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
 from xraynet.settings import flag_of

@@ -25,6 +25,13 @@ def test_importing_xraynet_changes_no_environment_variable_and_loads_no_keras():
     assert _fresh_process(code) == "True False"
 
 
+def test_the_cli_parser_and_its_plugin_commands_load_no_keras():
+    """`xraynet --help` (every command's flags, tune and serve included) answers without Keras."""
+    code = ("import sys; from xraynet.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('keras', 'keras_tuner', 'tensorflow', 'jax') if m in sys.modules))")
+    assert _fresh_process(code) == "[]"
+
+
 def test_using_xraynet_changes_no_environment_variable():
     code = ("import os; before = dict(os.environ); from xraynet import XRayClassifier; "
             "import keras; print({k for k in set(os.environ) ^ set(before)}, keras.backend.backend())")

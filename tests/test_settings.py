@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from tuning.search import SearchSettings
+from tuning.settings import SearchSettings
 from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
                             TrainerConfig)
 from xraynet.settings import ConfigError, flag_of, problems

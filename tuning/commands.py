@@ -10,7 +10,7 @@ import time
 from xraynet.command_line import add_data_args, at_least, add_setting_flags, make_datamodule, settings_from_args
 from xraynet.config import TrainerConfig
 
-from .search import SearchSettings
+from .settings import SearchSettings
 
 
 def register(sub) -> dict:

@@ -1,6 +1,6 @@
 import keras_tuner as kt
 
-from tuning.search import SearchSettings
+from tuning.settings import SearchSettings
 from tuning.space import SPACE, define, max_depth, model_values
 from xraynet.config import ModelConfig
 
