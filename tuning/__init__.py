@@ -7,8 +7,9 @@ without loading Keras (or TensorFlow's start-up chatter before its log level is 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from xraynet.lazy import lazy_exports
 
 #: public name -> the module that defines it
 _EXPORTS = {"train_best": "best", "XRayHyperModel": "hypermodel", "module_from_values": "hypermodel",
@@ -18,17 +19,7 @@ __all__ = ["SPACE", "SearchSettings", "XRayHyperModel", "module_from_values", "r
            "train_best"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'tuning' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from .best import train_best
