@@ -28,10 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.data.hamming_search import _KeySorter, index_keys
+from xraynet.data.hamming_search import _MIX, _KeySorter, index_keys
 from xraynet.defaults import DEFAULT_MAX_DISTANCE
-
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def bucket_bits(row_bits: int) -> int:

@@ -15,8 +15,7 @@ from xraynet.lazy import lazy_exports
 _EXPORTS = {"train_best": "best", "XRayHyperModel": "hypermodel", "module_from_values": "hypermodel",
             "SearchSettings": "settings", "run_search": "search", "SPACE": "space"}
 
-__all__ = ["SPACE", "SearchSettings", "XRayHyperModel", "module_from_values", "run_search",
-           "train_best"]
+__all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
