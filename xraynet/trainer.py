@@ -18,7 +18,9 @@ from .evaluation.report import (Evaluation, predict_splits, read_history, score_
                                 write_curves, write_evaluation)
 from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
+from .models.backbones import backbone_source, describe
 from .module import XRayClassifier
+from .transfer import WARMUP_HISTORY, warm_up_and_unfreeze
 from .settings import ConfigView
 
 log = logging.getLogger("xraynet")
@@ -120,6 +122,9 @@ class Trainer(ConfigView):
             run_dir: str | Path | None = None) -> FitResult:
         """Train, keep the best epoch by ``monitor``, and save the bundle into the run directory.
 
+        A pretrained backbone trains in two stages (:mod:`xraynet.transfer`): the head's warm-up
+        on the frozen backbone's cached features, then ``epochs`` of fine-tuning of its top
+        blocks (none for ``fine_tune_blocks`` 0: a linear probe, whose history is the warm-up's).
         Passing the ``run_dir`` of an interrupted run resumes it from its last finished epoch.
         """
         datamodule.setup()
@@ -138,21 +143,27 @@ class Trainer(ConfigView):
                                              resize_mix=self.resize_mix)
         with data_parallel(self.devices):
             model = module.build()
-            model.fit(train, validation_data=val, epochs=self.epochs,
-                      shuffle=False,  # the dataset reshuffles itself, seeded
-                      class_weight=datamodule.class_weights() if self.devices == 1 else None,
-                      verbose=self.verbose,
-                      callbacks=module.callbacks(self.epochs, train)
-                      + self.callbacks(run_dir, resuming=resuming))
-        if (run_dir / BEST_WEIGHTS).is_file():
+            if module.pretrained:
+                warm_up_and_unfreeze(model, module, datamodule, batch_size=self.batch_size,
+                                     seed=self.seed, run_dir=run_dir)
+            fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
+            if fine_tune:
+                model.fit(train, validation_data=val, epochs=self.epochs,
+                          shuffle=False,  # the dataset reshuffles itself, seeded
+                          class_weight=datamodule.class_weights() if self.devices == 1 else None,
+                          verbose=self.verbose,
+                          callbacks=module.callbacks(self.epochs, train)
+                          + self.callbacks(run_dir, resuming=resuming))
+        if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
-        history = read_history(run_dir / "history.csv")
+        history_file = run_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
+        history = read_history(history_file)
         best_epoch, best_value = self._best(history)
         log.info("best epoch %s (%s = %s)", best_epoch, self.monitor,
                  None if best_value is None else round(best_value, 4))
-        metadata = self._metadata(datamodule, best_epoch, best_value)
+        metadata = self._metadata(datamodule, module, best_epoch, best_value)
         save_bundle(model, run_dir, config=config, metadata=metadata)
-        write_curves(run_dir / "history.csv", run_dir)
+        write_curves(history_file, run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 
     def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> Evaluation:
@@ -175,9 +186,12 @@ class Trainer(ConfigView):
         index = int(np.argmin(values) if self.mode == "min" else np.argmax(values))
         return index + 1, float(values[index])
 
-    def _metadata(self, datamodule: XRayDataModule, best_epoch, best_value) -> dict:
+    def _metadata(self, datamodule: XRayDataModule, module: XRayClassifier, best_epoch,
+                  best_value) -> dict:
         audit = datamodule.audit_result
         return BundleMetadata(
+            architecture=describe(module.model_config),
+            backbone=backbone_source(module.model_config),
             class_names=datamodule.class_names, image_size=datamodule.image_size,
             resize=datamodule.resize, gradcam_layer=LAST_CONV_NAME, backend=backend_name(),
             versions=versions(),

@@ -1,0 +1,87 @@
+"""Transfer learning's first stage, as the field runs it: the head warmed up on a frozen backbone,
+then the backbone's top blocks opened for fine-tuning.
+
+The frozen backbone's pooled features of the training and validation images are computed once
+(without augmentation, which is what lets them be cached) and the head is trained on them for
+``warmup_epochs``, keeping its best epoch by validation loss. Then the top
+``fine_tune_blocks`` blocks are unfrozen (batch norm stays in inference mode) and the model is
+recompiled at the fine-tuning learning rate; the caller's ``model.fit`` is the second stage,
+with the augmentation, checkpoints and callbacks of any fit. With ``fine_tune_blocks`` 0 there
+is no second stage: the model is a linear probe. The Trainer and the search's HyperModel both
+call :func:`warm_up_and_unfreeze`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .models.backbones import feature_model, head_model, set_fine_tuning
+
+log = logging.getLogger("xraynet")
+#: computed features kept in memory (a search's trials share their backbone's features)
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 4
+WARMUP_HISTORY = "warmup.csv"
+
+
+def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: int, seed: int,
+                         run_dir: str | Path | None = None, verbose: int | str = 0) -> dict:
+    """Stage one on ``model`` (built by ``module``, its backbone frozen): train the head on
+    the cached features, then unfreeze the top blocks and recompile for stage two. Returns the
+    warm-up's history (also written to ``run_dir/warmup.csv`` where given)."""
+    config = module.model_config
+    (x_train, y_train), (x_val, y_val) = features_of(model, datamodule, config)
+    head = head_model(model)
+    module.compile(head, module.learning_rate, ema=False)
+    weights = datamodule.class_weights()
+    keras.utils.set_random_seed(seed)
+    callbacks: list = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=max(
+        5, module.warmup_epochs // 4), restore_best_weights=True)]
+    if run_dir is not None:
+        callbacks.append(keras.callbacks.CSVLogger(str(Path(run_dir) / WARMUP_HISTORY)))
+    history = head.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=module.warmup_epochs,
+                       batch_size=batch_size, class_weight=weights, shuffle=True,
+                       callbacks=callbacks, verbose=verbose)
+    opened = set_fine_tuning(model, config.fine_tune_blocks, config.backbone)
+    module.compile(model)
+    best = float(np.min(history.history["val_loss"]))
+    log.info("head warm-up: %d epochs, best val_loss %.4f; fine-tuning %d layers of the backbone",
+             len(history.history["val_loss"]), best, len(opened))
+    return history.history
+
+
+def features_of(model: keras.Model, datamodule, config) -> tuple[tuple, tuple]:
+    """``((x_train, y_train), (x_val, y_val))``: the frozen backbone's pooled features and one-hot
+    labels of the training and validation splits (cached per backbone, input and split)."""
+    n_classes = len(datamodule.class_names)
+    key = _cache_key(config, datamodule)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    extractor = feature_model(model)
+    out = []
+    for split in ("train", "val"):
+        dataset = datamodule.dataset(split, batch_size=32)
+        chunks = [np.asarray(extractor.predict_on_batch(images)) for images in dataset.chunks(32)]
+        x = np.concatenate(chunks) if chunks else np.zeros((0, extractor.output.shape[-1]))
+        out.append((x.astype(np.float32), np.eye(n_classes, dtype=np.float32)[dataset.labels]))
+    _CACHE[key] = tuple(out)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return _CACHE[key]
+
+
+def _cache_key(config, datamodule) -> tuple:
+    digest = hashlib.sha1()
+    for split in ("train", "val"):
+        dataset = datamodule.dataset(split, batch_size=32)
+        digest.update("\n".join(dataset.paths).encode())
+        digest.update(np.asarray(dataset.labels).tobytes())
+    return (config.backbone, config.intensity, config.image_size, datamodule.resize,
+            str(datamodule.source), digest.hexdigest())
