@@ -9,7 +9,9 @@ import keras_tuner as kt
 
 from xraynet import ModelConfig, XRayClassifier, XRayDataModule
 
-from .space import define, model_values
+from xraynet.transfer import warm_up_and_unfreeze
+
+from .space import available_backbones, define, model_values
 
 
 def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
@@ -17,6 +19,16 @@ def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
     model = dataclasses.replace(base, **{k: v for k, v in values.items() if k in model_keys})
     return XRayClassifier(model=model, learning_rate=float(values["learning_rate"]))
+
+
+def searched_backbones(base: ModelConfig) -> list[str]:
+    """The backbones a search chooses among: every installed one of the space's, or only
+    ``base``'s where it names one outside the space (a keras_hub preset, a .keras model)."""
+    from .space import SPACE
+
+    if base.backbone not in SPACE["backbone"]["values"]:
+        return [base.backbone]
+    return available_backbones()
 
 
 class XRayHyperModel(kt.HyperModel):
@@ -32,17 +44,31 @@ class XRayHyperModel(kt.HyperModel):
         super().__init__(**kwargs)
         self.datamodule = datamodule.setup()
         self.base = base
+        self.backbones = searched_backbones(base)
+
+    def module(self, hp: kt.HyperParameters) -> XRayClassifier:
+        return module_from_values(model_values(hp, self.base, self.backbones), self.base)
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        return module_from_values(model_values(hp, self.base), self.base).build()
+        return self.module(hp).build()
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         """Train with the trial's batch size; ``kwargs`` carries the tuner's callbacks and
-        Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded untouched."""
+        Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded untouched. A pretrained
+        backbone's head is warmed up first (on cached features) unless the trial continues an
+        earlier one's weights (Hyperband's ``initial_epoch`` > 0)."""
         dm = self.datamodule
         batch_size = define(hp, "batch_size")
         epochs = kwargs.get("epochs", 1)
-        module = module_from_values(model_values(hp, self.base), self.base)
+        module = self.module(hp)
+        if module.pretrained:
+            if not kwargs.get("initial_epoch"):
+                warm_up_and_unfreeze(model, module, dm, batch_size=batch_size, seed=self.base.seed)
+            else:
+                from xraynet.models.backbones import set_fine_tuning
+
+                set_fine_tuning(model, module.model_config.fine_tune_blocks, module.model_config.backbone)
+                module.compile(model)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
         train, val = dm.fit_datasets(batch_size=batch_size, seed=self.base.seed)
         callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs, train)

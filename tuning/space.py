@@ -1,5 +1,11 @@
 """The whole search space: every hyperparameter's name and range, in one place.
 
+The backbone is a choice with its own depth: for ``cnn`` the number of conv blocks (and the
+filters of the first), for a pretrained backbone the number of top blocks fine-tuned after the
+head's warm-up (KerasTuner conditional scopes, so a trial only holds its backbone's values).
+Pretrained backbones whose weights are not installed (the ``pretrained`` extra) are left out of
+the choice.
+
 Intensity scaling is not searched: dividing by 255 keeps each image's overall brightness, which
 differs between the sources of the classes, so a search that optimises validation loss would
 reward a brightness cue; trials keep the default per-image standardisation.
@@ -13,6 +19,8 @@ from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, OptimConfig, TrainerCo
 
 #: name -> range; read by :func:`define` and shown in the README.
 SPACE = {
+    "backbone": {"type": "choice", "values": ["cnn", "efficientnet_lite0"]},
+    "fine_tune_blocks": {"type": "int", "min": 0, "max": 4},
     "depth": {"type": "int", "min": 2, "max": 5},
     "base_filters": {"type": "choice", "values": [8, 16, 32]},
     "dropout": {"type": "float", "min": 0.0, "max": 0.5, "step": 0.1},
@@ -20,14 +28,36 @@ SPACE = {
     "batch_size": {"type": "choice", "values": [8, 16, 32, 64]},
 }
 
-MODEL_PARAMS = ("depth", "base_filters", "dropout")
+#: the hyperparameters of each kind of backbone (the rest are shared)
+CNN_PARAMS = ("depth", "base_filters")
+PRETRAINED_PARAMS = ("fine_tune_blocks",)
+MODEL_PARAMS = ("backbone", *CNN_PARAMS, *PRETRAINED_PARAMS, "dropout")
 FIT_PARAMS = ("batch_size",)
 
 
-def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None):
+def available_backbones() -> list[str]:
+    """The search's backbone choices whose weights are installed here."""
+    from xraynet.errors import XRayNetError
+    from xraynet.models.backbones import weights_file
+
+    found = []
+    for name in SPACE["backbone"]["values"]:
+        try:
+            if name != "cnn":
+                weights_file(name)
+            found.append(name)
+        except XRayNetError:
+            pass
+    return found
+
+
+def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None,
+           values: list | None = None):
     """Register (or read) hyperparameter ``name`` on ``hp`` with its range from :data:`SPACE`
-    (an integer's maximum lowered to ``at_most`` where given)."""
+    (an integer's maximum lowered to ``at_most``, a choice narrowed to ``values``, where given)."""
     spec = SPACE[name]
+    if values is not None:
+        return hp.Choice(name, [v for v in spec["values"] if v in values])
     if spec["type"] == "int":
         high = spec["max"] if at_most is None else max(spec["min"], min(spec["max"], at_most))
         return hp.Int(name, spec["min"], high)
@@ -37,11 +67,24 @@ def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None):
     return hp.Choice(name, spec["values"])
 
 
-def model_values(hp: kt.HyperParameters, base: ModelConfig) -> dict:
-    """The model-building hyperparameters (all but batch size), registered on ``hp``; the depth
-    at most what ``base``'s image size and stem stride allow (see ``ModelConfig``'s check)."""
-    return {name: define(hp, name, at_most=max_depth(base) if name == "depth" else None)
-            for name in (*MODEL_PARAMS, "learning_rate")}
+def model_values(hp: kt.HyperParameters, base: ModelConfig,
+                 backbones: list[str] | None = None) -> dict:
+    """The model-building hyperparameters (all but batch size), registered on ``hp``: the
+    backbone (among ``backbones``, default all of the space's), then its own depth in a
+    conditional scope (the CNN's at most what ``base``'s image size and stem stride allow, see
+    ``ModelConfig``'s check)."""
+    backbone = define(hp, "backbone", values=backbones)
+    values = {"backbone": backbone}
+    pretrained = [v for v in SPACE["backbone"]["values"] if v != "cnn"]
+    with hp.conditional_scope("backbone", ["cnn"]):
+        for name in CNN_PARAMS:
+            values[name] = define(hp, name, at_most=max_depth(base) if name == "depth" else None)
+    with hp.conditional_scope("backbone", pretrained):
+        for name in PRETRAINED_PARAMS:
+            values[name] = define(hp, name)
+    for name in ("dropout", "learning_rate"):
+        values[name] = define(hp, name)
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def max_depth(base: ModelConfig) -> int:
@@ -59,6 +102,7 @@ def default_values(base: ModelConfig) -> dict:
     :data:`SPACE`), the depth at most what ``base`` allows: the candidate that the members'
     cross-validated choice (:mod:`tuning.selection`) weighs against the search's best."""
     model, optim, trainer = ModelConfig(), OptimConfig(), TrainerConfig()
-    return {"depth": min(model.depth, max_depth(base)), "base_filters": model.base_filters,
-            "dropout": model.dropout, "learning_rate": optim.learning_rate,
-            "batch_size": trainer.batch_size}
+    own = ({"depth": min(model.depth, max_depth(base)), "base_filters": model.base_filters}
+           if model.backbone == "cnn" else {"fine_tune_blocks": model.fine_tune_blocks})
+    return {"backbone": model.backbone, **own, "dropout": model.dropout,
+            "learning_rate": optim.learning_rate, "batch_size": trainer.batch_size}

@@ -97,10 +97,13 @@ class Trainer(ConfigView):
     def mode(self) -> str:
         return "min" if "loss" in self.monitor else "max"
 
-    def callbacks(self, run_dir: Path, *, resuming: bool) -> list[keras.callbacks.Callback]:
-        """Checkpoint of the best epoch, early stopping, CSV history, backup and TensorBoard."""
+    def callbacks(self, run_dir: Path, *, resuming: bool,
+                  start_value: float | None = None) -> list[keras.callbacks.Callback]:
+        """Checkpoint of the best epoch, early stopping, CSV history, backup and TensorBoard
+        (``start_value``: the monitor's value of the weights the fit starts from, which an epoch
+        must beat to replace them)."""
         history = read_history(run_dir / "history.csv") if resuming else {}
-        seen = history.get(self.monitor, [])
+        seen = history.get(self.monitor, []) + ([start_value] if start_value is not None else [])
         best_so_far = (min(seen) if self.mode == "min" else max(seen)) if seen else None
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         callbacks = [
@@ -143,9 +146,11 @@ class Trainer(ConfigView):
                                              resize_mix=self.resize_mix)
         with data_parallel(self.devices):
             model = module.build()
+            start_value = None
             if module.pretrained:
                 warm_up_and_unfreeze(model, module, datamodule, batch_size=self.batch_size,
                                      seed=self.seed, run_dir=run_dir)
+                start_value = self._keep_as_best(model, val, run_dir)
             fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
             if fine_tune:
                 model.fit(train, validation_data=val, epochs=self.epochs,
@@ -153,12 +158,15 @@ class Trainer(ConfigView):
                           class_weight=datamodule.class_weights() if self.devices == 1 else None,
                           verbose=self.verbose,
                           callbacks=module.callbacks(self.epochs, train)
-                          + self.callbacks(run_dir, resuming=resuming))
+                          + self.callbacks(run_dir, resuming=resuming, start_value=start_value))
         if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
         history_file = run_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
         history = read_history(history_file)
         best_epoch, best_value = self._best(history)
+        if fine_tune and start_value is not None and (best_value is None or (
+                start_value <= best_value if self.mode == "min" else start_value >= best_value)):
+            best_epoch, best_value = 0, start_value  # no fine-tuning epoch beat the warm-up
         log.info("best epoch %s (%s = %s)", best_epoch, self.monitor,
                  None if best_value is None else round(best_value, 4))
         metadata = self._metadata(datamodule, module, best_epoch, best_value)
@@ -179,6 +187,16 @@ class Trainer(ConfigView):
         return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
     # -- internals ----------------------------------------------------------------------------
+    def _keep_as_best(self, model: keras.Model, val, run_dir: Path) -> float | None:
+        """Save the warmed-up model as the best checkpoint so far; returns its monitor value
+        (fine-tuning keeps an epoch only if it beats the warm-up)."""
+        logs = model.evaluate(val, verbose=0, return_dict=True)
+        value = logs.get(self.monitor.removeprefix("val_"))
+        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        model.save_weights(run_dir / BEST_WEIGHTS)
+        log.info("warmed-up model: %s = %s", self.monitor, None if value is None else round(value, 4))
+        return None if value is None else float(value)
+
     def _best(self, history: dict) -> tuple[int | None, float | None]:
         values = history.get(self.monitor)
         if not values:

@@ -127,11 +127,26 @@ def _overview(metadata: BundleMetadata, splits: dict, trust: Assessment) -> Sect
     lf = trust.bootstrap.get("test_leak_free", {})
     lines = [f"Classes: {', '.join(metadata.class_names)}. Architecture: {metadata.architecture}. "
              f"Backend: {fmt(metadata.backend)}. Created {fmt(metadata.created)}."]
+    if metadata.backbone:
+        lines.append(backbone_line(metadata.backbone))
     if lf:
         lines.append(f"Leak-free test accuracy {_interval(lf['accuracy'])} (95% bootstrap interval, "
                      f"{lf['_settings']['n']} images); macro-F1 {_interval(lf['macro_f1'])}.")
     return Section("Overview", [Paragraph(NOT_FOR_CLINICAL_USE, strong=True)]
                    + [Paragraph(line) for line in lines])
+
+
+def backbone_line(source: dict) -> str:
+    """Where the model's features and its starting weights came from (metadata's ``backbone``)."""
+    line = f"Backbone: {source.get('name', 'n/a')}; starting weights: {source.get('weights', 'n/a')}"
+    if source.get("package"):
+        line += (f", from the package {source['package']} {fmt(source.get('version'))}"
+                 f" ({source.get('licence', 'licence n/a')})")
+    elif source.get("preset"):
+        line += f", preset {source['preset']} (keras-hub {fmt(source.get('keras_hub'))})"
+    if source.get("sha256"):
+        line += f", file {source.get('file')} (SHA-256 {source['sha256']})"
+    return line + "."
 
 
 def _intended_use() -> Section:
