@@ -132,6 +132,14 @@ RECIPES: dict[str, dict] = {
            # the blur-split study (docs/studies/BLURSPLIT.md): own splits, blur augmentation up
            # to sigma 2.5 instead of 1.5
            "g_body_b25": {"resize": "body", "blur": 2.5},
+           # the backbone study (docs/studies/BACKBONE.md): from scratch, linear probe and
+           # fine-tuned ImageNet EfficientNet-Lite0, each with and without histogram equalisation
+           "g_body_eq": {"resize": "body", "intensity": "equalize"},
+           **{f"lite0_{mode}{suffix}": {"resize": "body", "image_size": 224,
+                                        "backbone": "efficientnet_lite0", "intensity": intensity,
+                                        "fine_tune_blocks": blocks, "epochs": 12, "patience": 5}
+              for mode, blocks in (("probe", 0), ("ft2", 2))
+              for suffix, intensity in (("", "scale"), ("_eq", "equalize"))},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
