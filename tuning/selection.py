@@ -54,7 +54,12 @@ def candidates(payload: dict, base: ModelConfig, n: int) -> list[dict]:
 
 
 def _same(a: dict, b: dict) -> bool:
-    return all(np.isclose(float(a[k]), float(b[k])) for k in b) and set(a) == set(b)
+    def equal(x, y) -> bool:
+        if isinstance(x, str) or isinstance(y, str):
+            return x == y
+        return bool(np.isclose(float(x), float(y)))
+
+    return set(a) == set(b) and all(equal(a[k], b[k]) for k in b)
 
 
 def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,

