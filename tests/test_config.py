@@ -66,3 +66,14 @@ def test_a_bundle_of_the_first_format_loads_predicts_and_reports_its_config(tmp_
     assert bundle.data_config.image_size == 64 and bundle.temperature == 1.3
     proba = Predictor(bundle).predict_arrays(np.full((2, 64, 64), 100, np.uint8))
     assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_training_length_follows_the_model_kind_unless_set():
+    from xraynet.config import TrainerConfig
+    from xraynet.defaults import CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE
+
+    assert TrainerConfig().resolved(False).epochs == CNN_EPOCHS
+    assert TrainerConfig().resolved(False).patience == CNN_PATIENCE
+    assert TrainerConfig().resolved(True).epochs == FINE_TUNE_EPOCHS
+    assert TrainerConfig().resolved(True).patience == FINE_TUNE_PATIENCE
+    assert TrainerConfig(epochs=3, patience=2).resolved(True) == TrainerConfig(epochs=3, patience=2)

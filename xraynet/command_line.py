@@ -71,7 +71,8 @@ def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
                            help=f"{meta['help']} (default: {'on' if default else 'off'})")
             continue
         bounds = [f"{k} {meta[k]:g}" for k in ("min", "above", "max") if meta.get(k) is not None]
-        shown = "off" if default is None else f"{default:g}" if isinstance(default, float) else default
+        shown = (meta.get("default_text") or ("off" if default is None else f"{default:g}"
+                                              if isinstance(default, float) else default))
         p.add_argument(flag, dest=dest, type=kind, default=default, choices=meta.get("choices"),
                        metavar=None if meta.get("choices") else f.name.split("_")[-1].upper(),
                        help=f"{meta['help']} (default: {shown}"

@@ -10,9 +10,10 @@ itself on construction and reports every invalid value, one line each
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
-from .defaults import (DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
+from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE,
+                       DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
                        DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
                        DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, FILL_MODES, INTENSITY_MODES, RESIZE_MODES)
 from .settings import ConfigError, check, known_fields, problems, setting
@@ -251,7 +252,9 @@ class OptimConfig:
 class TrainerConfig:
     """The training loop's settings (see :class:`~xraynet.trainer.Trainer`)."""
 
-    epochs: int = setting(40, help="maximum epochs", min=1, max=10_000)
+    epochs: int | None = setting(None, help="maximum epochs", min=1, max=10_000,
+                                 default_text=f"{CNN_EPOCHS} for the CNN, {FINE_TUNE_EPOCHS} for "
+                                 "a pretrained backbone's fine-tuning")
     batch_size: int = setting(16, help="images per step", min=1, max=4096)
     devices: int = setting(1, help="devices of this host to train on, in data parallel (JAX: "
                            "keras.distribution; TensorFlow: MirroredStrategy)", min=1, max=1024)
@@ -259,8 +262,9 @@ class TrainerConfig:
                         "validation split", min=0)
     monitor: str = setting("val_loss", help="validation metric that picks the best epoch",
                            flag="", choices=("val_loss", "val_accuracy", "val_auc"))
-    patience: int = setting(15, help="epochs without improvement before early stopping", min=1,
-                            max=10_000)
+    patience: int | None = setting(None, help="epochs without improvement before early stopping",
+                                   min=1, max=10_000, default_text=f"{CNN_PATIENCE} for the CNN, "
+                                   f"{FINE_TUNE_PATIENCE} for fine-tuning")
     mixup: float = setting(0.0, help="mixup: train on blends of two images and of their labels, "
                            "blend weight ~ Beta(A, A) (0: off)", min=0, max=2)
     resize_mix: float = setting(0.0, help="share of training images, drawn anew every epoch, "
@@ -271,6 +275,13 @@ class TrainerConfig:
 
     def __post_init__(self) -> None:
         check(self, section="trainer")
+
+    def resolved(self, pretrained: bool) -> "TrainerConfig":
+        """These settings with the training length filled in for the model's kind (what a run
+        records in ``config.json``)."""
+        epochs, patience = ((FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE) if pretrained
+                            else (CNN_EPOCHS, CNN_PATIENCE))
+        return replace(self, epochs=self.epochs or epochs, patience=self.patience or patience)
 
 
 @dataclass(frozen=True)

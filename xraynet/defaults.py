@@ -53,3 +53,7 @@ DEFAULT_FILL = "constant"
 DEFAULT_MAX_PIXELS = 140_000_000
 #: dHash distance (of 256 bits) up to which the audit calls two images duplicates
 DEFAULT_MAX_DISTANCE = 12
+#: training length of the from-scratch CNN: most epochs, and early stopping's patience
+CNN_EPOCHS, CNN_PATIENCE = 40, 15
+#: training length of a pretrained backbone's fine-tuning stage (after the head's warm-up)
+FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE = 12, 5

@@ -26,7 +26,8 @@ class ConfigError(XRayNetError, ValueError):
 
 def setting(default: Any = MISSING, *, help: str, flag: str | None = None,
             min: float | None = None, max: float | None = None, above: float | None = None,
-            choices: tuple | None = None, default_factory: Any = MISSING) -> Any:
+            choices: tuple | None = None, default_factory: Any = MISSING,
+            default_text: str | None = None) -> Any:
     """A dataclass field with its documentation and its valid range.
 
     Args:
@@ -36,9 +37,10 @@ def setting(default: Any = MISSING, *, help: str, flag: str | None = None,
         min, max: inclusive bounds of a number.
         above: exclusive lower bound of a number (e.g. a learning rate above 0).
         choices: the allowed values.
+        default_text: how ``--help`` shows the default (e.g. what an unset value means).
     """
     metadata = {"help": help, "flag": flag, "min": min, "max": max, "above": above,
-                "choices": choices}
+                "choices": choices, "default_text": default_text}
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)

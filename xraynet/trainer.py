@@ -54,13 +54,15 @@ class Trainer(ConfigView):
     """Runs training and testing; owns callbacks, checkpoints and the run directory.
 
     Args:
-        epochs: maximum epochs (default 40).
+        epochs: maximum epochs (default None: 40 for the CNN, 12 for a pretrained backbone's
+            fine-tuning; :meth:`~xraynet.config.TrainerConfig.resolved`).
         batch_size: images per step (default 16).
         devices: devices of this host to train on in data parallel (default 1; see
             :func:`xraynet.backend.data_parallel`).
         seed: global seed for weights, augmentation and shuffling (default 42).
         monitor: validation metric that picks the best epoch (default ``"val_loss"``).
-        patience: epochs without improvement before early stopping (default 15).
+        patience: epochs without improvement before early stopping (default None: 15 for the
+            CNN, 5 for fine-tuning).
         mixup: blend each training image and its label with another's, weight ~ Beta(A, A)
             (default 0: off; see :class:`~xraynet.data.loaders.SplitDataset`).
         resize_mix: share of training images shown, each epoch, fitted to the square the other
@@ -71,9 +73,9 @@ class Trainer(ConfigView):
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
     """
 
-    def __init__(self, *, epochs: int = _D.epochs, batch_size: int = _D.batch_size,
+    def __init__(self, *, epochs: int | None = _D.epochs, batch_size: int = _D.batch_size,
                  devices: int = _D.devices, seed: int = _D.seed, monitor: str = _D.monitor,
-                 patience: int = _D.patience, mixup: float = _D.mixup,
+                 patience: int | None = _D.patience, mixup: float = _D.mixup,
                  resize_mix: float = _D.resize_mix, out_dir: str | Path = _D.out_dir,
                  tensorboard: bool = _D.tensorboard, callbacks: list | None = None,
                  verbose: int | str = 2) -> None:
@@ -97,8 +99,8 @@ class Trainer(ConfigView):
     def mode(self) -> str:
         return "min" if "loss" in self.monitor else "max"
 
-    def callbacks(self, run_dir: Path, *, resuming: bool,
-                  start_value: float | None = None) -> list[keras.callbacks.Callback]:
+    def callbacks(self, run_dir: Path, *, resuming: bool, start_value: float | None = None,
+                  patience: int | None = None) -> list[keras.callbacks.Callback]:
         """Checkpoint of the best epoch, early stopping, CSV history, backup and TensorBoard
         (``start_value``: the monitor's value of the weights the fit starts from, which an epoch
         must beat to replace them)."""
@@ -113,7 +115,7 @@ class Trainer(ConfigView):
                                             save_weights_only=True,
                                             initial_value_threshold=best_so_far),
             keras.callbacks.EarlyStopping(monitor=self.monitor, mode=self.mode,
-                                          patience=self.patience),
+                                          patience=patience or self.patience or 1),
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resuming),
         ]
         if self.tensorboard and has_tensorboard():
@@ -135,8 +137,9 @@ class Trainer(ConfigView):
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
+        run = self.config.resolved(module.pretrained)
         config = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
-                           trainer=self.config, backend=backend_name()).to_dict()
+                           trainer=run, backend=backend_name()).to_dict()
         write_json(run_dir / CONFIG_FILE, config)
         write_audit(datamodule, run_dir)
 
@@ -153,12 +156,13 @@ class Trainer(ConfigView):
                 start_value = self._keep_as_best(model, val, run_dir)
             fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
             if fine_tune:
-                model.fit(train, validation_data=val, epochs=self.epochs,
+                model.fit(train, validation_data=val, epochs=run.epochs,
                           shuffle=False,  # the dataset reshuffles itself, seeded
                           class_weight=datamodule.class_weights() if self.devices == 1 else None,
                           verbose=self.verbose,
-                          callbacks=module.callbacks(self.epochs, train)
-                          + self.callbacks(run_dir, resuming=resuming, start_value=start_value))
+                          callbacks=module.callbacks(run.epochs, train)
+                          + self.callbacks(run_dir, resuming=resuming, start_value=start_value,
+                                           patience=run.patience))
         if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
             model.load_weights(run_dir / BEST_WEIGHTS)
         history_file = run_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)

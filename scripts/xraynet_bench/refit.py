@@ -37,11 +37,12 @@ def refit(trainer: Trainer, module: XRayClassifier, dm: XRayDataModule, *, epoch
     """A fresh model of ``module`` trained as ``trainer`` would (seed, batch size, the schedule of
     its ``epochs``) on :func:`refit_dataset` for ``epochs`` epochs, ``1 <= epochs <=
     trainer.epochs``; no validation, checkpoint choice or early stopping."""
-    if not 1 <= epochs <= trainer.epochs:
-        raise ValueError(f"refit epochs must be within 1..{trainer.epochs}, got {epochs}")
+    most = trainer.config.resolved(module.pretrained).epochs
+    if not 1 <= epochs <= most:
+        raise ValueError(f"refit epochs must be within 1..{most}, got {epochs}")
     seed_everything(trainer.seed)
     data = refit_dataset(dm, batch_size=trainer.batch_size, seed=trainer.seed)
     model = module.build()
     model.fit(data, epochs=epochs, shuffle=False, verbose=0,
-              callbacks=module.callbacks(trainer.epochs) + list(callbacks or []))
+              callbacks=module.callbacks(most) + list(callbacks or []))
     return model
