@@ -105,8 +105,14 @@ def default_values(base: ModelConfig) -> dict:
     """``xraynet fit``'s default configuration in the search's terms (every name of
     :data:`SPACE`), the depth at most what ``base`` allows: the candidate that the members'
     cross-validated choice (:mod:`tuning.selection`) weighs against the search's best."""
+    from xraynet.config import PRETRAINED_REDUCTION
+
     model, optim, trainer = ModelConfig(), OptimConfig(), TrainerConfig()
+    backbone = model.backbone
+    if backbone != "cnn" and (base.image_size < 2 * PRETRAINED_REDUCTION
+                              or backbone not in available_backbones()):
+        backbone = "cnn"  # what the search can offer here (see tuning.hypermodel.searched_backbones)
     own = ({"depth": min(model.depth, max_depth(base)), "base_filters": model.base_filters}
-           if model.backbone == "cnn" else {"fine_tune_blocks": model.fine_tune_blocks})
-    return {"backbone": model.backbone, **own, "dropout": model.dropout,
+           if backbone == "cnn" else {"fine_tune_blocks": model.fine_tune_blocks})
+    return {"backbone": backbone, **own, "dropout": model.dropout,
             "learning_rate": optim.learning_rate, "batch_size": trainer.batch_size}
