@@ -241,6 +241,9 @@ class OptimConfig:
     warmup_epochs: int = setting(40, help="pretrained backbones: epochs of the head's warm-up "
                                  "on the frozen backbone's cached features (the best by "
                                  "validation loss is kept)", min=1, max=10_000)
+    warmup_views: int = setting(0, help="pretrained backbones: augmented views of each training "
+                                "image whose features the warm-up adds to the clean ones (0: "
+                                "clean features only)", min=0, max=32)
     fine_tune_lr: float = setting(0.1, help="pretrained backbones: learning rate of the "
                                   "fine-tuning stage, as a share of --lr", above=0, max=1)
 

@@ -32,6 +32,9 @@ class XRayClassifier(ConfigView):
             :meth:`callbacks` is given the training data; default None: off).
         warmup_epochs: pretrained backbones: epochs of the head's warm-up on the frozen
             backbone's features, at ``learning_rate`` (default 40; see :mod:`xraynet.transfer`).
+        warmup_views: pretrained backbones: augmented views of each training image (the
+            model's own augmentation) whose features the warm-up trains on beside the clean ones
+            (default 0: clean features only).
         fine_tune_lr: pretrained backbones: the fine-tuning stage's learning rate as a share of
             ``learning_rate`` (default 0.1).
     """
@@ -40,11 +43,13 @@ class XRayClassifier(ConfigView):
                  optimizer: str = _D.optimizer, weight_decay: float = _D.weight_decay,
                  label_smoothing: float = _D.label_smoothing, schedule: str = _D.schedule,
                  ema_momentum: float | None = _D.ema_momentum,
-                 warmup_epochs: int = _D.warmup_epochs, fine_tune_lr: float = _D.fine_tune_lr) -> None:
+                 warmup_epochs: int = _D.warmup_epochs, warmup_views: int = _D.warmup_views,
+                 fine_tune_lr: float = _D.fine_tune_lr) -> None:
         self.config = OptimConfig(learning_rate=learning_rate, optimizer=optimizer,
                                   weight_decay=weight_decay, label_smoothing=label_smoothing,
                                   schedule=schedule, ema_momentum=ema_momentum,
-                                  warmup_epochs=warmup_epochs, fine_tune_lr=fine_tune_lr)  # validates
+                                  warmup_epochs=warmup_epochs, warmup_views=warmup_views,
+                                  fine_tune_lr=fine_tune_lr)  # validates
         self.model_config = model
 
     @classmethod

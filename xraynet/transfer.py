@@ -36,7 +36,8 @@ def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: 
     the cached features, then unfreeze the top blocks and recompile for stage two. Returns the
     warm-up's history (also written to ``run_dir/warmup.csv`` where given)."""
     config = module.model_config
-    (x_train, y_train), (x_val, y_val) = features_of(model, datamodule, config)
+    (x_train, y_train), (x_val, y_val) = features_of(model, datamodule, config,
+                                                     views=module.warmup_views, seed=seed)
     head = head_model(model)
     module.compile(head, module.learning_rate, ema=False)
     weights = datamodule.class_weights()
@@ -56,25 +57,49 @@ def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: 
     return history.history
 
 
-def features_of(model: keras.Model, datamodule, config) -> tuple[tuple, tuple]:
+def features_of(model: keras.Model, datamodule, config, *, views: int = 0,
+                seed: int = 0) -> tuple[tuple, tuple]:
     """``((x_train, y_train), (x_val, y_val))``: the frozen backbone's pooled features and one-hot
-    labels of the training and validation splits (cached per backbone, input and split)."""
+    labels of the training and validation splits (cached per backbone, input, split and views).
+    With ``views`` > 0 the training features also hold that many passes of every training image
+    through the model's own augmentation (drawn from ``seed``), so the head learns features of
+    blurred, noisy, re-exposed and re-framed images too; validation stays clean."""
     n_classes = len(datamodule.class_names)
-    key = _cache_key(config, datamodule)
+    key = (*_cache_key(config, datamodule), views, seed if views else None)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     extractor = feature_model(model)
+    augment = _augmentation(model, config, seed) if views else None
     out = []
     for split in ("train", "val"):
         dataset = datamodule.dataset(split, batch_size=32)
-        chunks = [np.asarray(extractor.predict_on_batch(images)) for images in dataset.chunks(32)]
+        passes = 1 + (views if split == "train" else 0)
+        chunks = []
+        for n in range(passes):
+            for images in dataset.chunks(32):
+                if n:
+                    images = keras.ops.convert_to_numpy(
+                        augment(images.astype(np.float32), training=True))
+                chunks.append(np.asarray(extractor.predict_on_batch(images)))
         x = np.concatenate(chunks) if chunks else np.zeros((0, extractor.output.shape[-1]))
-        out.append((x.astype(np.float32), np.eye(n_classes, dtype=np.float32)[dataset.labels]))
+        y = np.tile(np.eye(n_classes, dtype=np.float32)[dataset.labels], (passes, 1))
+        out.append((x.astype(np.float32), y))
     _CACHE[key] = tuple(out)
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return _CACHE[key]
+
+
+def _augmentation(model: keras.Model, config, seed: int):
+    """A fresh copy of the model's augmentation layer, seeded (the model's own draws untouched)."""
+    from .layers import XRayAugmentation
+
+    try:
+        layer = model.get_layer("augment")
+    except ValueError:
+        raise ValueError("warmup_views needs the model's augmentation (ModelConfig.augmentation)")
+    return XRayAugmentation.from_config({**layer.get_config(), "seed": seed, "name": "views"})
 
 
 def _cache_key(config, datamodule) -> tuple:

@@ -140,6 +140,11 @@ RECIPES: dict[str, dict] = {
                                         "fine_tune_blocks": blocks, "epochs": 12, "patience": 5}
               for mode, blocks in (("probe", 0), ("ft2", 2))
               for suffix, intensity in (("", "scale"), ("_eq", "equalize"))},
+           # its second part: the probe's head warmed up on augmented views' features too
+           **{f"lite0_probe_v{views}": {"resize": "body", "image_size": 224,
+                                        "backbone": "efficientnet_lite0", "intensity": "scale",
+                                        "fine_tune_blocks": 0, "warmup_views": views}
+              for views in (4, 8)},
        }.items()},
 }
 #: what every recipe means unless it says otherwise: the recipes predate the crop, aspect-jitter
@@ -153,7 +158,7 @@ FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: the unchanged exposure included
 EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
 TRAINER_KEYS = ("epochs", "patience", "batch_size", "mixup", "resize_mix")
-MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum")
+MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum", "warmup_views")
 
 
 #: augmentation fields a geometric-only test-time view leaves out
