@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -164,7 +165,9 @@ class Trainer(ConfigView):
                           + self.callbacks(run_dir, resuming=resuming, start_value=start_value,
                                            patience=run.patience))
         if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
-            model.load_weights(run_dir / BEST_WEIGHTS)
+            with warnings.catch_warnings():  # the warm-up's checkpoint has no optimizer state yet
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                model.load_weights(run_dir / BEST_WEIGHTS)
         history_file = run_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
         history = read_history(history_file)
         best_epoch, best_value = self._best(history)
