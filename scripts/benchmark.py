@@ -43,8 +43,8 @@ def main() -> int:
     Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
     text = markdown(results, command=command.strip())
     previous = Path(args.report).read_text() if Path(args.report).exists() else ""
-    # what was written by hand (the main job's figures) and by serving_bench.py and scale_bench.py
-    for heading in ("## Main job", "## Serving", "## Scale"):
+    # what was written by hand (the main job's and the backbones' figures) and by serving_bench.py and scale_bench.py
+    for heading in ("## Main job", "## Backbones", "## Serving", "## Scale"):
         kept = section_of(previous, heading)
         if kept:
             text = splice_section(text, kept, heading=heading)
