@@ -42,13 +42,15 @@ class XRayHyperModel(kt.HyperModel):
     Args:
         datamodule: a set-up data module (decoded once, shared by every trial).
         base: the model settings that are not searched (image size, classes, augmentation).
+        backbones: the backbones to choose among (default: :func:`searched_backbones`).
     """
 
-    def __init__(self, *, datamodule: XRayDataModule, base: ModelConfig, **kwargs) -> None:
+    def __init__(self, *, datamodule: XRayDataModule, base: ModelConfig,
+                 backbones: list[str] | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.datamodule = datamodule.setup()
         self.base = base
-        self.backbones = searched_backbones(base)
+        self.backbones = list(backbones) if backbones else searched_backbones(base)
 
     def module(self, hp: kt.HyperParameters) -> XRayClassifier:
         return module_from_values(model_values(hp, self.base, self.backbones), self.base)

@@ -74,7 +74,7 @@ class XRayHyperband(kt.Hyperband):
 def make_tuner(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
                fresh: bool = False) -> XRayHyperband:
     """The tuner; resumes the search in ``settings.project_dir`` unless ``fresh``."""
-    hypermodel = XRayHyperModel(datamodule=datamodule, base=base)
+    hypermodel = XRayHyperModel(datamodule=datamodule, base=base, backbones=settings.backbone_list)
     return XRayHyperband(
         hypermodel, objective=kt.Objective(settings.objective, "min" if "loss" in
                                            settings.objective else "max"),

@@ -22,6 +22,8 @@ class SearchSettings:
         seed: seed of the oracle and of every trial's weights (default 42).
         objective: validation metric to minimise (default ``"val_loss"``; never a test metric).
         patience: early-stopping patience inside a trial (default 5).
+        backbones: comma-separated backbones the search chooses among (default ``""``: the CNN
+            and every installed pretrained backbone).
         directory: folder of the search state (default ``runs/tuning``).
         project: project name inside ``directory`` (default ``xraynet_hyperband``).
     """
@@ -33,11 +35,28 @@ class SearchSettings:
     objective: str = setting("val_loss", help="validation metric the search optimises", flag="",
                              choices=("val_loss", "val_accuracy", "val_auc"))
     patience: int = setting(5, help="early-stopping patience inside a trial", min=1, max=1000)
+    backbones: str = setting("", help="backbones the search chooses among, comma-separated "
+                             "(cnn, efficientnet_lite0, keras_hub:DIR, a .keras path)",
+                             default_text="cnn and every installed pretrained one")
     directory: str = setting("runs/tuning", help="folder of the search state", flag="")
     project: str = setting("xraynet_hyperband", help="project name inside the folder")
 
     def __post_init__(self) -> None:
         check(self, section="search")
+        from xraynet.config import backbone_kind
+        from xraynet.settings import ConfigError
+
+        wrong = [b for b in self.backbone_list or [] if backbone_kind(b) is None]
+        if wrong:
+            raise ConfigError([f"search.backbones = {self.backbones!r}: {', '.join(wrong)} is no "
+                               "backbone (cnn, efficientnet_lite0, keras_hub:DIR, a .keras path) "
+                               "(--backbones)"])
+
+    @property
+    def backbone_list(self) -> list[str] | None:
+        """The backbones named by ``backbones`` (None: the default choice)."""
+        names = [b.strip() for b in self.backbones.split(",") if b.strip()]
+        return names or None
 
     @property
     def project_dir(self) -> Path:

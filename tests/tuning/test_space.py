@@ -91,3 +91,23 @@ def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
               "candidates", "hyperparameters", "data",
               "out", "cache_dir", "no_cache"}
     assert offered <= passed | {"image_size", "workers"}, offered - passed
+
+
+def test_the_search_can_be_limited_to_named_backbones(tmp_path):
+    import pytest
+
+    from tuning.hypermodel import XRayHyperModel
+    from xraynet.config import ConfigError
+
+    assert SearchSettings(backbones="cnn, efficientnet_lite0").backbone_list == ["cnn", "efficientnet_lite0"]
+    assert SearchSettings().backbone_list is None
+    with pytest.raises(ConfigError, match="--backbones"):
+        SearchSettings(backbones="cnn,resnet")
+
+    class _Data:  # the hypermodel only sets its data module up
+        def setup(self):
+            return self
+
+    model = XRayHyperModel(datamodule=_Data(), base=ModelConfig(), backbones=["cnn"])
+    values = model_values(kt.HyperParameters(), ModelConfig(), model.backbones)
+    assert values["backbone"] == "cnn" and "fine_tune_blocks" not in values
