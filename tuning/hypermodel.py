@@ -9,9 +9,9 @@ import keras_tuner as kt
 
 from xraynet import ModelConfig, XRayClassifier, XRayDataModule
 
-from xraynet.transfer import warm_up_and_unfreeze
+from xraynet.transfer import unfreeze, warm_up_and_unfreeze
 
-from .space import available_backbones, define, model_values
+from .space import define, model_values, searched_backbones  # noqa: F401 (public here too)
 
 
 def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
@@ -19,20 +19,6 @@ def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
     model = dataclasses.replace(base, **{k: v for k, v in values.items() if k in model_keys})
     return XRayClassifier(model=model, learning_rate=float(values["learning_rate"]))
-
-
-def searched_backbones(base: ModelConfig) -> list[str]:
-    """The backbones a search chooses among: every installed one of the space's (pretrained ones
-    only where ``base``'s image size admits them), or only ``base``'s where it names one outside
-    the space (a keras_hub preset, a .keras model)."""
-    from xraynet.config import PRETRAINED_REDUCTION
-
-    from .space import SPACE
-
-    if base.backbone not in SPACE["backbone"]["values"]:
-        return [base.backbone]
-    small = base.image_size < 2 * PRETRAINED_REDUCTION
-    return [b for b in available_backbones() if b == "cnn" or not small]
 
 
 class XRayHyperModel(kt.HyperModel):
@@ -71,10 +57,7 @@ class XRayHyperModel(kt.HyperModel):
             if not kwargs.get("initial_epoch"):
                 warm_up_and_unfreeze(model, module, dm, batch_size=batch_size, seed=self.base.seed)
             else:
-                from xraynet.models.backbones import set_fine_tuning
-
-                set_fine_tuning(model, module.model_config.fine_tune_blocks, module.model_config.backbone)
-                module.compile(model)
+                unfreeze(model, module)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
         train, val = dm.fit_datasets(batch_size=batch_size, seed=self.base.seed)
         callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs, train)

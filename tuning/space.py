@@ -13,6 +13,8 @@ reward a brightness cue; trials keep the default per-image standardisation.
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras_tuner as kt
 
 from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, OptimConfig, TrainerConfig, feature_side
@@ -49,6 +51,18 @@ def available_backbones() -> list[str]:
         except XRayNetError:
             pass
     return found
+
+
+def searched_backbones(base: ModelConfig) -> list[str]:
+    """The backbones a search chooses among: every installed one of the space's (pretrained ones
+    only where ``base``'s image size admits them), or only ``base``'s where it names one outside
+    the space (a keras_hub preset, a .keras model)."""
+    from xraynet.config import PRETRAINED_REDUCTION
+
+    if base.backbone not in SPACE["backbone"]["values"]:
+        return [base.backbone]
+    small = base.image_size < 2 * PRETRAINED_REDUCTION
+    return [b for b in available_backbones() if b == "cnn" or not small]
 
 
 def define(hp: kt.HyperParameters, name: str, *, at_most: int | None = None,
@@ -105,13 +119,9 @@ def default_values(base: ModelConfig) -> dict:
     """``xraynet fit``'s default configuration in the search's terms (every name of
     :data:`SPACE`), the depth at most what ``base`` allows: the candidate that the members'
     cross-validated choice (:mod:`tuning.selection`) weighs against the search's best."""
-    from xraynet.config import PRETRAINED_REDUCTION
-
     model, optim, trainer = ModelConfig(), OptimConfig(), TrainerConfig()
-    backbone = model.backbone
-    if backbone != "cnn" and (base.image_size < 2 * PRETRAINED_REDUCTION
-                              or backbone not in available_backbones()):
-        backbone = "cnn"  # what the search can offer here (see tuning.hypermodel.searched_backbones)
+    offered = searched_backbones(dataclasses.replace(base, backbone=model.backbone))
+    backbone = model.backbone if model.backbone in offered else "cnn"  # what a search offers here
     own = ({"depth": min(model.depth, max_depth(base)), "base_filters": model.base_filters}
            if backbone == "cnn" else {"fine_tune_blocks": model.fine_tune_blocks})
     return {"backbone": backbone, **own, "dropout": model.dropout,

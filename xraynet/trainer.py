@@ -151,11 +151,12 @@ class Trainer(ConfigView):
         with data_parallel(self.devices):
             model = module.build()
             start_value = None
+            fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
             if module.pretrained:
                 warm_up_and_unfreeze(model, module, datamodule, batch_size=self.batch_size,
                                      seed=self.seed, run_dir=run_dir)
-                start_value = self._keep_as_best(model, val, run_dir)
-            fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
+                if fine_tune:  # a linear probe is the warmed-up model: nothing to compare
+                    start_value = self._keep_as_best(model, val, run_dir)
             if fine_tune:
                 model.fit(train, validation_data=val, epochs=run.epochs,
                           shuffle=False,  # the dataset reshuffles itself, seeded

@@ -49,12 +49,20 @@ def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: 
     history = head.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=module.warmup_epochs,
                        batch_size=batch_size, class_weight=weights, shuffle=True,
                        callbacks=callbacks, verbose=verbose)
-    opened = set_fine_tuning(model, config.fine_tune_blocks, config.backbone)
-    module.compile(model)
+    opened = unfreeze(model, module)
     best = float(np.min(history.history["val_loss"]))
     log.info("head warm-up: %d epochs, best val_loss %.4f; fine-tuning %d layers of the backbone",
              len(history.history["val_loss"]), best, len(opened))
     return history.history
+
+
+def unfreeze(model: keras.Model, module) -> list[str]:
+    """Open the top ``fine_tune_blocks`` of the backbone and recompile ``model`` at the
+    fine-tuning learning rate (stage two's start); returns the opened layers' names."""
+    config = module.model_config
+    opened = set_fine_tuning(model, config.fine_tune_blocks, config.backbone)
+    module.compile(model)
+    return opened
 
 
 def features_of(model: keras.Model, datamodule, config, *, views: int = 0,
