@@ -31,7 +31,8 @@ from .loaders import SplitArrays, SplitDataset
 from .split import stratified_group_folds, stratified_group_split
 
 log = logging.getLogger("xraynet")
-CACHE_FORMAT = 2  # bump when the cached layout or decoding changes (2: the chunked image store)
+CACHE_FORMAT = 3  # bump when the cached layout or decoding changes (3: high-depth and colour files
+# block-averaged strip by strip)
 _D = DataConfig()  # the defaults, declared once in xraynet.config
 
 

@@ -1,8 +1,11 @@
 """Safe decoding of one image file to a square grayscale uint8 array.
 
 Handles every PIL mode (16-bit, RGBA, palette, CMYK, 1-bit) and DICOM (:mod:`.dicom`), refuses
-decompression bombs and truncated files, and uses JPEG draft mode so large scans decode at
-reduced scale.
+decompression bombs and truncated files, and decodes straight down to the size the model needs:
+JPEG draft mode, and any other mode but 8-bit grey block-averaged strip by strip
+(:mod:`.shrink`). Memory for one decode is about the file's decoded pixels: 1 byte per pixel
+(8-bit grey, and any JPEG), 2 (16-bit grey, uncompressed DICOM), 4 (colour PNG or TIFF: Pillow
+stores RGB in 4 bytes), plus a few MB of strips; never a float copy at full resolution.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from PIL import Image
 
 from .body_box import crop_to_body
 from .dicom import DicomError, is_dicom, load_dicom
+from .shrink import reduce_factor, shrink_to_uint8, stretch, value_range
 from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, RESIZE_MODES
 
 # Pillow's global settings stay as they are (no import-time side effects): truncated files are
@@ -57,16 +61,15 @@ class DecodeSettings:
             raise ValueError(f"resize must be one of {RESIZE_MODES}, got {self.resize!r}")
 
 
+#: Pillow modes with more than 8 bits of grey, stretched from their own range to 0..255
+HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
 def _to_grayscale(img: Image.Image) -> Image.Image:
-    """Convert any PIL mode to 8-bit grayscale ('L'), stretching high bit depths."""
+    """Convert an 8-bit PIL mode to grayscale ('L'); transparency is composited onto black."""
     mode = img.mode
     if mode == "L":
         return img
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(img, dtype=np.float32)
-        lo, hi = float(arr.min()), float(arr.max())
-        scaled = (arr - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(arr)
-        return Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8), mode="L")
     if mode in ("RGBA", "LA", "PA", "P", "La", "RGBa"):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
@@ -74,6 +77,30 @@ def _to_grayscale(img: Image.Image) -> Image.Image:
     if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
         return img.convert("RGB").convert("L")
     return img.convert("L")
+
+
+def _shrunk_grayscale(img: Image.Image, image_size: int) -> Image.Image:
+    """A loaded image of any mode as 8-bit grayscale, block-averaged strip by strip down to
+    twice ``image_size`` (:mod:`.shrink`): no full-resolution copy is made. High bit depths are
+    stretched from their own range (found in a first pass) to 0..255. Every format takes this
+    path (a JPEG after draft mode), so one X-ray stored as PNG, 16-bit PNG or DICOM decodes alike."""
+    width, height = img.size
+    factor = reduce_factor(width, height, image_size)
+    if img.mode == "L" and factor == 1:
+        return img
+
+    def rows(top: int, bottom: int) -> Image.Image:
+        return img.crop((0, top, width, bottom))
+
+    if img.mode in HIGH_DEPTH_MODES:
+        def read(top: int, bottom: int) -> np.ndarray:
+            return np.asarray(rows(top, bottom))
+
+        pixels = shrink_to_uint8(read, width, height, factor, stretch(*value_range(read, width, height)))
+    else:
+        pixels = shrink_to_uint8(lambda top, bottom: np.asarray(_to_grayscale(rows(top, bottom))),
+                                 width, height, factor)
+    return Image.fromarray(pixels, mode="L")
 
 
 def center_aspect(img: Image.Image, aspect: float) -> Image.Image:
@@ -159,7 +186,7 @@ def _load(path: str | Path | BinaryIO, settings: DecodeSettings, *,
     size = settings.image_size
     if is_dicom(path):
         try:
-            gray, info = load_dicom(path, settings.max_pixels)
+            gray, info = load_dicom(path, settings.max_pixels, image_size=size)
         except DicomError as exc:
             raise ImageDecodeError(str(exc)) from exc
         return gray, ImageFacts(info["width"], info["height"], info["mode"]) if want_facts else None
@@ -181,8 +208,7 @@ def _load(path: str | Path | BinaryIO, settings: DecodeSettings, *,
                 if want_facts:  # a JPEG's colour is gone once drafted to L: read a small copy
                     colour = _jpeg_colourfulness(path) if is_jpeg and mode != "L" else colourfulness(img)
                     facts = ImageFacts(width, height, mode, colour)
-                gray = _to_grayscale(img)
-                return (gray if gray is not img else gray.copy()), facts
+                return _shrunk_grayscale(img, size), facts
     except ImageDecodeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -192,6 +218,40 @@ def _load(path: str | Path | BinaryIO, settings: DecodeSettings, *,
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImageDecodeError(message) from exc
+
+
+#: bytes per decoded pixel, by Pillow mode (Pillow stores 3-channel images in 4 bytes)
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2,
+                    "LA": 4, "I": 4, "F": 4}
+
+
+def decode_cost(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings()) -> int:
+    """Bytes that decoding ``path`` takes at most, read from its header alone (no pixel is
+    decoded): its decoded pixels at Pillow's storage size, after JPEG draft mode, or 2 bytes per
+    pixel for DICOM. 0 for a file whose header cannot be read (decoding will refuse it)."""
+    try:
+        if is_dicom(path):
+            import pydicom
+
+            ds = pydicom.dcmread(path, force=True, stop_before_pixels=True)
+            return int(ds.Rows) * int(ds.Columns) * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                width, height = img.size
+                per_pixel = _BYTES_PER_PIXEL.get(img.mode, 4)
+                if img.format == "JPEG":
+                    scale = 1
+                    while scale < 8 and min(width, height) // (scale * 2) >= 2 * settings.image_size:
+                        scale *= 2
+                    per_pixel = 4 if img.mode == "CMYK" else 1  # drafted straight to grey
+                    return -(-width // scale) * -(-height // scale) * per_pixel
+                return width * height * per_pixel
+    except Exception:  # any unreadable header: decoding gives the user's error
+        return 0
+    finally:
+        if hasattr(path, "seek"):
+            path.seek(0)
 
 
 def decode_image(path: str | Path | BinaryIO, settings: DecodeSettings = DecodeSettings()) -> np.ndarray:

@@ -15,6 +15,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image
 
+from .shrink import reduce_factor, shrink_to_uint8, stretch, value_range
+
 DICOM_SUFFIXES = (".dcm", ".dicom")
 GRAYSCALE = ("MONOCHROME1", "MONOCHROME2")
 
@@ -40,15 +42,20 @@ def is_dicom(source: str | Path | BinaryIO) -> bool:
     return len(head) == 132 and head[128:132] == b"DICM"
 
 
-def load_dicom(source: str | Path | BinaryIO, max_pixels: int) -> tuple[Image.Image, dict]:
+def load_dicom(source: str | Path | BinaryIO, max_pixels: int, *,
+               image_size: int | None = None) -> tuple[Image.Image, dict]:
     """The file's frame as an 8-bit grayscale image, and ``{"width", "height", "mode"}``.
+
+    With ``image_size``, the frame is block-averaged down while it is read, strip by strip
+    (:mod:`.shrink`), so that the shorter side stays at least ``2 * image_size``; uncompressed
+    pixel data is read in place, so one file takes about 2 bytes per pixel.
 
     Raises:
         DicomError: pydicom missing, not readable, more pixels than ``max_pixels``, several
             frames, colour pixels, or compressed pixel data without a decoder.
     """
     try:
-        import pydicom
+        import pydicom  # noqa: F401
         from pydicom.pixels import apply_modality_lut, apply_voi_lut
     except ImportError as exc:
         raise DicomError("reading DICOM needs pydicom: pip install 'xraynet[dicom]'") from exc
@@ -69,16 +76,37 @@ def load_dicom(source: str | Path | BinaryIO, max_pixels: int) -> tuple[Image.Im
         raise DicomError(f"DICOM with {photometric} pixels: only grayscale X-rays "
                          f"({' or '.join(GRAYSCALE)}) are read")
     try:
-        pixels = ds.pixel_array
+        stored = _stored_pixels(ds, rows, cols)
     except Exception as exc:
         raise DicomError(f"cannot decode the DICOM pixel data ({exc})".splitlines()[0]) from exc
-    values = np.asarray(apply_modality_lut(pixels, ds), dtype=np.float64)
-    if "VOILUTSequence" in ds or "WindowCenter" in ds:
-        values = np.asarray(apply_voi_lut(values, ds, index=0), dtype=np.float64)
-    lo, hi = float(values.min()), float(values.max())
-    scaled = (values - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(values)
-    gray = np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
+    windowed = "VOILUTSequence" in ds or "WindowCenter" in ds
+
+    def read(top: int, bottom: int) -> np.ndarray:
+        values = apply_modality_lut(stored(top, bottom), ds)
+        return apply_voi_lut(values, ds, index=0) if windowed else values
+
+    factor = reduce_factor(cols, rows, image_size) if image_size else 1
+    lo, hi = value_range(read, cols, rows)
+    gray = shrink_to_uint8(read, cols, rows, factor, stretch(lo, hi))
     if photometric == "MONOCHROME1":
         gray = 255 - gray
     return Image.fromarray(gray, mode="L"), {"width": cols, "height": rows,
                                              "mode": f"DICOM {photometric}"}
+
+
+def _stored_pixels(ds, rows: int, cols: int):
+    """``read(top, bottom)``: the stored values of rows ``top..bottom``. Uncompressed unsigned
+    little-endian data is viewed in place (no copy of the frame); anything else goes through
+    pydicom's decoders once."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    bits, stored_bits = int(getattr(ds, "BitsAllocated", 0)), int(getattr(ds, "BitsStored", 0) or 0)
+    in_place = (syntax is not None and not syntax.is_compressed and syntax.is_little_endian
+                and bits in (8, 16) and int(getattr(ds, "PixelRepresentation", 0)) == 0
+                and int(getattr(ds, "SamplesPerPixel", 1)) == 1 and "PixelData" in ds)
+    if not in_place:
+        pixels = ds.pixel_array
+        return lambda top, bottom: pixels[top:bottom]
+    data = np.frombuffer(ds.PixelData, np.dtype("<u2" if bits == 16 else "u1"), count=rows * cols)
+    pixels = data.reshape(rows, cols)
+    mask = (1 << stored_bits) - 1 if 0 < stored_bits < bits else None
+    return lambda top, bottom: pixels[top:bottom] & mask if mask else pixels[top:bottom]

@@ -1,23 +1,22 @@
 """The FastAPI application: the page, the JSON API and the run's documents, read-only.
 
 Endpoints: ``GET /`` (the page), ``POST /api/predict``, ``GET /api/model``, ``GET /api/health``,
-``GET /run/<document>`` (the model's report and card), ``/docs`` and ``/openapi.json``.
+``GET /run/<document>`` (the model's report and card), ``/docs`` (Swagger UI from the installed
+``swagger-ui-bundle``: it works without internet, under the page's CSP) and ``/openapi.json``.
 """
 
 from __future__ import annotations
 
 import hmac
-import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from fastapi import FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
-from ..data.decode import ImageDecodeError, decode_with_facts
+from ..data.decode import ImageDecodeError
 from ..explain import METHODS
 from .model_info import DOCUMENTS, model_info
 from .service import Busy, InferenceService, TimedOut
@@ -26,7 +25,9 @@ from .uploads import UploadError, parse_upload, read_capped
 #: formats the page and the API accept (what Pillow decodes, and DICOM with pydicom)
 ACCEPTED_FORMATS = "JPEG, PNG, DICOM (also BMP, TIFF, WebP)"
 #: the page's own files, shipped in the package
-PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css"}
+PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css", "docs.js": "text/javascript"}
+#: Swagger UI's files, served from the installed swagger-ui-bundle package (the ``serve`` extra)
+DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 #: the run directory's figures the report and the card show (served read-only)
 RUN_SUFFIXES = {".png": "image/png", ".html": "text/html; charset=utf-8",
                 ".md": "text/plain; charset=utf-8"}
@@ -35,10 +36,6 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 #: the report is static HTML with an inline stylesheet and no script
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
               "frame-ancestors 'none'; base-uri 'none'")
-#: FastAPI's Swagger page loads its assets from a CDN (it needs internet; /openapi.json does not)
-DOCS_CSP = ("default-src 'none'; script-src 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-            "connect-src 'self'; frame-ancestors 'none'")
 TOKEN_COOKIE = "xraynet_token"
 
 
@@ -53,6 +50,11 @@ class ServeSettings:
         max_tta: the most test-time augmentations one request may ask for (default 32).
         token: when set, every request must carry it (``Authorization: Bearer``, or the cookie
             that opening ``/?token=...`` sets).
+        max_megapixels: uploads with more pixels are refused with 422 before any pixel is
+            decoded (default 50: the largest chest X-ray detectors, 43 x 43 cm at 0.1 mm, give
+            about 18 Mpx; 50 leaves room for scanned film and DICOM of any vendor).
+        decode_workers: uploads decoded at once (default 2).
+        decode_memory_mb: memory the uploads being decoded may take together (default 320).
     """
 
     max_upload_mb: float = 25.0
@@ -60,6 +62,9 @@ class ServeSettings:
     timeout_s: float = 30.0
     max_tta: int = 32
     token: str | None = None
+    max_megapixels: float = 50.0
+    decode_workers: int = 2
+    decode_memory_mb: float = 320.0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -84,8 +89,10 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
     run_dir = Path(bundle.directory).resolve() if bundle.directory else None
     app = FastAPI(title="xraynet", version=__version__,
                   description="Chest X-ray classifier (Covid-19, Viral Pneumonia, Normal). "
-                              "Not for clinical use.")
+                              "Not for clinical use.", docs_url=None, redoc_url=None)
     app.state.service = service
+    decode_settings = replace(service.predictor.settings, max_pixels=min(
+        service.predictor.settings.max_pixels, int(settings.max_megapixels * 1e6)))
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -97,8 +104,7 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
             if settings.token and request.url.path == "/" and "token" in request.query_params:
                 response.set_cookie(TOKEN_COOKIE, settings.token, httponly=True, samesite="strict")
         path = request.url.path
-        csp = (DOCS_CSP if path in ("/docs", "/redoc") else
-               REPORT_CSP if path.startswith("/run/") else PAGE_CSP)
+        csp = REPORT_CSP if path.startswith("/run/") else PAGE_CSP
         response.headers.setdefault("Content-Security-Policy", csp)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -114,6 +120,18 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
         if name not in PAGE_FILES:
             return _error(404, "not found")
         return Response(_page_file(name), media_type=PAGE_FILES[name])
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return Response(_page_file("docs.html"), media_type="text/html; charset=utf-8")
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    def docs_asset(name: str) -> Response:
+        found = _docs_asset(name)
+        if found is None:
+            return _error(404, "not found (the API page needs swagger-ui-bundle: "
+                               "pip install 'xraynet[serve]')")
+        return FileResponse(found, media_type=DOCS_ASSETS[name])
 
     @app.get("/api/health", summary="Liveness, and how busy the model is")
     def health() -> dict:
@@ -141,21 +159,29 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
                                        description="test-time augmentations (0: none)")):
         if method not in METHODS:
             return _error(422, f"method must be one of {', '.join(METHODS)}")
+        content_type = request.headers.get("content-type")
         try:
             body = await read_capped(request.stream(), settings.max_upload_bytes,
                                      request.headers.get("content-length"))
-            upload = parse_upload(body, request.headers.get("content-type"))
         except UploadError as exc:
             return _error(exc.status, exc.message)
+
+        def prepare():  # on the decode pool, once the request is admitted
+            upload = parse_upload(body, content_type)
+            image, facts = service.decode_upload(upload.data, decode_settings)
+            return image, facts, upload.name
+
+        def analyse(image, facts, name):  # on the model thread
+            return service.analyse(image, facts, name, tta=tta, explain=method if explain else None)
+
         try:
-            image, facts = await run_in_threadpool(_decode, upload.data, service)
-        except ImageDecodeError as exc:
-            return _error(422, f"{exc}; accepted formats: {ACCEPTED_FORMATS}")
-        try:
-            return await service.submit(service.analyse, image, facts, upload.name, tta=tta,
-                                        explain=method if explain else None)
+            return await service.handle(prepare, analyse)
         except Busy as exc:
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after)})
+        except UploadError as exc:
+            return _error(exc.status, exc.message)
+        except ImageDecodeError as exc:
+            return _error(422, f"{exc}; accepted formats: {ACCEPTED_FORMATS}")
         except TimedOut as exc:
             return _error(504, str(exc))
 
@@ -169,12 +195,20 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
     return app
 
 
-def _decode(data: bytes, service: InferenceService):
-    return decode_with_facts(io.BytesIO(data), service.predictor.settings)
-
-
 def _page_file(name: str) -> bytes:
     return resources.files("xraynet.serve").joinpath("page", name).read_bytes()
+
+
+def _docs_asset(name: str) -> Path | None:
+    """Swagger UI's file ``name`` from the installed swagger-ui-bundle, or None."""
+    if name not in DOCS_ASSETS:
+        return None
+    try:
+        from swagger_ui_bundle import swagger_ui_path
+    except ImportError:
+        return None
+    path = Path(swagger_ui_path) / name
+    return path if path.is_file() else None
 
 
 def _run_path(run_dir: Path | None, path: str) -> Path | None:

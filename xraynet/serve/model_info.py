@@ -10,6 +10,22 @@ from ..reporting.trust import TRUST_FILE
 
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")
+#: how each dataset layout is named to visitors
+LAYOUT_NAMES = {"split-folders": "train/test folders of classes", "class-folders": "folders of classes",
+                "manifest": "CSV manifest"}
+
+
+def public_data(data: dict) -> dict:
+    """What visitors may know of the training data: its name (the folder's or manifest's own
+    name), a description, the layout, classes and counts per split; never a local path (nor the
+    skipped files' paths)."""
+    root = str(data.get("root") or "")
+    name = Path(root).name if root else "unknown data"
+    layout = data.get("layout")
+    kind = LAYOUT_NAMES.get(layout, layout or "unknown layout")
+    return {"name": name, "description": f"{name} ({kind})", "layout": layout,
+            "classes": data.get("classes"), "splits": data.get("splits", {}),
+            "skipped": len(data.get("skipped") or [])}
 
 
 def _read_optional(directory: Path, name: str) -> dict:
@@ -42,7 +58,7 @@ def model_info(bundle: Bundle) -> dict:
     return {"name": directory.name if directory else "model", "classes": meta.class_names,
             "architecture": meta.architecture, "image_size": meta.image_size,
             "resize": meta.resize, "backend": meta.backend, "created": meta.created,
-            "training_data": meta.data, "leak_free_test": metrics, "external": external,
+            "training_data": public_data(meta.data), "leak_free_test": metrics, "external": external,
             "temperature": meta.temperature, "quality_gate": meta.quality,
             "documents": {name: f"/run/{name}" for name in documents},
             "notice": "Not for clinical use: a research prototype, not a medical device."}

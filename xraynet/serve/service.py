@@ -1,11 +1,15 @@
 """The model behind the server: loaded once, run on one thread, behind a bounded queue.
 
-Every backend's model is used by one dedicated thread, so concurrent requests never call it at
-once (JAX, TensorFlow and torch models are not all safe to call from many threads); decoding,
-which needs no model, runs in the request's own worker thread. At most ``queue_limit`` requests
-wait beside the one running; beyond that a request is refused at once (:class:`Busy`), and one
-that waits longer than ``timeout_s`` is answered with :class:`TimedOut` (its work, if started,
-still finishes and frees its place).
+A request is admitted before any work is done on it: at most ``queue_limit`` requests wait
+beside the one running, and beyond that a request is refused at once (:class:`Busy`), having cost
+only the reading of its bytes. An admitted upload is then parsed and decoded on a small pool of
+its own (``decode_workers`` threads) under a memory budget: each decode reserves the bytes its
+header says it will take (:func:`~xraynet.data.decode.decode_cost`) and waits until they fit,
+so concurrent huge uploads are decoded one after another rather than all at once. Every
+backend's model is used by one dedicated thread, so concurrent requests never call it at once
+(JAX, TensorFlow and torch models are not all safe to call from many threads). A request that
+waits and runs longer than ``timeout_s`` is answered with :class:`TimedOut` (its work, if
+started, still finishes and frees its place).
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import asyncio
 import base64
 import io
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
 
-from ..data.decode import ImageFacts
+from ..data.decode import DecodeSettings, ImageFacts, decode_cost, decode_with_facts
 from ..explain import Explainer
 from ..predict import Predictor
 from .certainty import uncertainty
@@ -40,21 +45,50 @@ class TimedOut(Exception):
     """A request waited and ran longer than the per-request timeout."""
 
 
+class MemoryBudget:
+    """Bytes that concurrent work may hold at once; a reservation waits until it fits (one
+    larger than the whole budget waits for all others to finish, then runs alone)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def reserve(self, nbytes: int) -> Iterator[None]:
+        nbytes = min(max(0, nbytes), self.limit)
+        with self._cond:
+            self._cond.wait_for(lambda: self.used + nbytes <= self.limit)
+            self.used += nbytes
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.used -= nbytes
+                self._cond.notify_all()
+
+
 class InferenceService:
-    """Predictions, uncertainty, quality verdicts and heatmaps for decoded uploads.
+    """Predictions, uncertainty, quality verdicts and heatmaps for uploads.
 
     Args:
         predictor: the loaded bundle.
         queue_limit: requests that may wait while one runs (default 8).
         timeout_s: longest a request may wait and run, in seconds (default 30).
+        decode_workers: uploads decoded at once (default 2).
+        decode_memory_mb: memory the uploads being decoded may take together, MB (default 320:
+            one 139-megapixel 16-bit scan, 278 MB decoded, at a time).
     """
 
-    def __init__(self, predictor: Predictor, *, queue_limit: int = 8, timeout_s: float = 30.0) -> None:
+    def __init__(self, predictor: Predictor, *, queue_limit: int = 8, timeout_s: float = 30.0,
+                 decode_workers: int = 2, decode_memory_mb: float = 320.0) -> None:
         self.predictor = predictor
         self.explainer = Explainer(predictor)
         self.queue_limit = queue_limit
         self.timeout_s = timeout_s
+        self.decode_budget = MemoryBudget(int(decode_memory_mb * 1e6))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xraynet-model")
+        self._decoders = ThreadPoolExecutor(max_workers=decode_workers, thread_name_prefix="xraynet-decode")
         self._slots = threading.BoundedSemaphore(queue_limit + 1)
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -76,19 +110,61 @@ class InferenceService:
                               tta=0, explain="gradcam").result()
 
     async def submit(self, fn: Callable, *args, **kwargs):
-        """Run ``fn`` on the model thread; raises :class:`Busy` or :class:`TimedOut`."""
+        """Run ``fn(*args, **kwargs)`` on the model thread, admitted as :meth:`handle` does."""
+        return await self.handle(lambda: args, lambda *ready: fn(*ready, **kwargs))
+
+    async def handle(self, prepare: Callable[[], tuple], analyse: Callable):
+        """Admit a request, or raise :class:`Busy` at once; then ``prepare()`` on the decode
+        pool, then ``analyse(*prepared)`` on the model thread. Exceptions of either step
+        propagate; :class:`TimedOut` after ``timeout_s`` in all."""
         if not self._slots.acquire(blocking=False):
             raise Busy(retry_after=max(1, round(self.timeout_s / 10)))
         with self._lock:
             self._in_flight += 1
-        future = self._executor.submit(fn, *args, **kwargs)
-        future.add_done_callback(self._release)
+        outcome: Future = Future()
+
+        def prepared(step: Future) -> None:
+            if step.cancelled() or step.exception() is not None:
+                self._finish(outcome, step)
+                return
+            try:
+                self._executor.submit(analyse, *step.result()).add_done_callback(
+                    lambda done: self._finish(outcome, done))
+            except RuntimeError as exc:  # the service is closing
+                outcome.set_exception(exc)
+                self._release()
+
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+            self._decoders.submit(prepare).add_done_callback(prepared)
+        except RuntimeError as exc:
+            self._release()
+            raise TimedOut("the server is shutting down") from exc
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(outcome), self.timeout_s)
         except asyncio.TimeoutError as exc:
             raise TimedOut(f"no answer within {self.timeout_s:g} s") from exc
 
-    def _release(self, _future) -> None:
+    def decode_upload(self, data: bytes, settings: DecodeSettings | None = None,
+                      ) -> tuple[np.ndarray, ImageFacts]:
+        """Decode one uploaded file within the memory budget: its cost is read from its header
+        first, and the decode waits until that many bytes are free."""
+        settings = settings or self.predictor.settings
+        source = io.BytesIO(data)
+        with self.decode_budget.reserve(decode_cost(source, settings)):
+            return decode_with_facts(source, settings)
+
+    def _finish(self, outcome: Future, step: Future) -> None:
+        """Free the request's place, then hand its result on (so that an answered request is
+        never still counted in flight)."""
+        self._release()
+        if step.cancelled():
+            outcome.cancel()
+        elif step.exception() is not None:
+            outcome.set_exception(step.exception())
+        else:
+            outcome.set_result(step.result())
+
+    def _release(self) -> None:
         with self._lock:
             self._in_flight -= 1
         self._slots.release()
@@ -111,6 +187,7 @@ class InferenceService:
         return out
 
     def close(self) -> None:
+        self._decoders.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

@@ -29,7 +29,7 @@ async function loadModel() {
     add("Model", `${m.architecture}; ${m.image_size} px input (${m.resize}); backend ${m.backend || "?"}`);
     const splits = (m.training_data && m.training_data.splits) || {};
     const counts = Object.entries(splits).map(([s, c]) => `${s} ${Object.values(c).reduce((a, b) => a + b, 0)}`);
-    add("Training data", `${(m.training_data && m.training_data.root) || "?"}${counts.length ? " (" + counts.join(", ") + " images)" : ""}`);
+    add("Training data", `${(m.training_data && m.training_data.description) || "?"}${counts.length ? " (" + counts.join(", ") + " images)" : ""}`);
     const lf = m.leak_free_test || {};
     add("Leak-free test", lf.accuracy ? `accuracy ${ci(lf.accuracy)}; macro-F1 ${ci(lf.macro_f1)}; ${lf.n} images` : "not measured");
     add("External validation", m.external.length
