@@ -8,6 +8,12 @@ answered request; latency p50/p95/p99; throughput; errors; the server's RSS befo
 
   python scripts/loadtest.py runs/<model> --images ../shared/data/Covid19-dataset/test \\
       --clients 4 --duration 120 --explain
+
+--overload runs 4 clients, then 16 (each for --duration, clients retrying a refused request at
+once, as a hostile client would) and reports the 16-client answered rate as a share of the
+4-client rate. --huge-mpx N posts one N-megapixel 16-bit PNG from 1 client, then from 4 at once,
+and reports the server's peak RSS rise for each (pass --server-arg=--max-megapixels=140 to let
+the server decode it rather than refuse it).
 """
 
 from __future__ import annotations
@@ -39,6 +45,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--explain", action="store_true", help="ask for the Grad-CAM heatmap")
     p.add_argument("--tta", type=int, default=0, help="test-time augmentations per request")
     p.add_argument("--json", help="also write the figures to this JSON file")
+    p.add_argument("--overload", action="store_true",
+                   help="4 clients, then 16: the answered rate under overload against the 4-client rate")
+    p.add_argument("--huge-mpx", type=float, default=0,
+                   help="post a 16-bit PNG of this many megapixels from 1, then 4 clients at once; "
+                   "report the server's peak RSS rise")
+    p.add_argument("--server-arg", action="append", default=[],
+                   help="an extra argument for `xraynet serve` (repeatable), e.g. --server-arg=--queue=8")
     args = p.parse_args(argv)
     if not args.model and not args.url:
         p.error("give a MODEL to serve or the --url of a running server")
@@ -97,7 +110,7 @@ class Client:
         return status, time.perf_counter() - start
 
 
-def start_server(model: str) -> tuple[subprocess.Popen, str, float]:
+def start_server(model: str, extra: list[str] = ()) -> tuple[subprocess.Popen, str, float]:
     """``python -m xraynet serve MODEL`` on a free port; returns it, its URL and the seconds from
     its start to its first answered prediction."""
     with socket.socket() as s:
@@ -105,7 +118,7 @@ def start_server(model: str) -> tuple[subprocess.Popen, str, float]:
         port = s.getsockname()[1]
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "xraynet", "serve", model, "--port", str(port),
-                             "--queue", "64"],
+                             *extra],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     return proc, f"http://127.0.0.1:{port}", started
@@ -122,6 +135,62 @@ def first_answer(url: str, image: Path, started: float, proc: subprocess.Popen |
             return time.perf_counter() - started
         time.sleep(0.05)
     sys.exit("error: no answer from the server within 180 s")
+
+
+def peak_rss_mib(pid: int) -> float | None:
+    """The process's peak RSS (VmHWM) in MiB, or None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak(pid: int) -> bool:
+    """Reset the process's peak RSS to its current RSS (Linux ``clear_refs``)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def huge_png(megapixels: float) -> bytes:
+    """A square 16-bit grey PNG of about ``megapixels`` (a smooth ramp: it compresses well)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    side = int(round((megapixels * 1e6) ** 0.5))
+    y = np.arange(side, dtype=np.uint32)[:, None]
+    x = np.arange(side, dtype=np.uint32)[None, :]
+    buffer = io.BytesIO()
+    Image.fromarray((((y * 3 + x * 5) // 7) % 65536).astype(np.uint16)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def huge_uploads(url: str, pid: int, data: bytes, clients: int) -> dict:
+    """``clients`` concurrent posts of ``data``: their statuses, seconds, and the server's peak
+    RSS rise over its RSS just before."""
+    host, port = url.removeprefix("http://").split(":")
+    time.sleep(1.0)
+    reset_peak(pid)
+    before = rss_mib(pid)
+    results: list[tuple[int, float]] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        Client(host, int(port), "/api/predict").post("huge16.png", data))) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    peak = peak_rss_mib(pid)
+    return {"clients": clients, "bytes": len(data), "statuses": sorted(s for s, _ in results),
+            "seconds_max": round(max(t for _, t in results), 2), "rss_before_mib": before,
+            "peak_rss_mib": peak, "peak_rise_mib": round(peak - before, 1) if peak and before else None,
+            "peak_rise_mb": round((peak - before) * 1.048576, 1) if peak and before else None}
 
 
 def run_load(url: str, images: list[Path], *, clients: int, duration: float, max_requests: int,
@@ -174,33 +243,65 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url, pid = args.url.rstrip("/"), args.pid
     else:
-        proc, url, started = start_server(args.model)
+        proc, url, started = start_server(args.model, args.server_arg)
         pid = proc.pid
+    result: dict = {"url": url, "images": len(images), "server_args": args.server_arg}
     try:
         startup = first_answer(url, images[0], started, proc)
-        rss_before = rss_mib(pid)
-        load = run_load(url, images, clients=args.clients, duration=args.duration,
-                        max_requests=args.requests, explain=args.explain, tta=args.tta)
-        rss_after = rss_mib(pid)
+        result["startup_s"] = None if args.url else round(startup, 2)
+        if result["startup_s"] is not None:
+            print(f"start-up: {result['startup_s']:.1f} s from `xraynet serve` to the first answer")
+        if args.huge_mpx:
+            data = huge_png(args.huge_mpx)
+            result["huge"] = [huge_uploads(url, pid, data, n) for n in (1, 4)]
+            for h in result["huge"]:
+                print(f"{args.huge_mpx:g} Mpx 16-bit PNG ({h['bytes'] / 1e6:.1f} MB) x {h['clients']} at once: "
+                      f"statuses {h['statuses']}, {h['seconds_max']} s; server peak RSS "
+                      f"+{h['peak_rise_mb']} MB ({h['rss_before_mib']:.0f} -> {h['peak_rss_mib']:.0f} MiB)")
+        phases = (4, 16) if args.overload else (args.clients,)
+        loads = []
+        for clients in phases:
+            rss_before = rss_mib(pid)
+            load = run_load(url, images, clients=clients, duration=args.duration,
+                            max_requests=args.requests, explain=args.explain, tta=args.tta)
+            load.update(rss_before_mib=rss_before, rss_after_mib=rss_mib(pid))
+            load["answered_rps"] = round(load["ok"] / load["seconds"], 2) if load["seconds"] else 0.0
+            loads.append(load)
+            print(f"{load['clients']} clients, {load['seconds']:.0f} s, explain={load['explain']}, "
+                  f"tta={load['tta']}: {load['requests']} requests, {load['answered_rps']:.1f} answered/s, "
+                  f"statuses {load['statuses']}; latency of answers p50 {load['p50_ms']} ms, "
+                  f"p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms")
+        if proc is not None and proc.poll() is not None:
+            sys.exit("error: the server exited during the load")
+        result["health_after"] = health(url)
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=30)
-    result = {"url": url, "images": len(images), "startup_s": None if args.url else round(startup, 2),
-              **load, "rss_before_mib": rss_before, "rss_after_mib": rss_after,
-              "rss_growth_mib": (round(rss_after - rss_before, 1)
-                                 if rss_before is not None and rss_after is not None else None)}
-    if result["startup_s"] is not None:
-        print(f"start-up: {result['startup_s']:.1f} s from `xraynet serve` to the first answer")
-    print(f"{load['clients']} clients, {load['seconds']:.0f} s, explain={load['explain']}, tta={load['tta']}: "
-          f"{load['requests']} requests, {load['throughput_rps']:.1f}/s, errors {load['errors']}; "
-          f"latency p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms")
-    if rss_before is not None:
-        print(f"server RSS {rss_before:.0f} MiB before, {rss_after:.0f} MiB after "
-              f"({result['rss_growth_mib']:+.1f} MiB)")
+    result.update(loads[-1] if not args.overload else {"phases": loads})
+    failures = sum(n for code, n in loads[-1]["statuses"].items() if code not in ("200", "503"))
+    if args.overload:
+        four, sixteen = loads
+        result["overload_ratio"] = round(sixteen["answered_rps"] / four["answered_rps"], 3) if four["answered_rps"] else None
+        print(f"overload: 16 clients answered {result['overload_ratio']:.0%} of the 4-client rate; "
+              f"{sixteen['statuses'].get('503', 0)} refused with 503")
+        failures = sum(n for load in loads for code, n in load["statuses"].items() if code not in ("200", "503"))
+    print(f"health after the load: {result['health_after']}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
-    return 0 if load["errors"] == 0 else 1
+    return 0 if failures == 0 and result["health_after"] == "ok" else 1
+
+
+def health(url: str) -> str:
+    """The server's /api/health status, or what went wrong."""
+    host, port = url.removeprefix("http://").split(":")
+    try:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", "/api/health")
+        response = connection.getresponse()
+        return json.loads(response.read()).get("status", "?") if response.status == 200 else f"HTTP {response.status}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return f"unreachable ({exc})"
 
 
 if __name__ == "__main__":

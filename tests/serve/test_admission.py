@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from browser import require
 from xraynet.serve import service as service_module
 
 
@@ -96,7 +97,7 @@ def test_a_16_bit_upload_is_decoded_and_answered(make_client):
 
 
 def test_docs_work_offline_under_the_page_csp(make_client):
-    pytest.importorskip("swagger_ui_bundle")
+    require("swagger_ui")
     client = make_client()
     docs = client.get("/docs")
     assert docs.status_code == 200 and "http" not in docs.text

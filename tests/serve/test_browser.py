@@ -125,3 +125,37 @@ def test_the_page_diagnoses_an_xray_and_warns_on_a_photo(server, real_model, tmp
     assert heat_loaded and heat.std() > 0
     assert warning_text.startswith("Input-quality warning: colour image")
     assert (tmp_path / "xray.png").stat().st_size > 10_000
+
+
+def test_the_api_docs_render_with_no_network(server, tmp_path):
+    """/docs in headless Chromium with every request outside the server refused: Swagger UI
+    (from the installed swagger-ui-py) shows the API's operations, and nothing breaks the
+    page's CSP."""
+    sync_api = browser_or_skip()
+    errors, outside = [], []
+
+    def only_the_server(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.route("**/*", only_the_server)
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server + "/docs")
+            page.locator(".opblock-summary-path").first.wait_for(timeout=30_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            title = page.locator(".info .title").inner_text()
+            page.screenshot(path=str(tmp_path / "docs.png"), full_page=True)
+        finally:
+            browser.close()
+    assert outside == [] and errors == []
+    assert "xraynet" in title
+    assert {"/api/predict", "/api/model", "/api/health"} <= {p.replace("\u200b", "") for p in paths}
+    assert (tmp_path / "docs.png").stat().st_size > 10_000

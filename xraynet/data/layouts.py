@@ -20,6 +20,9 @@ from .folders import IMAGE_SUFFIXES, list_images
 
 log = logging.getLogger("xraynet")
 LAYOUTS = ("split-folders", "class-folders", "manifest")
+#: how each layout is named to readers
+LAYOUT_NAMES = {"split-folders": "train/test folders of classes", "class-folders": "folders of classes",
+                "manifest": "CSV manifest"}
 #: columns a manifest must have, and those it may have
 MANIFEST_REQUIRED = ("path", "label")
 MANIFEST_OPTIONAL = ("group", "split")
@@ -158,3 +161,16 @@ def read_manifest(path: Path) -> DatasetFiles:
     if len(class_names) < 2:
         raise DatasetError(f"manifest {path} has {len(class_names)} class(es); at least 2 are needed")
     return DatasetFiles("manifest", path, base, class_names, records)
+
+
+def public_summary(summary: dict) -> dict:
+    """What a report or a visitor may know of a data module's :meth:`summary`: the dataset's
+    name (its folder's or manifest's own name), a description, layout, classes and counts per
+    split; never a local path (nor the skipped files' paths, only how many)."""
+    root = str(summary.get("root") or "")
+    name = Path(root).name if root else "unknown data"
+    layout = summary.get("layout")
+    kind = LAYOUT_NAMES.get(layout, layout or "unknown layout")
+    return {"name": name, "description": f"{name} ({kind})", "layout": layout,
+            "classes": summary.get("classes"), "splits": summary.get("splits", {}),
+            "skipped": len(summary.get("skipped") or [])}

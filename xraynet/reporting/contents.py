@@ -13,6 +13,7 @@ from ..bundle import read_json, read_metadata
 from ..config import RunConfig
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
+from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..evaluation.robustness import CONFIDENT
 from .trust import TRUST_FILE, Assessment
@@ -159,7 +160,7 @@ def _data(metadata: BundleMetadata, audit: dict) -> Section:
     classes = data.get("classes", metadata.class_names)
     rows = [[split] + [str(c.get(k, 0)) for k in classes] + [str(sum(c.values()))]
             for split, c in counts.items()]
-    blocks = [Bullets(PROVENANCE), Paragraph(f"Dataset folder: {data.get('root', 'n/a')}. Images "
+    blocks = [Bullets(PROVENANCE), Paragraph(f"Dataset: {public_summary(data)['description']}. Images "
                                              "per split and class (validation: a stratified, "
                                              "duplicate-aware split of train):"),
               Table(["split"] + classes + ["total"], rows)]

@@ -2,11 +2,12 @@
 
 Endpoints: ``GET /`` (the page), ``POST /api/predict``, ``GET /api/model``, ``GET /api/health``,
 ``GET /run/<document>`` (the model's report and card), ``/docs`` (Swagger UI from the installed
-``swagger-ui-bundle``: it works without internet, under the page's CSP) and ``/openapi.json``.
+``swagger-ui-py``: it works without internet, under the page's CSP) and ``/openapi.json``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -26,7 +27,8 @@ from .uploads import UploadError, parse_upload, read_capped
 ACCEPTED_FORMATS = "JPEG, PNG, DICOM (also BMP, TIFF, WebP)"
 #: the page's own files, shipped in the package
 PAGE_FILES = {"page.js": "text/javascript", "page.css": "text/css", "docs.js": "text/javascript"}
-#: Swagger UI's files, served from the installed swagger-ui-bundle package (the ``serve`` extra)
+#: Swagger UI's files, served from the installed swagger-ui-py package (the ``serve`` extra;
+#: Swagger UI 5, which reads the OpenAPI 3.1 that FastAPI writes)
 DOCS_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 #: the run directory's figures the report and the card show (served read-only)
 RUN_SUFFIXES = {".png": "image/png", ".html": "text/html; charset=utf-8",
@@ -37,6 +39,10 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 REPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
               "frame-ancestors 'none'; base-uri 'none'")
 TOKEN_COOKIE = "xraynet_token"
+#: seconds a refused (503) request is held before its answer: no CPU is spent meanwhile, and a
+#: client that ignores Retry-After and retries at once cannot turn refusals into a busy loop
+#: that starves the model of CPU
+REFUSAL_PAUSE_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -129,7 +135,7 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
     def docs_asset(name: str) -> Response:
         found = _docs_asset(name)
         if found is None:
-            return _error(404, "not found (the API page needs swagger-ui-bundle: "
+            return _error(404, "not found (the API page needs swagger-ui-py: "
                                "pip install 'xraynet[serve]')")
         return FileResponse(found, media_type=DOCS_ASSETS[name])
 
@@ -177,6 +183,7 @@ def create_app(service: InferenceService, settings: ServeSettings = ServeSetting
         try:
             return await service.handle(prepare, analyse)
         except Busy as exc:
+            await asyncio.sleep(REFUSAL_PAUSE_S)
             return _error(503, str(exc), **{"Retry-After": str(exc.retry_after)})
         except UploadError as exc:
             return _error(exc.status, exc.message)
@@ -200,14 +207,14 @@ def _page_file(name: str) -> bytes:
 
 
 def _docs_asset(name: str) -> Path | None:
-    """Swagger UI's file ``name`` from the installed swagger-ui-bundle, or None."""
-    if name not in DOCS_ASSETS:
+    """Swagger UI's file ``name`` from the installed swagger-ui-py (found without importing
+    it), or None."""
+    from importlib.util import find_spec
+
+    spec = find_spec("swagger_ui") if name in DOCS_ASSETS else None
+    if spec is None or not spec.submodule_search_locations:
         return None
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:
-        return None
-    path = Path(swagger_ui_path) / name
+    path = Path(next(iter(spec.submodule_search_locations))) / "static" / name
     return path if path.is_file() else None
 
 

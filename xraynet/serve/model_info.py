@@ -5,39 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..bundle import Bundle, read_json
+from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..reporting.trust import TRUST_FILE
 
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")
-#: how each dataset layout is named to visitors
-LAYOUT_NAMES = {"split-folders": "train/test folders of classes", "class-folders": "folders of classes",
-                "manifest": "CSV manifest"}
-
-
-def public_data(data: dict) -> dict:
-    """What visitors may know of the training data: its name (the folder's or manifest's own
-    name), a description, the layout, classes and counts per split; never a local path (nor the
-    skipped files' paths)."""
-    root = str(data.get("root") or "")
-    name = Path(root).name if root else "unknown data"
-    layout = data.get("layout")
-    kind = LAYOUT_NAMES.get(layout, layout or "unknown layout")
-    return {"name": name, "description": f"{name} ({kind})", "layout": layout,
-            "classes": data.get("classes"), "splits": data.get("splits", {}),
-            "skipped": len(data.get("skipped") or [])}
-
-
-def _read_optional(directory: Path, name: str) -> dict:
-    path = directory / name
-    if not path.is_file():
-        return {}
-    try:
-        return read_json(path, name, fix="re-run `xraynet report`")
-    except Exception:  # a damaged optional file leaves its panel entry empty, not the server down
-        return {}
-
-
 def model_info(bundle: Bundle) -> dict:
     """Classes, input, training data, leak-free and external metrics with their 95% intervals,
     calibration, the quality gate, and the documents (``/run/<name>``)."""
@@ -58,7 +31,7 @@ def model_info(bundle: Bundle) -> dict:
     return {"name": directory.name if directory else "model", "classes": meta.class_names,
             "architecture": meta.architecture, "image_size": meta.image_size,
             "resize": meta.resize, "backend": meta.backend, "created": meta.created,
-            "training_data": public_data(meta.data), "leak_free_test": metrics, "external": external,
+            "training_data": public_summary(meta.data), "leak_free_test": metrics, "external": external,
             "temperature": meta.temperature, "quality_gate": meta.quality,
             "documents": {name: f"/run/{name}" for name in documents},
             "notice": "Not for clinical use: a research prototype, not a medical device."}

@@ -1,4 +1,4 @@
-// The API documentation: Swagger UI from the installed swagger-ui-bundle package, reading
+// The API documentation: Swagger UI from the installed swagger-ui-py package, reading
 // /openapi.json; nothing is fetched from outside this server (no validator badge either).
 window.ui = SwaggerUIBundle({
   url: "/openapi.json",
