@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Serving benchmark of issue 16: start-up, latency under 4 concurrent clients with and without
-heatmaps, server memory, and the input-quality gate's false-flag and detection rates. Writes
+heatmaps, server memory, and the input-quality gate's false-flag and detection rates; and of issue
+33: overload (4 clients, then 16 that retry at once) and the peak RSS of 1 and 4 concurrent
+139-megapixel 16-bit uploads (on a second server started with --max-megapixels 140). Writes
 serving.json and the "Serving" section of BENCHMARKS.md (the main benchmark keeps it).
 
   python scripts/serving_bench.py runs/<model> --data ../shared/data/Covid19-dataset
@@ -54,10 +56,15 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=120.0, help="seconds per load run (default: 120)")
     p.add_argument("--clients", type=int, default=4, help="concurrent clients (default: 4)")
     p.add_argument("--json", default="serving.json", help="results file (default: serving.json)")
+    p.add_argument("--overload-duration", type=float, default=60.0,
+                   help="seconds of each overload phase, 4 then 16 clients (default: 60)")
+    p.add_argument("--huge-mpx", type=float, default=139.0,
+                   help="megapixels of the huge 16-bit upload (default: 139)")
     p.add_argument("--report", default="BENCHMARKS.md", help="markdown file to splice (default: BENCHMARKS.md)")
     args = p.parse_args()
 
-    from loadtest import first_answer, image_files, rss_mib, run_load, start_server
+    from loadtest import (first_answer, health, huge_png, huge_uploads, image_files, rss_mib,
+                          run_load, start_server)
     from xraynet.bundle import read_metadata
     from xraynet_bench.serving import serving_markdown, splice_section
 
@@ -75,6 +82,29 @@ def main() -> int:
                           "rss_growth_mib": round(after - before, 1)}
             print(f"{name}: {run['requests']} requests, p95 {run['p95_ms']} ms, errors {run['errors']}, "
                   f"RSS {before:.0f} -> {after:.0f} MiB", flush=True)
+        phases = []
+        for clients in (4, 16):
+            run = run_load(url, images, clients=clients, duration=args.overload_duration,
+                           max_requests=0, explain=True, tta=0)
+            run["answered_rps"] = round(run["ok"] / run["seconds"], 3)
+            phases.append(run)
+            print(f"overload phase, {clients} clients: {run['answered_rps']} answered/s, "
+                  f"statuses {run['statuses']}", flush=True)
+        overload = {"phases": phases, "health_after": health(url),
+                    "ratio": round(phases[1]["answered_rps"] / phases[0]["answered_rps"], 3),
+                    "failures": sum(n for run in phases for code, n in run["statuses"].items()
+                                    if code not in ("200", "503"))}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    huge_args = ["--max-megapixels", "140"]
+    proc, url, started = start_server(args.model, huge_args)
+    try:
+        first_answer(url, images[0], started, proc)
+        data = huge_png(args.huge_mpx)
+        huge = [huge_uploads(url, proc.pid, data, n) for n in (1, 4)]
+        for h in huge:
+            print(f"huge x {h['clients']}: statuses {h['statuses']}, peak RSS +{h['peak_rise_mb']} MB", flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -84,7 +114,9 @@ def main() -> int:
                "command": "python scripts/serving_bench.py " + " ".join(sys.argv[1:]),
                "model": Path(args.model).name, "architecture": meta.architecture,
                "backend": os.environ.get("KERAS_BACKEND") or meta.backend, "cores": os.cpu_count(),
-               "images": len(images), "startup_s": round(startup, 2), "load": load, "gate": gate}
+               "images": len(images), "startup_s": round(startup, 2), "load": load, "gate": gate,
+               "overload": overload, "huge": huge, "huge_mpx": args.huge_mpx,
+               "huge_server_args": "xraynet serve MODEL " + " ".join(huge_args)}
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     report = Path(args.report)
     section = serving_markdown(results)

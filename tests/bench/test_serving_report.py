@@ -37,3 +37,19 @@ def test_a_section_is_read_back_as_written():
     assert section_of(text, "## Serving") == "## Serving\n\nmore\n"
     assert section_of(text, "## Missing") is None
     assert splice_section(text, section_of(text, "## Scale"), heading="## Scale") == text
+
+
+def test_hostile_load_targets_are_judged_and_shown():
+    phase = {"clients": 4, "seconds": 60, "ok": 270, "answered_rps": 4.5, "p50_ms": 850, "p95_ms": 950,
+             "statuses": {"200": 270}}
+    crowd = {**phase, "clients": 16, "ok": 240, "answered_rps": 4.0, "statuses": {"200": 240, "503": 900}}
+    huge = [{"clients": n, "bytes": 1_100_000, "statuses": [200] * n, "seconds_max": 3.0,
+             "rss_before_mib": 1100, "peak_rss_mib": 1380, "peak_rise_mb": rise}
+            for n, rise in ((1, 290.0), (4, 650.0))]
+    results = {**_results(), "overload": {"phases": [phase, crowd], "health_after": "ok", "ratio": 0.889,
+                                          "failures": 0},
+               "huge": huge, "huge_mpx": 139, "huge_server_args": "xraynet serve MODEL --max-megapixels 140"}
+    text = serving_markdown(results)
+    assert text.count("**NO**") == 1 and "| four such uploads at once: server peak RSS rise (MB) | 650 |" in text
+    assert "| 16 | 60 | 240 | 4.00 | 900 | 0 |" in text and "88.9%" in text
+    assert "n/a" not in serving_markdown(results).split("| run |")[0]

@@ -118,6 +118,8 @@ def test_no_local_path_reaches_visitors(make_client, trained_run):
     assert "root" not in data and data["description"] and isinstance(data["skipped"], int)
     assert str(trained_run["root"]) not in text and "/" not in data["name"]
     assert root not in text
+    for document in ("/run/report.html", "/run/model_card.md"):  # what visitors can open
+        assert str(trained_run["root"]) not in client.get(document).text
 
 
 MEASURE = r"""

@@ -294,7 +294,7 @@ def _external(run_dir: Path) -> Section:
     for folder, ext in found:
         m, ci = ext["metrics"], ext["metrics"]["bootstrap"]
         counts = ", ".join(f"{c} {n}" for c, n in m["counts"].items())
-        blocks.append(Paragraph(f"{ext['name']}: {m['n']} images ({counts}) from {ext['root']}, "
+        blocks.append(Paragraph(f"{ext['name']}: {m['n']} images ({counts}) from the folder {Path(ext['root']).name}, "
                                 f"evaluated {ext.get('evaluated', 'n/a')}. Folders: "
                                 + ", ".join(f"{f} -> {c}" for f, c in ext["folders"].items()) + "."
                                 + (f" Missing classes: {', '.join(ext['missing_classes'])}."

@@ -11,6 +11,18 @@ from ..reporting.trust import TRUST_FILE
 
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")
+
+
+def _read_optional(directory: Path, name: str) -> dict:
+    path = directory / name
+    if not path.is_file():
+        return {}
+    try:
+        return read_json(path, name, fix="re-run `xraynet report`")
+    except Exception:  # a damaged optional file leaves its panel entry empty, not the server down
+        return {}
+
+
 def model_info(bundle: Bundle) -> dict:
     """Classes, input, training data, leak-free and external metrics with their 95% intervals,
     calibration, the quality gate, and the documents (``/run/<name>``)."""
