@@ -72,12 +72,13 @@ def service(trained_run):
 
 @pytest.fixture
 def make_client(service):
-    """``make(**ServeSettings fields)``: a FastAPI TestClient of the app around ``service``."""
+    """``make(**ServeConfig fields)``: a FastAPI TestClient of the app around ``service``."""
     from fastapi.testclient import TestClient
 
-    from xraynet.serve.app import ServeSettings, create_app
+    from xraynet.config import ServeConfig
+    from xraynet.serve.app import create_app
 
     def make(**settings) -> TestClient:
-        return TestClient(create_app(service, ServeSettings(**settings)))
+        return TestClient(create_app(service, ServeConfig(**settings)))
 
     return make

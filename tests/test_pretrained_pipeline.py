@@ -96,7 +96,8 @@ def test_external_evaluation_and_the_api_serve_the_pretrained_model(pretrained_r
     from fastapi.testclient import TestClient
 
     from xraynet.predict import Predictor
-    from xraynet.serve.app import ServeSettings, create_app
+    from xraynet.config import ServeConfig
+    from xraynet.serve.app import create_app
     from xraynet.serve.service import InferenceService
 
     service = InferenceService(Predictor.from_path(run_dir), queue_limit=2, timeout_s=60)
@@ -104,7 +105,7 @@ def test_external_evaluation_and_the_api_serve_the_pretrained_model(pretrained_r
         image = np.asarray(Image.open(next((external / "beta").iterdir())).convert("L"))
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
-        client = TestClient(create_app(service, ServeSettings()))
+        client = TestClient(create_app(service, ServeConfig()))
         reply = client.post("/api/predict?explain=true", files={"file": ("x.png", buffer.getvalue())})
         assert reply.status_code == 200, reply.text
         assert reply.json()["label"] in ("Alpha", "Beta", "Gamma")

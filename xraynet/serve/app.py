@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
+from ..config import ServeConfig
 from ..data.decode import ImageDecodeError
 from ..explain import METHODS
 from .model_info import DOCUMENTS, model_info
@@ -45,38 +46,6 @@ TOKEN_COOKIE = "xraynet_token"
 REFUSAL_PAUSE_S = 0.25
 
 
-@dataclass(frozen=True)
-class ServeSettings:
-    """How the server behaves.
-
-    Attributes:
-        max_upload_mb: larger uploads are refused with 413 (default 25).
-        queue_limit: requests that may wait for the model; beyond it 503 (default 8).
-        timeout_s: per-request limit, seconds; beyond it 504 (default 30).
-        max_tta: the most test-time augmentations one request may ask for (default 32).
-        token: when set, every request must carry it (``Authorization: Bearer``, or the cookie
-            that opening ``/?token=...`` sets).
-        max_megapixels: uploads with more pixels are refused with 422 before any pixel is
-            decoded (default 50: the largest chest X-ray detectors, 43 x 43 cm at 0.1 mm, give
-            about 18 Mpx; 50 leaves room for scanned film and DICOM of any vendor).
-        decode_workers: uploads decoded at once (default 2).
-        decode_memory_mb: memory the uploads being decoded may take together (default 320).
-    """
-
-    max_upload_mb: float = 25.0
-    queue_limit: int = 8
-    timeout_s: float = 30.0
-    max_tta: int = 32
-    token: str | None = None
-    max_megapixels: float = 50.0
-    decode_workers: int = 2
-    decode_memory_mb: float = 320.0
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 2**20)
-
-
 def _error(status: int, message: str, **headers: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status, headers=headers or None)
 
@@ -89,8 +58,9 @@ def _authorised(request: Request, token: str) -> bool:
     return hmac.compare_digest(offered.encode(), token.encode())
 
 
-def create_app(service: InferenceService, settings: ServeSettings = ServeSettings()) -> FastAPI:
+def create_app(service: InferenceService, settings: ServeConfig | None = None) -> FastAPI:
     """The application around a loaded :class:`~.service.InferenceService`."""
+    settings = settings or service.settings
     bundle = service.predictor.bundle
     run_dir = Path(bundle.directory).resolve() if bundle.directory else None
     app = FastAPI(title="xraynet", version=__version__,

@@ -21,11 +21,13 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Callable, Iterator
 
 import numpy as np
 from PIL import Image
 
+from ..config import ServeConfig
 from ..data.decode import DecodeSettings, ImageFacts, decode_cost, decode_with_facts
 from ..explain import Explainer
 from ..predict import Predictor
@@ -73,23 +75,22 @@ class InferenceService:
 
     Args:
         predictor: the loaded bundle.
-        queue_limit: requests that may wait while one runs (default 8).
-        timeout_s: longest a request may wait and run, in seconds (default 30).
-        decode_workers: uploads decoded at once (default 2).
-        decode_memory_mb: memory the uploads being decoded may take together, MB (default 320:
-            one 139-megapixel 16-bit scan, 278 MB decoded, at a time).
+        settings: the server's settings (:class:`~xraynet.config.ServeConfig`; its queue limit,
+            timeout, decode workers and decode memory are used here).
+        **overrides: fields of ``settings`` to replace, validated the same way.
     """
 
-    def __init__(self, predictor: Predictor, *, queue_limit: int = 8, timeout_s: float = 30.0,
-                 decode_workers: int = 2, decode_memory_mb: float = 320.0) -> None:
+    def __init__(self, predictor: Predictor, settings: ServeConfig | None = None, **overrides) -> None:
+        self.settings = replace(settings or ServeConfig(), **overrides)
         self.predictor = predictor
         self.explainer = Explainer(predictor)
-        self.queue_limit = queue_limit
-        self.timeout_s = timeout_s
-        self.decode_budget = MemoryBudget(int(decode_memory_mb * 1e6))
+        self.queue_limit = self.settings.queue_limit
+        self.timeout_s = self.settings.timeout_s
+        self.decode_budget = MemoryBudget(int(self.settings.decode_memory_mb * 1e6))
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="xraynet-model")
-        self._decoders = ThreadPoolExecutor(max_workers=decode_workers, thread_name_prefix="xraynet-decode")
-        self._slots = threading.BoundedSemaphore(queue_limit + 1)
+        self._decoders = ThreadPoolExecutor(max_workers=self.settings.decode_workers,
+                                            thread_name_prefix="xraynet-decode")
+        self._slots = threading.BoundedSemaphore(self.queue_limit + 1)
         self._lock = threading.Lock()
         self._in_flight = 0
 
