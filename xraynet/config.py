@@ -81,6 +81,10 @@ class DataConfig:
                               "bombs)", flag="", min=1, max=DEFAULT_MAX_PIXELS)
     dup_max_distance: int = setting(DEFAULT_MAX_DISTANCE, help="dHash distance (of 256 bits) up "
                                     "to which two images are duplicates", flag="", min=0, max=128)
+    describe: str = setting("", help="the data's description for the report and model card: a "
+                            ".json or .md file (source, licence, provenance, limitations)",
+                            default_text="a dataset.json or DATASET.md beside the data; the "
+                            "shipped one for the Kaggle set")
 
     def __post_init__(self) -> None:
         check(self, section="data")

@@ -22,6 +22,7 @@ from ..errors import DatasetError
 from ..settings import ConfigView
 from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import default_cache_dir
+from .description import DatasetDescription, describe_dataset
 from .decode import DecodeSettings, decode_image
 from .discovery import FileRecord, fingerprint
 from .layouts import find_files
@@ -67,6 +68,8 @@ class XRayDataModule(ConfigView):
         workers: decoding threads (default: number of CPU cores).
         resize: ``"body"`` (default: the body's box), ``"crop"`` (central square) or ``"stretch"`` (see
             :class:`~xraynet.data.decode.DecodeSettings`).
+        describe: a dataset description file (``.json`` or ``.md``) for the report; default:
+            one beside the data, or the shipped one for the Kaggle set (:mod:`.description`).
     """
 
     def __init__(self, *, root: str | Path, image_size: int = _D.image_size,
@@ -74,12 +77,13 @@ class XRayDataModule(ConfigView):
                  cache_dir: str | Path | None = None, use_cache: bool = True,
                  max_pixels: int = _D.max_pixels, dup_max_distance: int = _D.dup_max_distance,
                  workers: int | None = None, resize: str = _D.resize,
-                 test_fraction: float = _D.test_fraction,
+                 test_fraction: float = _D.test_fraction, describe: str = _D.describe,
                  splits_file: str | Path | None = None) -> None:
         self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
                                  val_fraction=val_fraction, test_fraction=test_fraction,
                                  seed=seed, max_pixels=max_pixels,
-                                 dup_max_distance=dup_max_distance, resize=resize)  # validates
+                                 dup_max_distance=dup_max_distance, resize=resize,
+                                 describe=str(describe or ""))  # validates
         self.splits_file = Path(splits_file) if splits_file else None
         self.layout: str | None = None
         self._base: Path | None = None
@@ -91,6 +95,7 @@ class XRayDataModule(ConfigView):
         self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
                                               resize=resize)
         self.class_names: list[str] = []
+        self.description = DatasetDescription()  # after setup: the data's description
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
         self.audit_result: AuditResult | None = None
@@ -129,6 +134,8 @@ class XRayDataModule(ConfigView):
             return self
         found = find_files(self.source)
         self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
+        self.description = describe_dataset(self.source, self.layout, self.class_names,
+                                            describe=self.config.describe or None)
         self._records = found.records
         stored = self._stored(found.records)
         self.skipped = [tuple(s) for s in stored.skipped]
@@ -280,6 +287,7 @@ class XRayDataModule(ConfigView):
                   for name, s in (("train", self.train), ("val", self.val), ("test", self.test),
                                   ("test_leak_free", self.test_leak_free)) if s is not None}
         return {"root": str(self.source), "layout": self.layout, "classes": self.class_names,
+                "description": self.description.to_dict(),
                 "splits": splits,
                 "skipped": [list(s) for s in self.skipped], "cache_hit": self.cache_hit}
 

@@ -13,6 +13,7 @@ from ..bundle import read_json, read_metadata
 from ..config import RunConfig
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
+from ..data.description import KAGGLE, KAGGLE_CLASSES, DatasetDescription
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..evaluation.robustness import CONFIDENT
@@ -24,30 +25,36 @@ NOT_FOR_CLINICAL_USE = (
     "triage or rule out disease in any person.")
 INTENDED_USE = (
     "Research and teaching: to let a research team and medical staff discuss what a "
-    "convolutional network learns from frontal chest X-rays labelled Covid-19, Normal or Viral "
-    "Pneumonia, how sure it is, and where it looks. Out of scope: any decision about a patient; "
-    "other views, modalities, diseases or age groups; images unlike the training data.")
-PROVENANCE = [
-    "Kaggle \"Covid-19 Image Dataset: 3 Way Classification - COVID-19, Viral Pneumonia, "
-    "Normal\" (kaggle.com/datasets/pranavraikokte/covid19-image-dataset), licence CC BY-SA 4.0.",
-    "Covid images: the public COVID-19 image collection of the University of Montreal "
-    "(ieee8023), mostly adults. Normal and Viral Pneumonia images: the paediatric pneumonia set "
-    "of Kermany et al. (children). Each class therefore comes from another population and "
-    "other hospitals: a model can score well by recognising the source instead of the disease.",
-    "No patient identifiers: train/test pairs of the same patient can only be found as "
-    "duplicates, which the audit below does.",
-]
+    "convolutional network learns from frontal chest X-rays labelled {classes}, how sure it is, "
+    "and where it looks. Out of scope: any decision about a patient; other views, modalities, "
+    "diseases or age groups; images unlike the training data.")
+#: limitations of every model xraynet trains, whatever its data
 LIMITATIONS = [
-    "One population and source per class: a high score does not show that the model "
-    "recognises disease; the explanations and the shortcut check are there to question it.",
     "Small test set: every figure carries a wide bootstrap interval (below); differences "
     "inside the intervals are not evidence.",
-    "The test folder differs from the train folder (image sizes and aspect ratios per class), "
-    "so validation figures run higher than test figures.",
     "Test images that duplicate train images inflate the full test score; the leak-free "
     "split leaves them out.",
     "Probabilities are calibrated on the small validation split; read them as rough.",
 ]
+
+
+def data_description(data: dict) -> DatasetDescription:
+    """The description a bundle's data summary records; for a bundle from before descriptions
+    were recorded, the shipped one where its layout and classes are the Kaggle set's."""
+    if "description" in data:
+        return DatasetDescription.from_dict(data["description"])
+    if data.get("layout") in (None, "split-folders") and sorted(data.get("classes") or []) == sorted(KAGGLE_CLASSES):
+        return KAGGLE
+    return DatasetDescription()
+
+
+def limitations(data: dict) -> list[str]:
+    """The data's own known limitations, then those of every model."""
+    described = data_description(data)
+    own = described.limitations or (
+        [] if described.given else ["The data's own limitations are unknown: no description "
+                                    "was given (docs/data.md)."])
+    return [*own, *LIMITATIONS]
 
 
 @dataclass
@@ -114,12 +121,12 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     splits = metrics.get("splits", {})
     names = metadata.class_names
     title = f"xraynet model report: {run_dir.name}"
-    sections = [_overview(metadata, splits, trust), _intended_use(), _data(metadata, audit),
+    sections = [_overview(metadata, splits, trust), _intended_use(metadata), _data(metadata, audit),
                 _preprocessing(config, metadata),
                 _hyperparameters(config, metadata, _read(run_dir, "hyperparameters.json")),
                 _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
                 _exposure(trust), _acquisition(trust),
-                _explanations(trust), Section("Known limitations", [Bullets(LIMITATIONS)]),
+                _explanations(trust), Section("Known limitations", [Bullets(limitations(metadata.data))]),
                 _environment(metadata)]
     return title, sections
 
@@ -150,8 +157,9 @@ def backbone_line(source: dict) -> str:
     return line + "."
 
 
-def _intended_use() -> Section:
-    return Section("Intended use", [Paragraph(INTENDED_USE), Paragraph(NOT_FOR_CLINICAL_USE, strong=True)])
+def _intended_use(metadata: BundleMetadata) -> Section:
+    use = INTENDED_USE.format(classes=" or ".join(metadata.class_names))
+    return Section("Intended use", [Paragraph(use), Paragraph(NOT_FOR_CLINICAL_USE, strong=True)])
 
 
 def _data(metadata: BundleMetadata, audit: dict) -> Section:
@@ -160,7 +168,7 @@ def _data(metadata: BundleMetadata, audit: dict) -> Section:
     classes = data.get("classes", metadata.class_names)
     rows = [[split] + [str(c.get(k, 0)) for k in classes] + [str(sum(c.values()))]
             for split, c in counts.items()]
-    blocks = [Bullets(PROVENANCE), Paragraph(f"Dataset: {public_summary(data)['description']}. Images "
+    blocks = [Bullets(data_description(data).lines()), Paragraph(f"Dataset: {public_summary(data)['description']}. Images "
                                              "per split and class (validation: a stratified, "
                                              "duplicate-aware split of train):"),
               Table(["split"] + classes + ["total"], rows)]
