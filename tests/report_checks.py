@@ -6,7 +6,7 @@ from pathlib import Path
 
 #: Headings and phrases the model card and report.html must both contain.
 REQUIRED = [
-    "Intended use", "NOT FOR CLINICAL USE", "Kaggle", "CC BY-SA 4.0",  # use, provenance
+    "Intended use", "NOT FOR CLINICAL USE", "Dataset: ",  # use, the data by its name
     "Images per split and class", "Duplicate audit", "identical pairs across splits",
     "Preprocessing and augmentation, as run", "augmentation: rotation",
     "Hyperparameters", "learning_rate",
@@ -29,5 +29,7 @@ def assert_report_complete(run_dir: Path) -> tuple[str, str]:
         assert phrase in page, f"report.html lacks {phrase!r}"
     for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", card):
         assert (run_dir / link).is_file(), link
+    provenance = ("kaggle.com" in card, "No description of this data was given" in card)
+    assert any(provenance) and not all(provenance), "the data's provenance, or plainly none"
     assert "figure missing" not in page and "http://" not in page and "https://" not in page
     return card, page

@@ -88,3 +88,21 @@ def test_a_fit_with_resize_mix_records_it(dataset, cache_dir, tmp_path):
         module, dm, run_dir=tmp_path / "run")
     assert json.loads((result.run_dir / "config.json").read_text())["trainer"]["resize_mix"] == 0.5
     assert dm._other is not None  # the other view was decoded for training
+
+
+def test_a_bundle_saved_by_fit_alone_is_calibrated_and_gated(dataset, cache_dir, tmp_path):
+    """No report, no test call: the bundle Trainer.fit saves predicts with its validation
+    temperature and an input-quality verdict (the save step fitted both)."""
+    from xraynet.predict import Predictor
+
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    module = XRayClassifier(model=ModelConfig(**TINY, seed=0), learning_rate=3e-3)
+    result = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path, verbose=0).fit(
+        module, dm, run_dir=tmp_path / "run")
+    meta = json.loads((result.run_dir / "metadata.json").read_text())
+    assert meta["calibration"]["fitted_on"] == "validation" and meta["calibration"]["n"] == dm.dataset("val").n_images
+    assert (result.run_dir / "quality.npz").is_file() and not (result.run_dir / "trust.json").exists()
+    predictor = Predictor.from_path(result.run_dir)
+    assert predictor.bundle.temperature == meta["temperature"]
+    [prediction], failed = predictor.predict_files([next((dataset / "test").rglob("*.png"))])
+    assert not failed and prediction.quality is not None and prediction.quality.distance is not None

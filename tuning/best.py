@@ -12,6 +12,7 @@ from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
 from xraynet.config import SCHEMA_VERSION, TrainerConfig
 from xraynet.bundle import CONFIG_FILE, read_json, read_metadata, save_bundle, write_json
+from xraynet.completion import complete_bundle
 from xraynet.evaluation import write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.reporting import write_report
@@ -170,6 +171,7 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     config = {"schema_version": SCHEMA_VERSION, "backend": backend_name(), "data": asdict(dm.config),
               "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
     save_bundle(model, run_dir, config=config, metadata=metadata)
+    complete_bundle(model, dm, run_dir, refit=True)  # the ensemble's own temperature and gate (not member 1's)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it
     write_member_curves({f"member {i + 1}": r.run_dir / "history.csv" for i, r in enumerate(results)},
                         run_dir)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .backend import backend_name, data_parallel, has_tensorboard, seed_everything, versions
 from .bundle import CONFIG_FILE, save_bundle, write_json
+from .completion import complete_bundle
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
@@ -126,7 +127,9 @@ class Trainer(ConfigView):
 
     def fit(self, module: XRayClassifier, datamodule: XRayDataModule, *,
             run_dir: str | Path | None = None) -> FitResult:
-        """Train, keep the best epoch by ``monitor``, and save the bundle into the run directory.
+        """Train, keep the best epoch by ``monitor``, and save the bundle into the run directory,
+        complete: calibrated on validation and with its input-quality gate
+        (:func:`~xraynet.completion.complete_bundle`).
 
         A pretrained backbone trains in two stages (:mod:`xraynet.transfer`): the head's warm-up
         on the frozen backbone's cached features, then ``epochs`` of fine-tuning of its top
@@ -179,6 +182,7 @@ class Trainer(ConfigView):
                  None if best_value is None else round(best_value, 4))
         metadata = self._metadata(datamodule, module, best_epoch, best_value)
         save_bundle(model, run_dir, config=config, metadata=metadata)
+        complete_bundle(model, datamodule, run_dir)  # temperature and quality gate: no test image
         write_curves(history_file, run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
 

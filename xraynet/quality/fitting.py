@@ -41,16 +41,23 @@ def flag_summary(verdicts: list[Quality]) -> dict:
             "reasons": dict(kinds)}
 
 
-def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tuple[FeatureGate, dict]:
-    """Fit the gate on the data module's train and validation splits, save it in ``run_dir``
-    (:data:`~.features.QUALITY_FILE`), and measure its flag rates on validation and on the
-    leak-free test files. Returns the gate and what the assessment records."""
+def fit_gate(model: keras.Model, datamodule, run_dir: str | Path) -> FeatureGate:
+    """Fit the gate on the data module's train and validation splits and save it in ``run_dir``
+    (:data:`~.features.QUALITY_FILE`). No test image is read."""
     train, val = datamodule.dataset("train"), datamodule.dataset("val")
     both = feature_model(model)
-    val_features = batched_features(both, val.chunks(FEATURE_CHUNK))
     gate = fit_feature_gate(batched_features(both, train.chunks(FEATURE_CHUNK)), train.labels,
-                            val_features)
+                            batched_features(both, val.chunks(FEATURE_CHUNK)))
     gate.save(Path(run_dir) / QUALITY_FILE)
+    return gate
+
+
+def gate_flag_rates(model: keras.Model, gate: FeatureGate, datamodule) -> dict:
+    """How often the fitted gate flags validation images and the leak-free test files (those
+    read as ``predict`` reads them): what the assessment records."""
+    val = datamodule.dataset("val")
+    both = feature_model(model)
+    val_features = batched_features(both, val.chunks(FEATURE_CHUNK))
     full = QualityGate(gate)
     val_verdicts: list[Quality] = []
     for start, images in zip(range(0, val.n_images, FEATURE_CHUNK), val.chunks(FEATURE_CHUNK)):
@@ -65,4 +72,10 @@ def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tup
         if len(images):
             test_verdicts += full.assess(images, batched_features(both, [images[..., None]]), facts)
     rates["test_leak_free"] = flag_summary(test_verdicts)
-    return gate, {**gate.summary(), "flags": rates}
+    return rates
+
+
+def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tuple[FeatureGate, dict]:
+    """:func:`fit_gate`, then :func:`gate_flag_rates`: the gate and what the assessment records."""
+    gate = fit_gate(model, datamodule, run_dir)
+    return gate, {**gate.summary(), "flags": gate_flag_rates(model, gate, datamodule)}

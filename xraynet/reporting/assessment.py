@@ -8,18 +8,16 @@ splits are only measured.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from ..bundle import METADATA_FILE, Bundle, read_metadata, write_json
+from ..bundle import Bundle, write_json
 from ..data.datamodule import XRayDataModule
 from ..data.loaders import SplitDataset
-from ..evaluation.calibration import (FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS,
-                                      apply_temperature, calibration_summary, fit_temperature)
+from ..evaluation.calibration import TEMPERATURE_BOUNDS, apply_temperature, calibration_summary
 from ..evaluation.plots import plot_reliability
 from ..evaluation.acquisition import acquisition_check
 from ..evaluation.report import predict_splits
@@ -27,7 +25,8 @@ from ..evaluation.robustness import exposure_check
 from ..evaluation.uncertainty import N_RESAMPLES, bootstrap_intervals
 from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
-from ..quality import fit_quality_gate
+from ..completion import complete_bundle
+from ..quality import QUALITY_FILE, gate_flag_rates, load_feature_gate
 from .trust import RELIABILITY_FILE, TRUST_FILE, Assessment
 
 log = logging.getLogger("xraynet")
@@ -42,31 +41,27 @@ TEST_SPLITS = ("test", "test_leak_free")
 def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
                  seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3,
                  probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
-    """Calibrate on validation, then measure test: CIs, calibration, shortcut, explanations.
+    """Measure the model on test: CIs, calibration, shortcut, explanations.
 
-    Stores the fitted temperature in the bundle's ``metadata.json`` (``predict`` applies it),
+    The temperature and the quality gate come from the bundle (fitted at save time on
+    validation and train, :func:`~xraynet.completion.complete_bundle`; fitted here for a bundle
+    saved without them), and the fitted temperature is in ``metadata.json`` (``predict`` applies it);
     writes ``reliability_diagram.png``, ``explanations/*.png`` and ``trust.json``; returns what
     ``trust.json`` holds. ``probabilities``: the model's uncalibrated probabilities on
     ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
-    metadata = read_metadata(run_dir)
     names = datamodule.class_names
     splits = datamodule.evaluation_datasets()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)
-    val, test, leak_free = splits["val"], splits["test"], splits["test_leak_free"]
+    test, leak_free = splits["test"], splits["test_leak_free"]
 
-    temperature = fit_temperature(val.labels, raw["val"])
-    free = fit_temperature(val.labels, raw["val"], bounds=FREE_TEMPERATURE_BOUNDS)
+    meta = complete_bundle(model, datamodule, run_dir, val_probabilities=raw["val"])
+    temperature, free = meta.temperature, meta.calibration["unconstrained_temperature"]
     calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
-    gate, quality = fit_quality_gate(model, datamodule, run_dir)
-    meta = dataclasses.replace(
-        metadata, temperature=temperature, quality=gate.summary(),
-        calibration={"method": "temperature scaling", "fitted_on": "validation",
-                     "n": val.n_images, "temperature": temperature,
-                     "bounds": list(TEMPERATURE_BOUNDS), "unconstrained_temperature": free})
-    write_json(run_dir / METADATA_FILE, meta.to_dict())
+    gate = load_feature_gate(run_dir / QUALITY_FILE)
+    quality = {**gate.summary(), "flags": gate_flag_rates(model, gate, datamodule)}
     plot_reliability(test.labels, {"before calibration": raw["test"],
                                    f"after (T = {temperature:.2f})":
                                        apply_temperature(raw["test"], temperature)},
