@@ -34,7 +34,6 @@ SPACE = {
 CNN_PARAMS = ("depth", "base_filters")
 PRETRAINED_PARAMS = ("fine_tune_blocks",)
 MODEL_PARAMS = ("backbone", *CNN_PARAMS, *PRETRAINED_PARAMS, "dropout")
-FIT_PARAMS = ("batch_size",)
 
 
 def available_backbones() -> list[str]:

@@ -1,22 +1,13 @@
-"""Defaults shared by the data module, the model and the command line.
+"""Defaults shared by the data module, the model, the command line and the reports: each says
+what it is and names the study that chose it (docs/studies/; the history is there).
 
-Where they come from. The input size (192 px with a stride-2 first convolution), the
-central-square crop with aspect jitter 0.25 and per-image intensity standardisation were chosen
-by cross-validation studies on the train folder of the *posterised derivative* that stood in
-for the dataset until the original images replaced it (docs/studies/, each marked superseded).
-On the original images they are judged again by docs/studies/ACQUISITION.md (train-folder
-cross-validation, accuracy together with the acquisition-shift stress suite, rule written
-before the results) and by the benchmark (BENCHMARKS.md). The reasons still hold as reasons,
-not as figures: squeezing whole images carries each source's framing (the train folder's median
-width/height is 1.17 for Covid, 1.18 for Normal and 1.38 for Viral Pneumonia) into the shapes
-the model sees, and intensities divided by 255 keep each source's overall brightness.
-
-The resize mode is ``"body"`` since docs/studies/BODYBOX.md (confirmatory study on three fresh
-seeds, rule written before its fits): cutting the dark background away and squeezing the body's
-box into the square took the predictions a 224 px squeezed re-encode moves on held-out train
-images from 6.3% to 0.7%, and the framing and exposure flips down too, at +1.6 points of
-accuracy. The central square (``"crop"``) let the frame (how much of the chest it shows) tell
-Viral Pneumonia from Normal.
+- Input: 192 px grey squares (docs/studies/ACQUISITION.md), fitted by the body's box
+  (docs/studies/BODYBOX.md: it cut the predictions a 224 px squeezed re-encode moves from 6.3%
+  to 0.7%).
+- Intensities: each image standardised (docs/studies/ROBUSTNESS.md).
+- Augmentation: aspect, exposure and acquisition jitter (docs/studies/ACQUISITION.md,
+  ROBUSTNESS.md).
+- Training length: per backbone kind (docs/studies/BACKBONE.md).
 """
 
 #: side of the square grayscale input, in pixels
@@ -53,6 +44,9 @@ DEFAULT_FILL = "constant"
 DEFAULT_MAX_PIXELS = 140_000_000
 #: dHash distance (of 256 bits) up to which the audit calls two images duplicates
 DEFAULT_MAX_DISTANCE = 12
+#: the top probability at or above which an answer is called confident (the page's plain line;
+#: the stress suites count the confident answers a change moves)
+CONFIDENT = 0.8
 #: training length of the from-scratch CNN: most epochs, and early stopping's patience
 CNN_EPOCHS, CNN_PATIENCE = 40, 15
 #: training length of a pretrained backbone's fine-tuning stage (after the head's warm-up)

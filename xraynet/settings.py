@@ -3,7 +3,7 @@ and the check that reports every invalid value of a settings object, one line ea
 
 Every configuration dataclass of xraynet (data, model, augmentation, optimisation, trainer,
 search) declares its fields with :func:`setting`; the command line derives its flags and
-defaults from them (:mod:`xraynet.commands.flags`) and each dataclass validates itself on
+defaults from them (:func:`xraynet.command_line.add_setting_flags`) and each dataclass validates itself on
 construction with :func:`check`. No Keras import here.
 """
 

@@ -46,8 +46,11 @@ def evaluate_splits(model, datasets: dict, class_names: list[str]) -> dict:
     return score_splits(predict_splits(model, datasets), datasets, class_names)
 
 
-def _fmt(value: float) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+def fmt(value, digits: int = 3) -> str:
+    """A figure as reports print it: floats to ``digits`` places, None and NaN as ``n/a``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def format_report(results: dict, class_names: list[str]) -> str:
@@ -55,12 +58,12 @@ def format_report(results: dict, class_names: list[str]) -> str:
     lines = []
     for name, m in results.items():
         lines.append(f"== {SPLIT_TITLES.get(name, name)}: {m['n']} images ==")
-        lines.append(f"accuracy {_fmt(m['accuracy'])}   macro-F1 {_fmt(m['macro_f1'])}   "
-                     f"macro AUC (one-vs-rest) {_fmt(m['macro_auc_ovr'])}")
+        lines.append(f"accuracy {fmt(m['accuracy'])}   macro-F1 {fmt(m['macro_f1'])}   "
+                     f"macro AUC (one-vs-rest) {fmt(m['macro_auc_ovr'])}")
         lines.append(m["classification_report_text"].rstrip())
         lines.append(f"{'class':>20s}  sensitivity  specificity")
         for c in class_names:
-            lines.append(f"{c:>20s}  {_fmt(m['sensitivity'][c]):>11s}  {_fmt(m['specificity'][c]):>11s}")
+            lines.append(f"{c:>20s}  {fmt(m['sensitivity'][c]):>11s}  {fmt(m['specificity'][c]):>11s}")
         lines.append("confusion matrix (rows = true, columns = predicted): "
                      + str(m["confusion_matrix"]))
         lines.append("")

@@ -12,13 +12,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..defaults import CONFIDENT  # stress tests count the confident predictions a change moves
+
 #: exposure changes of the stress test: ``255 * (x / 255) ** gamma``, 0.8 brighter, 1.25 darker
 EXPOSURE_GAMMAS = (0.8, 1.25)
 #: flag a model when more than this share of its predictions changes with exposure alone
 EXPOSURE_FLAG = 0.10
-#: a prediction is confident at this top probability or above: stress tests count the confident
-#: ones a change moves apart (an uncertain prediction that tips says less than a confident one)
-CONFIDENT = 0.8
 
 
 def apply_gamma(images: np.ndarray, gamma: float) -> np.ndarray:

@@ -5,7 +5,6 @@ The same sections feed ``model_card.md`` and ``report.html`` (see :mod:`.render`
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from ..data.audit import AuditResult
 from ..data.description import KAGGLE, KAGGLE_CLASSES, DatasetDescription
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..evaluation.robustness import CONFIDENT
+from ..evaluation.report import fmt
+from ..defaults import CONFIDENT
 from .trust import TRUST_FILE, Assessment
 
 NOT_FOR_CLINICAL_USE = (
@@ -84,12 +84,6 @@ class Figure:
 class Section:
     title: str
     blocks: list = field(default_factory=list)
-
-
-def fmt(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def _read(run_dir: Path, name: str) -> dict:

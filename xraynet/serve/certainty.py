@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-#: the top probability at or above which (with a clear margin) the model is called confident
-CONFIDENT = 0.80
+from ..defaults import CONFIDENT  # with a clear margin, the model is called confident
+
 #: the margin between the top two probabilities below which the model is called uncertain
 CLOSE_MARGIN = 0.20
 #: a spread (standard deviation over test-time augmentations) above which the answer is unstable
