@@ -39,7 +39,7 @@ TINY = {"image_size": 32, "depth": 3, "base_filters": 8}
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory):
     """One small model trained on a synthetic set, shared by the bundle, predict and CLI tests."""
-    from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule
+    from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule, evaluate_run
     from xraynet.reporting import write_report
 
     root = make_dataset(tmp_path_factory.mktemp("data") / "ds")
@@ -48,7 +48,7 @@ def trained_run(tmp_path_factory):
     trainer = Trainer(epochs=15, batch_size=16, seed=0, patience=15,
                       out_dir=tmp_path_factory.mktemp("runs"), verbose=0)
     result = trainer.fit(module, dm)
-    evaluation = trainer.test(result.model, dm, result.run_dir)
+    evaluation = evaluate_run(result.model, dm, result.run_dir)
     write_report(result.model, dm, result.run_dir, seed=0, probabilities=evaluation.probabilities)
     report = evaluation.text
     return {"root": root, "dm": dm, "trainer": trainer, "result": result, "report": report}

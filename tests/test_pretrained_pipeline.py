@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("efficientnet_lite0_pyt
 
 @pytest.fixture(scope="module")
 def pretrained_run(tmp_path_factory):
-    from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule
+    from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule, evaluate_run
     from xraynet.reporting import write_report
 
     root = make_dataset(tmp_path_factory.mktemp("data") / "ds", size=64)
@@ -31,7 +31,7 @@ def pretrained_run(tmp_path_factory):
     trainer = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path_factory.mktemp("runs"),
                       verbose=0, tensorboard=False)
     result = trainer.fit(module, dm)
-    evaluation = trainer.test(result.model, dm, result.run_dir)
+    evaluation = evaluate_run(result.model, dm, result.run_dir)
     write_report(result.model, dm, result.run_dir, seed=0, probabilities=evaluation.probabilities)
     return {"root": root, "dm": dm, "result": result}
 

@@ -13,7 +13,7 @@ from xraynet.backend import backend_name
 from xraynet.config import SCHEMA_VERSION, TrainerConfig
 from xraynet.bundle import CONFIG_FILE, read_json, read_metadata, save_bundle, write_json
 from xraynet.completion import complete_bundle
-from xraynet.evaluation import write_member_curves
+from xraynet.evaluation import evaluate_run, write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.reporting import write_report
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
@@ -152,7 +152,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                 "selection": selection})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(model, run_dir)
-    evaluation = Trainer(seed=seed).test(model, dm, run_dir)
+    evaluation = evaluate_run(model, dm, run_dir)
     write_report(model, dm, run_dir, seed=seed, probabilities=evaluation.probabilities)
     return run_dir, evaluation.text
 
@@ -160,7 +160,7 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
 def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     """Average the members into one bundle in ``run_dir``, with member curves and reports."""
     for result in results:  # each member's own evaluation, beside its model
-        Trainer().test(result.model, dm, result.run_dir)
+        evaluate_run(result.model, dm, result.run_dir)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = dataclasses.replace(

@@ -26,7 +26,7 @@ _EXPORTS = {
     "Bundle": "bundle", "load_bundle": "bundle", "save_bundle": "bundle",
     "BundleError": "errors", "DatasetError": "errors", "XRayNetError": "errors",
     "ConfigError": "settings",
-    "classification_metrics": "evaluation", "evaluate_splits": "evaluation",
+    "classification_metrics": "evaluation", "evaluate_run": "evaluation", "evaluate_splits": "evaluation",
     "Explainer": "explain", "Explanation": "explain",
     "IntensityNormalization": "layers", "XRayAugmentation": "layers",
     "build_cnn": "models",
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
                          TrainerConfig)
     from .data import AuditResult, SplitArrays, XRayDataModule
     from .errors import BundleError, DatasetError, XRayNetError
-    from .evaluation import classification_metrics, evaluate_splits
+    from .evaluation import classification_metrics, evaluate_run, evaluate_splits
     from .explain import Explainer, Explanation
     from .layers import IntensityNormalization, XRayAugmentation
     from .models import build_cnn

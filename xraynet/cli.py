@@ -147,6 +147,7 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
 def cmd_fit(args) -> int:
     from .bundle import read_run_config
     from .data import XRayDataModule
+    from .evaluation import evaluate_run
     from .module import XRayClassifier
     from .reporting import write_report
     from .trainer import Trainer
@@ -162,7 +163,7 @@ def cmd_fit(args) -> int:
     trainer = Trainer.from_config(config.trainer)
     result = trainer.fit(module, dm, run_dir=args.resume)
     print("\n".join(dm.audit_result.summary_lines()[:3]))
-    evaluation = trainer.test(result.model, dm, result.run_dir)
+    evaluation = evaluate_run(result.model, dm, result.run_dir)
     write_report(result.model, dm, result.run_dir, seed=config.trainer.seed,
                  probabilities=evaluation.probabilities)
     print(evaluation.text)
@@ -320,8 +321,9 @@ def cmd_report(args) -> int:
     from .config import DEFAULT_SEED
     from .data import XRayDataModule
     from .locate import resolve_data_dir
+    from .evaluation import evaluate_run
     from .reporting import write_report
-    from .trainer import Trainer, write_audit
+    from .trainer import write_audit
 
     bundle = load_bundle(args.model)
     if not bundle.config.get("data"):
@@ -337,7 +339,7 @@ def cmd_report(args) -> int:
     seed = args.seed if args.seed is not None else (run_config.trainer.seed if run_config
                                                      else DEFAULT_SEED)
     write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
-    evaluation = Trainer(seed=seed).test(bundle.model, dm, bundle.directory)
+    evaluation = evaluate_run(bundle.model, dm, bundle.directory)
     write_report(bundle.model, dm, bundle.directory, seed=seed,
                  probabilities=evaluation.probabilities)
     print(evaluation.text)

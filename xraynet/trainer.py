@@ -16,8 +16,7 @@ from .bundle import CONFIG_FILE, save_bundle, write_json
 from .completion import complete_bundle
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
-from .evaluation.report import (Evaluation, predict_splits, read_history, score_splits,
-                                write_curves, write_evaluation)
+from .evaluation.report import read_history, write_curves
 from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
 from .models.backbones import backbone_source, describe
@@ -185,18 +184,6 @@ class Trainer(ConfigView):
         complete_bundle(model, datamodule, run_dir)  # temperature and quality gate: no test image
         write_curves(history_file, run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
-
-    def test(self, model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path) -> Evaluation:
-        """Evaluate on validation, full test and leak-free test: write ``metrics.json``,
-        ``report.txt`` and the confusion matrices into ``run_dir``. Only evaluates; the model
-        report (calibration, trust checks, ``report.html``) is the explicit next step,
-        :func:`xraynet.reporting.write_report`, which can reuse the returned probabilities."""
-        datasets = datamodule.evaluation_datasets()
-        probabilities = predict_splits(model, datasets)
-        metrics = score_splits(probabilities, datasets, datamodule.class_names)
-        text = write_evaluation(metrics, datamodule.class_names, run_dir,
-                                extra={"backend": backend_name(), "data": datamodule.summary()})
-        return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
     # -- internals ----------------------------------------------------------------------------
     def _keep_as_best(self, model: keras.Model, val, run_dir: Path) -> float | None:

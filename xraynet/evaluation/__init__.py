@@ -4,12 +4,12 @@ from .calibration import (apply_temperature, brier_score, calibration_summary,
                           expected_calibration_error, fit_temperature)
 from .metrics import classification_metrics, macro_auc_ovr, sensitivity_specificity
 from .plots import plot_confusion_matrix, plot_histories, plot_history, plot_reliability
-from .report import (evaluate_splits, format_report, predict_splits, read_history, score_splits,
+from .report import (Evaluation, evaluate_run, evaluate_splits, format_report, predict_splits, read_history, score_splits,
                      write_curves, write_evaluation, write_member_curves)
 from .uncertainty import bootstrap_intervals
 
 __all__ = ["apply_temperature", "bootstrap_intervals", "brier_score", "calibration_summary",
-           "classification_metrics", "evaluate_splits", "expected_calibration_error",
+           "classification_metrics", "Evaluation", "evaluate_run", "evaluate_splits", "expected_calibration_error",
            "fit_temperature", "format_report", "macro_auc_ovr", "plot_confusion_matrix",
            "plot_histories", "plot_history", "plot_reliability", "predict_splits", "read_history",
            "score_splits", "sensitivity_specificity", "write_curves", "write_evaluation", "write_member_curves"]

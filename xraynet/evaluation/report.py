@@ -21,8 +21,8 @@ SHORT_TITLES = {"val": "validation", "test": "test, full", "test_leak_free": "te
 
 @dataclass
 class Evaluation:
-    """What :meth:`~xraynet.trainer.Trainer.test` measured: the report text, metrics per split
-    and the model's (uncalibrated) probabilities per split."""
+    """What :func:`evaluate_run` measured: the report text, metrics per split and the model's
+    (uncalibrated) probabilities per split."""
 
     text: str
     metrics: dict
@@ -103,6 +103,21 @@ def write_evaluation(results: dict, class_names: list[str], directory: str | Pat
                               directory / f"confusion_matrix_{name}.png",
                               title=f"{SHORT_TITLES.get(name, name)} (n={m['n']})")
     return text
+
+
+def evaluate_run(model, datamodule, run_dir: str | Path) -> Evaluation:
+    """Evaluate ``model`` on the data module's validation, full test and leak-free test splits:
+    write ``metrics.json``, ``report.txt`` and the confusion matrices into ``run_dir``. Only
+    evaluates; the model report (trust checks, ``report.html``) is the next step,
+    :func:`xraynet.reporting.write_report`, which can reuse the returned probabilities."""
+    from ..backend import backend_name
+
+    datasets = datamodule.evaluation_datasets()
+    probabilities = predict_splits(model, datasets)
+    metrics = score_splits(probabilities, datasets, datamodule.class_names)
+    text = write_evaluation(metrics, datamodule.class_names, run_dir,
+                            extra={"backend": backend_name(), "data": datamodule.summary()})
+    return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
 
 def write_curves(history_csv: str | Path, directory: str | Path) -> Path | None:
