@@ -77,3 +77,24 @@ def test_training_length_follows_the_model_kind_unless_set():
     assert TrainerConfig().resolved(True).epochs == FINE_TUNE_EPOCHS
     assert TrainerConfig().resolved(True).patience == FINE_TUNE_PATIENCE
     assert TrainerConfig(epochs=3, patience=2).resolved(True) == TrainerConfig(epochs=3, patience=2)
+
+
+def test_metadata_of_every_version_loads_through_the_one_migration():
+    """Version 1 (tests/fixtures/bundle_v1, before schema_version) and version 2 (written by
+    this code: tests/fixtures/metadata_v2) load to the same structured layout."""
+    from xraynet.metadata import SCHEMA_VERSION, BundleMetadata, migrate
+
+    old = json.loads((FIXTURE / "metadata.json").read_text())
+    current = json.loads((FIXTURE.parent / "metadata_v2" / "metadata.json").read_text())
+    assert "schema_version" not in old and current["schema_version"] == SCHEMA_VERSION == 2
+    for data in (old, current):
+        meta = BundleMetadata.from_dict(data)
+        assert meta.schema_version == SCHEMA_VERSION
+        assert meta.input["shape"] == [64, 64, 1] and meta.input["value_range"] == [0, 255]
+        assert meta.output["class_names"] == ["Covid", "Normal", "Viral Pneumonia"]
+        assert BundleMetadata.from_dict(meta.to_dict()) == meta  # a fixed point
+    assert BundleMetadata.from_dict(old).resize == "crop" and BundleMetadata.from_dict(current).resize == "body"
+    no_resize = {k: v for k, v in old.items() if k != "resize"}
+    assert migrate(no_resize)["resize"] == "stretch"  # the first bundles squeezed
+    with pytest.raises(ValueError, match="newer than this xraynet"):
+        migrate({**current, "schema_version": SCHEMA_VERSION + 1})

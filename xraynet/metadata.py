@@ -1,9 +1,14 @@
 """The typed metadata of a bundle (``metadata.json``): what a saved model needs to be used,
 calibrated, explained and reported. No Keras import here.
 
-Metadata written before an entry existed loads with that entry's former behaviour
-(:meth:`BundleMetadata.from_dict`, the one place that knows): ``resize`` "stretch",
-``temperature`` 1.0, ``gradcam_layer`` the CNN's last convolution.
+Every ``metadata.json`` carries a ``schema_version``; :func:`migrate` is the one function that
+brings an older one up to date (:meth:`BundleMetadata.from_dict` calls it). Changelog:
+
+- 1 (no ``schema_version``): ``input`` and ``output`` were sentences; a bundle without
+  ``resize`` was fitted by squeezing (``"stretch"``); without ``temperature``, uncalibrated;
+  without ``gradcam_layer``, the CNN's last convolution.
+- 2: ``schema_version``; ``input`` and ``output`` are structured (:func:`io_spec`): shape,
+  dtype, value range, colour, the preprocessing inside the model, and the class names.
 """
 
 from __future__ import annotations
@@ -11,11 +16,40 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from .config import LAST_CONV_NAME
+from .defaults import DEFAULT_RESIZE
 
-INPUT = "raw grayscale pixels 0..255, shape (image_size, image_size, 1)"
-OUTPUT = "softmax probabilities in class_names order"
+#: the version of ``metadata.json`` this code writes (see the changelog above)
+SCHEMA_VERSION = 2
 #: the entries without which a bundle cannot be used
 REQUIRED = ("class_names", "image_size")
+#: what the exported model does to its raw input before the network (its own layers)
+PREPROCESSING = ["body-box fit and resize to the square (at decoding, before the model)",
+                 "augmentation layers (training only)", "intensity normalisation",
+                 "backbone input adapter (pretrained backbones: 3 channels, their own scaling)"]
+
+
+def io_spec(image_size: int, class_names: list) -> tuple[dict, dict]:
+    """The model's input and output, structured (MONAI's ``network_data_format`` in spirit)."""
+    return ({"shape": [int(image_size), int(image_size), 1], "dtype": "uint8 or float32",
+             "value_range": [0, 255], "colour": "grayscale", "preprocessing": PREPROCESSING},
+            {"shape": [len(class_names)], "dtype": "float32", "value_range": [0, 1],
+             "meaning": "softmax probabilities, uncalibrated (apply temperature)",
+             "class_names": list(class_names)})
+
+
+def migrate(data: dict) -> dict:
+    """``metadata.json`` of any version as the current version's entries (see the changelog)."""
+    data = dict(data)
+    version = int(data.get("schema_version") or 1)
+    if version > SCHEMA_VERSION:
+        raise ValueError(f"metadata schema_version {version} is newer than this xraynet "
+                         f"understands ({SCHEMA_VERSION}): upgrade xraynet")
+    if version < 2:
+        data.setdefault("resize", "stretch")  # bundles from before the crop default
+        if all(k in data for k in REQUIRED):
+            data["input"], data["output"] = io_spec(data["image_size"], data["class_names"])
+    data["schema_version"] = SCHEMA_VERSION
+    return data
 
 
 @dataclass(frozen=True)
@@ -26,7 +60,9 @@ class BundleMetadata:
         class_names: output classes, in the model's order.
         image_size, resize: how files are fitted to the model's square input.
         temperature: the calibration ``predict`` applies (1.0: none).
-        calibration: how the temperature was fitted (empty before the report step).
+        schema_version: the version of this layout (:data:`SCHEMA_VERSION`).
+        input, output: the model's input and output, structured (:func:`io_spec`).
+        calibration: how the temperature was fitted (validation, at save time).
         gradcam_layer: the layer Grad-CAM explains.
         architecture: one line for the report (an ensemble says so).
         backbone: what the features come from and where its starting weights came from
@@ -35,14 +71,15 @@ class BundleMetadata:
         best_epoch, monitor, best_value: the checkpoint kept.
         backend, versions, created: provenance.
         data, audit: counts per split and the duplicate audit's summary.
-        quality: the fitted input-quality gate (empty before the report step).
+        quality: the fitted input-quality gate's summary (fitted at save time).
     """
 
     class_names: list
     image_size: int
-    resize: str = "crop"
-    input: str = INPUT
-    output: str = OUTPUT
+    resize: str = DEFAULT_RESIZE
+    schema_version: int = SCHEMA_VERSION
+    input: dict = field(default_factory=dict)
+    output: dict = field(default_factory=dict)
     temperature: float = 1.0
     calibration: dict = field(default_factory=dict)
     gradcam_layer: str = LAST_CONV_NAME
@@ -59,17 +96,23 @@ class BundleMetadata:
     audit: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not self.input or not self.output:  # derived from the classes and the input size
+            spec = io_spec(self.image_size, self.class_names)
+            object.__setattr__(self, "input", self.input or spec[0])
+            object.__setattr__(self, "output", self.output or spec[1])
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "BundleMetadata":
-        """From ``metadata.json`` of any version (see the module's docstring). Raises KeyError
+        """From ``metadata.json`` of any version, through :func:`migrate`. Raises KeyError
         naming a missing required entry."""
         missing = [k for k in REQUIRED if k not in data]
         if missing:
             raise KeyError(missing[0])
+        data = migrate(data)
         values = {f.name: data[f.name] for f in fields(cls) if data.get(f.name) is not None}
-        values.setdefault("resize", "stretch")  # bundles from before the crop default
         return cls(**{**values, "class_names": list(values["class_names"]),
                       "image_size": int(values["image_size"])})
