@@ -233,3 +233,37 @@ def test_predict_walks_folders_and_writes_csv(trained_run, tmp_path, capsys):
     assert len(rows) == 8 and all(r["path"].startswith(str(ext)) for r in rows)
     assert {"path", "label", "p_Alpha", "p_Beta", "p_Gamma", "quality_ok", "quality_reasons"} == set(rows[0])
     assert "non-image" in err
+
+
+def test_a_finished_runs_config_reproduces_it(dataset, cache_dir, tmp_path, capsys):
+    """``fit --config RUN/config.json`` trains the same model: same weights, same figures."""
+    code, _, err = _run(capsys, "fit", "--data", str(dataset), "--out", str(tmp_path / "a"),
+                        "--cache-dir", str(cache_dir), "--image-size", "32", "--depth", "3",
+                        "--base-filters", "8", "--epochs", "2", "--seed", "3")
+    assert code == 0, err
+    first = next((tmp_path / "a").glob("fit-*"))
+    code, out, err = _run(capsys, "fit", "--config", str(first / "config.json"), "--print-config")
+    printed = json.loads(out)
+    recorded = json.loads((first / "config.json").read_text())
+    assert code == 0 and {k: v for k, v in printed.items() if k != "backend"} == {
+        k: v for k, v in recorded.items() if k != "backend"}
+    code, _, err = _run(capsys, "fit", "--config", str(first / "config.json"), "--out",
+                        str(tmp_path / "b"), "--cache-dir", str(cache_dir))
+    assert code == 0, err
+    second = next((tmp_path / "b").glob("fit-*"))
+    splits = [json.loads((run / "metrics.json").read_text())["splits"] for run in (first, second)]
+    for name in ("val", "test", "test_leak_free"):
+        assert splits[0][name]["macro_f1"] == splits[1][name]["macro_f1"]
+        assert splits[0][name]["confusion_matrix"] == splits[1][name]["confusion_matrix"]
+    code, _, err = _run(capsys, "fit", "--config", str(first / "config.json"), "--epochs", "5",
+                        "--print-config")
+    assert code == 0 and "--epochs" not in err
+
+
+def test_a_config_that_is_not_one_is_one_error_line(tmp_path, capsys):
+    bad = tmp_path / "run.toml"
+    bad.write_text("this is = not [toml")
+    code, _, err = _run(capsys, "fit", "--config", str(bad))
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "cannot read the run config" in errors[0]
+    assert "Traceback" not in err

@@ -41,6 +41,10 @@ def add_fit_args(p: argparse.ArgumentParser) -> None:
     add_setting_flags(p, ModelConfig, section="model")
     add_setting_flags(p, AugmentationConfig, section="aug")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
+    p.add_argument("--config", metavar="FILE", help="start from this run config (.json or .toml; a "
+                   "run directory's config.json reproduces that run); flags given as well override it")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved run config as JSON and exit (nothing is trained)")
 
 
 #: handlers of the commands that plugins add (filled by :func:`build_parser`)
@@ -144,6 +148,60 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
                      trainer=parts["trainer"])
 
 
+def run_config_from_file(path: str | Path, args: argparse.Namespace):
+    """The run config in ``path`` (``.json`` or ``.toml``; any format :func:`~xraynet.config.
+    migrate_config` reads), with the settings whose flags were given a value other than their
+    default, and ``--data`` / ``--out`` when given, put in its place."""
+    import tomllib
+    from dataclasses import MISSING, fields, replace
+
+    from .config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig, TrainerConfig
+    from .locate import resolve_data_dir
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise XRayNetError(f"cannot read the run config {path} ({exc})") from exc
+    if "members" in data:
+        raise XRayNetError(f"{path} is an ensemble's config: pass one member's config.json "
+                           "(members/memberN/config.json)")
+    try:
+        base = RunConfig.from_dict(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise XRayNetError(f"{path} is not a run config ({exc})") from exc
+
+    def given(cls: type, section: str) -> dict:
+        prefix, defaults = f"{section}__", {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+        return {k[len(prefix):]: v for k, v in vars(args).items()
+                if k.startswith(prefix) and k[len(prefix):] in defaults and v != defaults[k[len(prefix):]]}
+
+    trainer = replace(base.trainer, **given(TrainerConfig, "trainer"),
+                      **({"out_dir": args.out} if args.out != "runs" else {}))
+    seed = {"seed": trainer.seed} if "seed" in given(TrainerConfig, "trainer") else {}
+    data = replace(base.data, **given(DataConfig, "data"), **seed,
+                   **({"root": str(resolve_data_dir(args.data))} if args.data else {}))
+    aug = base.model.augmentation
+    if aug is not None:
+        aug = replace(aug, **given(AugmentationConfig, "aug"))
+    model = replace(base.model, **given(ModelConfig, "model"), **seed, augmentation=aug,
+                    image_size=data.image_size)
+    return RunConfig(data=data, model=model, module=replace(base.module, **given(OptimConfig, "module")),
+                     trainer=trainer)
+
+
+def resolved_config(config) -> dict:
+    """The run config as ``config.json`` records it (training length resolved for the model's
+    kind, the backend that would run it)."""
+    from dataclasses import replace
+
+    from .backend import backend_name
+
+    trainer = config.trainer.resolved(config.model.pretrained)
+    return replace(config, trainer=trainer, backend=backend_name()).to_dict()
+
+
 def cmd_fit(args) -> int:
     from .bundle import read_run_config
     from .data import XRayDataModule
@@ -154,8 +212,13 @@ def cmd_fit(args) -> int:
 
     if args.resume:
         config = read_run_config(Path(args.resume))
+    elif args.config:
+        config = run_config_from_file(args.config, args)
     else:
         config = run_config_from_args(args, n_classes=3)  # validated before any decoding
+    if args.print_config:
+        print(json.dumps(resolved_config(config), indent=2))
+        return 0
     dm = XRayDataModule.from_config(config.data, cache_dir=args.cache_dir,
                                     use_cache=not args.no_cache).setup()
     model = dataclasses.replace(config.model, n_classes=len(dm.class_names))
