@@ -82,3 +82,11 @@ def make_client(service):
         return TestClient(create_app(service, ServeConfig(**settings)))
 
     return make
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the study and benchmark scripts (tests/bench/) are marked ``bench``, so
+    ``pytest -m "not bench"`` runs the package's tests alone."""
+    for item in items:
+        if "/tests/bench/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.bench)
