@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.data.hamming_search import _MIX, _KeySorter, index_keys
+from xraynet.data.hamming_search import KEY_MIX, KeySorter, index_keys
 from xraynet.defaults import DEFAULT_MAX_DISTANCE
 
 
@@ -40,7 +40,7 @@ def bucket_bits(row_bits: int) -> int:
 def hashed_buckets(keys: np.ndarray, row_bits: int) -> np.ndarray:
     """Each key (row number in its low bits dropped) hashed to :func:`bucket_bits` bits."""
     bits = bucket_bits(row_bits)
-    return ((keys >> np.uint64(row_bits)) * _MIX) >> np.uint64(64 - bits)
+    return ((keys >> np.uint64(row_bits)) * KEY_MIX) >> np.uint64(64 - bits)
 
 
 def sort_grouping(keys: np.ndarray, row_bits: int) -> np.ndarray:
@@ -79,7 +79,7 @@ METHODS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
 
 def all_keys(hashes: np.ndarray, max_distance: int = DEFAULT_MAX_DISTANCE) -> tuple[list[np.ndarray], int]:
     """Every index's keys (row numbers in their low bits) and the number of row bits."""
-    sorter = _KeySorter(len(hashes))
+    sorter = KeySorter(len(hashes))
     return [k.copy() for k in index_keys(hashes, max_distance, sorter)], sorter.row_bits
 
 

@@ -24,13 +24,13 @@ from xraynet.default_backend import choose_default_backend  # noqa: E402
 choose_default_backend()
 
 from xraynet.data.decode import fit_to_square, load_grayscale  # noqa: E402
-from xraynet.evaluation.acquisition import _at_scale, squeeze  # noqa: E402
+from xraynet.evaluation.acquisition import at_scale, squeeze  # noqa: E402
 from xraynet_bench.recipes import fit_fold  # noqa: E402
 
 #: the suite's own squeeze and downscale (xraynet.evaluation.acquisition), apart and together
 CHANGES = {
     "squeeze_224": lambda g: squeeze(g, 0, None),
-    "downscale_224_keep_aspect": lambda g: _at_scale(g, 224),
+    "downscale_224_keep_aspect": lambda g: at_scale(g, 224),
     "squeeze_full_resolution": lambda g: squeeze(g, 0, None, side=min(g.size)),
 }
 

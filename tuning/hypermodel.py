@@ -7,18 +7,23 @@ import dataclasses
 import keras
 import keras_tuner as kt
 
-from xraynet import ModelConfig, XRayClassifier, XRayDataModule
+from xraynet import ModelConfig, OptimConfig, XRayClassifier, XRayDataModule
 
 from xraynet.transfer import unfreeze, warm_up_and_unfreeze
 
 from .space import define, model_values, searched_backbones  # noqa: F401 (public here too)
 
 
-def module_from_values(values: dict, base: ModelConfig) -> XRayClassifier:
-    """The xraynet classifier for a set of hyperparameter values (search or best JSON)."""
+def module_from_values(values: dict, base: ModelConfig, optim: OptimConfig | None = None) -> XRayClassifier:
+    """The xraynet classifier for a set of hyperparameter values (search or best JSON): every
+    value that names a model or optimisation setting replaces it in ``base`` and ``optim``
+    (default :class:`~xraynet.config.OptimConfig`'s defaults), validated the same way."""
     model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
+    optim_keys = {f.name for f in dataclasses.fields(OptimConfig)}
     model = dataclasses.replace(base, **{k: v for k, v in values.items() if k in model_keys})
-    return XRayClassifier(model=model, learning_rate=float(values["learning_rate"]))
+    optim = dataclasses.replace(optim or OptimConfig(), **{k: (float(v) if k == "learning_rate" else v)
+                                                         for k, v in values.items() if k in optim_keys})
+    return XRayClassifier.from_config(model, optim)
 
 
 class XRayHyperModel(kt.HyperModel):

@@ -30,7 +30,6 @@ import numpy as np
 
 from xraynet.data import XRayDataModule
 from xraynet.data.decode import center_aspect, fit_to_square, load_grayscale
-from xraynet.data.split import stratified_group_folds, stratified_group_split
 from xraynet.defaults import DEFAULT_IMAGE_SIZE
 from xraynet.evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
 from xraynet.evaluation.acquisition import VARIANTS as ACQUISITION_VARIANTS
@@ -220,14 +219,10 @@ def fold_data(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10
     size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
     dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
                         resize=spec["resize"]).setup()
-    folder, groups = dm.train_folder()
-    train_all, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds,
-                                                 seed=split_seed)[fold]
-    inner_train, inner_val = stratified_group_split(folder.y[train_all], groups[train_all],
-                                                    val_fraction=dm.val_fraction,
-                                                    seed=spec.get("inner_split_seed", seed))
-    dm.train, dm.val = folder.subset(train_all[inner_train]), folder.subset(train_all[inner_val])
-    return spec, dm, folder, held_out
+    folder, _ = dm.train_folder()
+    fold_dm, held_out = dm.fold(fold, n_folds=n_folds, seed=split_seed,
+                                val_seed=spec.get("inner_split_seed", seed))
+    return spec, fold_dm, folder, held_out
 
 
 def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,

@@ -220,22 +220,29 @@ class XRayDataModule(ConfigView):
         self._require(self.train)
         return self._train_folder
 
+    def fold(self, index: int, *, n_folds: int, seed: int, val_seed: int | None = None,
+             ) -> tuple["XRayDataModule", np.ndarray]:
+        """Outer fold ``index`` of ``n_folds`` stratified group folds of the train folder
+        (duplicate clusters never split, shuffled by ``seed``): a copy of this data module whose
+        train and validation splits come from the other folds (validation: the usual stratified
+        share, seeded by ``val_seed``, default the module's seed), and the fold's held-out rows of
+        :meth:`train_folder`. The test splits are the module's own, untouched; nothing here
+        reads them."""
+        folder, groups = self.train_folder()
+        rest, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds, seed=seed)[index]
+        tr, va = stratified_group_split(folder.y[rest], groups[rest], val_fraction=self.val_fraction,
+                                        seed=self.seed if val_seed is None else val_seed)
+        fold = copy.copy(self)
+        fold.train, fold.val = folder.subset(rest[tr]), folder.subset(rest[va])
+        return fold, held_out
+
     def cross_validation(self, n_splits: int, *, seed: int
                          ) -> list[tuple["XRayDataModule", SplitArrays]]:
-        """Folds of the train folder for cross-validation: per stratified group fold (duplicate
-        clusters never split, shuffled by ``seed``), a copy of this data module whose train and
-        validation splits come from the other folds (validation: the usual stratified share,
-        seeded by the module's seed, as in :meth:`setup`), and the fold's held-out images. The
-        test splits are the module's own, untouched; nothing here reads them."""
-        folder, groups = self.train_folder()
-        folds = []
-        for rest, held_out in stratified_group_folds(folder.y, groups, n_splits=n_splits, seed=seed):
-            tr, va = stratified_group_split(folder.y[rest], groups[rest],
-                                            val_fraction=self.val_fraction, seed=self.seed)
-            fold = copy.copy(self)
-            fold.train, fold.val = folder.subset(rest[tr]), folder.subset(rest[va])
-            folds.append((fold, folder.subset(held_out)))
-        return folds
+        """Every :meth:`fold` of the train folder: the fold's data module and its held-out
+        images."""
+        folder, _ = self.train_folder()
+        folds = [self.fold(k, n_folds=n_splits, seed=seed) for k in range(n_splits)]
+        return [(fold, folder.subset(held_out)) for fold, held_out in folds]
 
     def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False,
                 seed: int = 0, **kwargs) -> SplitDataset:

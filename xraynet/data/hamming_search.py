@@ -33,7 +33,7 @@ _SMALL_RUN = 64
 #: rows per block of a long run: a block pair is at most this squared candidate pairs at once
 _BLOCK = 512
 #: odd 64-bit multiplier that mixes band values into one key (wrapping arithmetic)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+KEY_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def as_words(bits: np.ndarray) -> np.ndarray:
@@ -96,7 +96,7 @@ def _band_values(hashes: np.ndarray, band_bits: list[np.ndarray], *, exact: bool
             packed = np.packbits(columns[band], axis=0).astype(np.uint64)  # (band bytes, rows)
             value = packed[0]
             for byte in packed[1:]:
-                value = (value << np.uint64(8)) | byte if len(packed) <= 8 else (value * _MIX) ^ byte
+                value = (value << np.uint64(8)) | byte if len(packed) <= 8 else (value * KEY_MIX) ^ byte
             values[k, start:start + rows_per_block] = value
     return values
 
@@ -133,7 +133,7 @@ def key_design(n_bits: int, max_distance: int) -> tuple[int, int, int]:
     return max_distance + groups * (per_key - 1) + 1, per_key, groups
 
 
-class _KeySorter:
+class KeySorter:
     """Sorts one index's keys with each row's number riding in their low bits, and marks the
     neighbours that share a key; reuses its buffers from one index to the next (a fresh array of
     100k rows costs more in page faults than the arithmetic on it). One plain sort of uint64
@@ -155,7 +155,7 @@ class _KeySorter:
         if exact:
             np.left_shift(keys, np.uint64(self.row_bits), out=keys)
         else:
-            np.multiply(keys, _MIX, out=keys)
+            np.multiply(keys, KEY_MIX, out=keys)
             np.bitwise_and(keys, ~self.row_mask, out=keys)
         return np.bitwise_or(keys, self.rows, out=keys)
 
@@ -171,7 +171,7 @@ class _KeySorter:
         return (sorted_keys[positions] & self.row_mask).astype(np.intp)
 
 
-def index_keys(hashes: np.ndarray, max_distance: int, sorter: _KeySorter | None = None
+def index_keys(hashes: np.ndarray, max_distance: int, sorter: KeySorter | None = None
                ) -> Iterator[np.ndarray]:
     """The search's indexes: yields, for each combination of bands of one group, one uint64 per
     row holding the index's key in its high bits and the row's number in its low bits (in one
@@ -181,7 +181,7 @@ def index_keys(hashes: np.ndarray, max_distance: int, sorter: _KeySorter | None 
     bits and 17 bits of rows at 100k images), the key is their exact concatenation; otherwise a
     mix of them. Two rows within ``max_distance`` share a key in at least one index; rows that
     share none are never compared."""
-    sorter = sorter or _KeySorter(len(hashes))
+    sorter = sorter or KeySorter(len(hashes))
     n_bands, per_key, groups = key_design(hashes.shape[1], max_distance)
     band_bits = bands(hashes, n_bands)
     width = max(len(band) for band in band_bits)
@@ -196,7 +196,7 @@ def index_keys(hashes: np.ndarray, max_distance: int, sorter: _KeySorter | None 
                     np.left_shift(key, np.uint64(width), out=key)
                     np.bitwise_or(key, values[other], out=key, casting="unsafe")
                 else:
-                    np.multiply(key, _MIX, out=key)
+                    np.multiply(key, KEY_MIX, out=key)
                     np.bitwise_xor(key, values[other], out=key)
             yield sorter.with_rows(key, exact=exact)
 
@@ -212,9 +212,9 @@ def _runs_of_shared(first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends - starts
 
 
-def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, sorter: _KeySorter
+def _key_pairs(keys: np.ndarray, words: np.ndarray, max_distance: int, sorter: KeySorter
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs ``(i < j)`` of rows that share a key (``keys``: from :meth:`_KeySorter.with_rows`,
+    """Pairs ``(i < j)`` of rows that share a key (``keys``: from :meth:`KeySorter.with_rows`,
     sorted in place here) whose whole hashes are within ``max_distance``: candidates are
     verified as they are made, never all kept.
 
@@ -287,7 +287,7 @@ def near_pairs(hashes: np.ndarray, max_distance: int) -> tuple[np.ndarray, np.nd
     words = as_words(hashes)
     if n_bits <= max_distance:  # every pair is within the distance
         return _every_pair(words)
-    sorter = _KeySorter(n)
+    sorter = KeySorter(n)
     found = [_key_pairs(keys, words, max_distance, sorter)
              for keys in index_keys(hashes, max_distance, sorter)]
     i, j, d = (np.concatenate(parts) for parts in zip(*found))
@@ -306,9 +306,9 @@ def equal_rows(words: np.ndarray, *, key_words: int | None = None) -> tuple[np.n
         return empty, empty
     key = words[:, 0].copy()
     for column in range(1, min(key_words or words.shape[1], words.shape[1])):
-        np.multiply(key, _MIX, out=key)
+        np.multiply(key, KEY_MIX, out=key)
         np.bitwise_xor(key, words[:, column], out=key)
-    sorter = _KeySorter(n)
+    sorter = KeySorter(n)
     i, j, _ = _key_pairs(sorter.with_rows(key, exact=False), words, 0, sorter)
     _, i, j = _unique_pairs(i, j, n)
     return i, j
@@ -320,7 +320,7 @@ def candidate_share(hashes: np.ndarray, max_distance: int) -> float:
     n = len(hashes)
     if n < 2 or hashes.shape[1] <= max_distance:
         return 1.0
-    sorter, compared = _KeySorter(n), 0
+    sorter, compared = KeySorter(n), 0
     for keys in index_keys(hashes, max_distance, sorter):
         sorter(keys)
         _, lengths = _runs_of_shared(np.flatnonzero(sorter.same))

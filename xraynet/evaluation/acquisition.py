@@ -40,7 +40,7 @@ class Variant:
     apply: Callable[[Image.Image, int, np.random.Generator], Image.Image]
 
 
-def _at_scale(gray: Image.Image, short_side: int) -> Image.Image:
+def at_scale(gray: Image.Image, short_side: int) -> Image.Image:
     """``gray`` resized so that its shorter side is ``short_side`` (never enlarged)."""
     width, height = gray.size
     factor = short_side / min(width, height)
@@ -58,7 +58,7 @@ def squeeze(gray: Image.Image, size: int, rng: np.random.Generator, *,
 def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *,
          quality: int = 20) -> Image.Image:
     buffer = io.BytesIO()
-    _at_scale(gray, 2 * size).save(buffer, format="JPEG", quality=quality)
+    at_scale(gray, 2 * size).save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
     with Image.open(buffer) as img:
         return img.convert("L")
@@ -66,12 +66,12 @@ def jpeg(gray: Image.Image, size: int, rng: np.random.Generator, *,
 
 def blur(gray: Image.Image, size: int, rng: np.random.Generator, *,
          radius: float = 3.0) -> Image.Image:
-    return _at_scale(gray, 2 * size).filter(ImageFilter.GaussianBlur(radius))
+    return at_scale(gray, 2 * size).filter(ImageFilter.GaussianBlur(radius))
 
 
 def noise(gray: Image.Image, size: int, rng: np.random.Generator, *,
           sigma: float = 10.0) -> Image.Image:
-    pixels = np.asarray(_at_scale(gray, 2 * size), dtype=np.float32)
+    pixels = np.asarray(at_scale(gray, 2 * size), dtype=np.float32)
     noisy = pixels + rng.normal(0.0, sigma, pixels.shape)
     return Image.fromarray(np.clip(noisy + 0.5, 0, 255).astype(np.uint8), mode="L")
 
