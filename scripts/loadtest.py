@@ -68,13 +68,13 @@ def image_files(spec: str) -> list[Path]:
     return files
 
 
-def rss_mib(pid: int | None) -> float | None:
-    """Resident set size of ``pid`` in MiB (Linux /proc), or None."""
+def rss_mib(pid: int | None, entry: str = "VmRSS") -> float | None:
+    """Resident set size of ``pid`` in MiB (Linux /proc; ``entry`` "VmHWM": its peak), or None."""
     if pid is None:
         return None
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(entry + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
@@ -137,17 +137,6 @@ def first_answer(url: str, image: Path, started: float, proc: subprocess.Popen |
     sys.exit("error: no answer from the server within 180 s")
 
 
-def peak_rss_mib(pid: int) -> float | None:
-    """The process's peak RSS (VmHWM) in MiB, or None."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def reset_peak(pid: int) -> bool:
     """Reset the process's peak RSS to its current RSS (Linux ``clear_refs``)."""
     try:
@@ -186,7 +175,7 @@ def huge_uploads(url: str, pid: int, data: bytes, clients: int) -> dict:
         t.start()
     for t in threads:
         t.join()
-    peak = peak_rss_mib(pid)
+    peak = rss_mib(pid, "VmHWM")
     return {"clients": clients, "bytes": len(data), "statuses": sorted(s for s, _ in results),
             "seconds_max": round(max(t for _, t in results), 2), "rss_before_mib": before,
             "peak_rss_mib": peak, "peak_rise_mib": round(peak - before, 1) if peak and before else None,

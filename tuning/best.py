@@ -21,11 +21,12 @@ from xraynet.trainer import FitResult, new_run_dir, write_audit
 
 from .hypermodel import module_from_values
 from .search import BEST_FILE
+from .settings import MemberSettings
 from .selection import SELECTION_FILE, cross_validate, format_ranking, members_estimate
 from .selection import candidates as candidates_of
 
-#: defaults of the members' cross-validated choice (see :func:`train_best`)
-SELECT_FOLDS, SELECT_CANDIDATES = 3, 3
+#: defaults of the members' choice (declared once, in :class:`tuning.settings.MemberSettings`)
+_M = MemberSettings()
 
 log = logging.getLogger("xraynet")
 
@@ -74,8 +75,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                patience: int = TrainerConfig().patience, devices: int = TrainerConfig().devices,
                mixup: float = TrainerConfig().mixup,
                resize_mix: float = TrainerConfig().resize_mix,
-               members: int = 3, select_folds: int = SELECT_FOLDS,
-               candidates: int = SELECT_CANDIDATES, cache_dir: str | Path | None = None,
+               members: int = _M.members, select_folds: int = _M.select_folds,
+               candidates: int = _M.candidates, cache_dir: str | Path | None = None,
                use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from xraynet.command_line import add_data_args, at_least, add_setting_flags, make_datamodule, settings_from_args
+from xraynet.command_line import add_data_args, add_setting_flags, make_datamodule, settings_from_args
 from xraynet.config import TrainerConfig
 
-from .settings import SearchSettings
+from .settings import MemberSettings, SearchSettings
 
 
 def register(sub) -> dict:
@@ -51,26 +51,19 @@ def add_train_best_args(p: argparse.ArgumentParser) -> None:
                    help="best_hyperparameters.json (default: the newest under --out)")
     add_data_args(p, image_size=False, data_help="dataset folder (default: the one the search used)")
     add_setting_flags(p, TrainerConfig, section="trainer", skip=("batch_size", "seed"))
-    p.add_argument("--members", type=at_least(1), default=3,
-                   help="best distinct configurations trained and averaged into the exported "
-                        "model (default: 3; at least 1; 1 = the best configuration alone)")
-    p.add_argument("--select-folds", type=at_least(0), default=3,
-                   help="rank the search's best configurations and the default one by K-fold "
-                        "cross-validation of the train folder before training the members "
-                        "(default: 3; 0 = the search's validation ranking)")
-    p.add_argument("--candidates", type=at_least(1), default=3,
-                   help="search configurations cross-validated beside the default (default: 3)")
+    add_setting_flags(p, MemberSettings, section="members")
 
 
 def run_train_best(args: argparse.Namespace) -> int:
     from .best import train_best
 
     trainer = settings_from_args(args, TrainerConfig, section="trainer")  # validates the ranges
+    chosen = settings_from_args(args, MemberSettings, section="members")
     run_dir, report = train_best(hyperparameters=args.hyperparameters, out_dir=args.out,
                                  data=args.data, epochs=trainer.epochs, patience=trainer.patience,
                                  devices=trainer.devices, mixup=trainer.mixup,
-                                 resize_mix=trainer.resize_mix, members=args.members,
-                                 select_folds=args.select_folds, candidates=args.candidates,
+                                 resize_mix=trainer.resize_mix, members=chosen.members,
+                                 select_folds=chosen.select_folds, candidates=chosen.candidates,
                                  cache_dir=args.cache_dir, use_cache=not args.no_cache)
     print(report)
     print(f"run directory: {run_dir}")

@@ -72,3 +72,21 @@ class SearchSettings:
         total = sum(math.ceil(end_size / (b + 1) * self.factor ** (b - r))
                     for b in range(brackets) for r in range(b + 1))
         return total * self.iterations
+
+
+@dataclass(frozen=True)
+class MemberSettings:
+    """How train-best chooses and trains the exported model's members (see
+    :func:`tuning.best.train_best`)."""
+
+    members: int = setting(3, help="best distinct configurations trained and averaged into the "
+                           "exported model (1: the best configuration alone)", min=1, max=100)
+    select_folds: int = setting(3, help="rank the search's best configurations and the default "
+                                "one by K-fold cross-validation of the train folder before "
+                                "training the members (0: the search's validation ranking)",
+                                min=0, max=20)
+    candidates: int = setting(3, help="search configurations cross-validated beside the default",
+                              min=1, max=100)
+
+    def __post_init__(self) -> None:
+        check(self, section="members")
