@@ -86,7 +86,7 @@ def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
     assert (seen["select_folds"], seen["candidates"]) == (3, 3)  # the defaults of train_best
     defaults = inspect.signature(original).parameters
     assert (defaults["select_folds"].default, defaults["candidates"].default) == (3, 3)
-    offered = {a.dest.removeprefix("trainer__") for a in p._actions} - {"help"}
+    offered = {a.dest.removeprefix("trainer__").removeprefix("members__") for a in p._actions} - {"help"}
     passed = {"epochs", "patience", "devices", "mixup", "resize_mix", "members", "select_folds",
               "candidates", "hyperparameters", "data",
               "out", "cache_dir", "no_cache"}
