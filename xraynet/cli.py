@@ -177,9 +177,9 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
         return {k[len(prefix):]: v for k, v in vars(args).items()
                 if k.startswith(prefix) and k[len(prefix):] in defaults and v != defaults[k[len(prefix):]]}
 
-    trainer = replace(base.trainer, **given(TrainerConfig, "trainer"),
-                      **({"out_dir": args.out} if args.out != "runs" else {}))
-    seed = {"seed": trainer.seed} if "seed" in given(TrainerConfig, "trainer") else {}
+    trainer_given = given(TrainerConfig, "trainer")
+    trainer = replace(base.trainer, **trainer_given, **({"out_dir": args.out} if args.out != "runs" else {}))
+    seed = {"seed": trainer.seed} if "seed" in trainer_given else {}
     data = replace(base.data, **given(DataConfig, "data"), **seed,
                    **({"root": str(resolve_data_dir(args.data))} if args.data else {}))
     aug = base.model.augmentation
@@ -194,12 +194,9 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
 def resolved_config(config) -> dict:
     """The run config as ``config.json`` records it (training length resolved for the model's
     kind, the backend that would run it)."""
-    from dataclasses import replace
-
     from .backend import backend_name
 
-    trainer = config.trainer.resolved(config.model.pretrained)
-    return replace(config, trainer=trainer, backend=backend_name()).to_dict()
+    return config.resolved(backend_name()).to_dict()
 
 
 def cmd_fit(args) -> int:

@@ -340,6 +340,12 @@ class RunConfig:
             raise ConfigError([f"data.image_size = {self.data.image_size} differs from "
                                f"model.image_size = {self.model.image_size}: they must agree"])
 
+    def resolved(self, backend: str | None = None) -> "RunConfig":
+        """This config as a run records it: the training length filled in for the model's kind
+        (:meth:`TrainerConfig.resolved`) and the backend that runs it."""
+        return replace(self, trainer=self.trainer.resolved(self.model.pretrained),
+                       backend=backend or self.backend)
+
     def to_dict(self) -> dict:
         return {"schema_version": self.schema_version, "backend": self.backend,
                 "data": asdict(self.data), "model": asdict(self.model),

@@ -140,9 +140,9 @@ class Trainer(ConfigView):
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
-        run = self.config.resolved(module.pretrained)
-        config = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
-                           trainer=run, backend=backend_name()).to_dict()
+        resolved = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
+                             trainer=self.config).resolved(backend_name())
+        run, config = resolved.trainer, resolved.to_dict()
         write_json(run_dir / CONFIG_FILE, config)
         write_audit(datamodule, run_dir)
 

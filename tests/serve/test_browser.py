@@ -24,14 +24,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def real_model(tmp_path_factory, real_data):
     from xraynet import ModelConfig, Trainer, XRayClassifier, XRayDataModule
-    from xraynet.quality import fit_quality_gate
 
     dm = XRayDataModule(root=real_data, image_size=64, cache_dir=tmp_path_factory.mktemp("cache")).setup()
     module = XRayClassifier(model=ModelConfig(image_size=64, depth=3, base_filters=8, seed=0),
                             learning_rate=3e-3)
     trainer = Trainer(epochs=8, batch_size=16, seed=0, out_dir=tmp_path_factory.mktemp("runs"), verbose=0)
     result = trainer.fit(module, dm)
-    fit_quality_gate(result.model, dm, result.run_dir)
     return result.run_dir, dm
 
 

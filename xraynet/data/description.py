@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..settings import known_fields
 
 DESCRIPTION_FILES = ("dataset.json", "DATASET.md")
 #: the classes of the Kaggle set (its description is used only for this layout and these classes)
@@ -59,8 +60,7 @@ class DatasetDescription:
 
     @classmethod
     def from_dict(cls, data: dict) -> "DatasetDescription":
-        names = {"name", "source", "licence", "provenance", "limitations", "origin"}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**known_fields(cls, data))
 
     def lines(self) -> list[str]:
         """The provenance as the report shows it: name, source and licence, then each line."""
@@ -135,6 +135,12 @@ def describe_dataset(source: str | Path, layout: str | None, class_names: list[s
     for name in DESCRIPTION_FILES:
         if (folder / name).is_file():
             return read_description(folder / name)
-    if layout == "split-folders" and sorted(class_names) == sorted(KAGGLE_CLASSES):
+    return shipped_description(layout, class_names)
+
+
+def shipped_description(layout: str | None, class_names: list[str]) -> DatasetDescription:
+    """The description xraynet ships for this layout and these classes: :data:`KAGGLE` for the
+    Kaggle set's train/test folders of its three classes; otherwise none."""
+    if layout == "split-folders" and sorted(class_names or []) == sorted(KAGGLE_CLASSES):
         return KAGGLE
     return DatasetDescription()

@@ -9,10 +9,10 @@ gets its probabilities; callers show them as unreliable, with the reasons.
 from .checks import COLOUR_LIMIT, MIN_SIDE, UNIFORM_STD_LIMIT, pixel_reasons
 from .features import (FEATURE_LAYER, QUALITY_FILE, FeatureGate, feature_model, fit_feature_gate,
                        load_feature_gate)
-from .fitting import batched_features, fit_gate, fit_quality_gate, flag_summary, gate_flag_rates
+from .fitting import batched_features, fit_gate, flag_summary, gate_flag_rates
 from .gate import Quality, QualityGate
 
 __all__ = ["COLOUR_LIMIT", "FEATURE_LAYER", "MIN_SIDE", "QUALITY_FILE", "UNIFORM_STD_LIMIT",
            "FeatureGate", "Quality", "QualityGate", "batched_features", "feature_model",
-           "fit_feature_gate", "fit_gate", "fit_quality_gate", "gate_flag_rates", "flag_summary", "load_feature_gate",
+           "fit_feature_gate", "fit_gate", "gate_flag_rates", "flag_summary", "load_feature_gate",
            "pixel_reasons"]

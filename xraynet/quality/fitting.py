@@ -74,8 +74,3 @@ def gate_flag_rates(model: keras.Model, gate: FeatureGate, datamodule) -> dict:
     rates["test_leak_free"] = flag_summary(test_verdicts)
     return rates
 
-
-def fit_quality_gate(model: keras.Model, datamodule, run_dir: str | Path) -> tuple[FeatureGate, dict]:
-    """:func:`fit_gate`, then :func:`gate_flag_rates`: the gate and what the assessment records."""
-    gate = fit_gate(model, datamodule, run_dir)
-    return gate, {**gate.summary(), "flags": gate_flag_rates(model, gate, datamodule)}

@@ -12,7 +12,7 @@ from ..bundle import read_json, read_metadata
 from ..config import RunConfig
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
-from ..data.description import KAGGLE, KAGGLE_CLASSES, DatasetDescription
+from ..data.description import DatasetDescription, shipped_description
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..evaluation.report import fmt
@@ -43,9 +43,7 @@ def data_description(data: dict) -> DatasetDescription:
     were recorded, the shipped one where its layout and classes are the Kaggle set's."""
     if "description" in data:
         return DatasetDescription.from_dict(data["description"])
-    if data.get("layout") in (None, "split-folders") and sorted(data.get("classes") or []) == sorted(KAGGLE_CLASSES):
-        return KAGGLE
-    return DatasetDescription()
+    return shipped_description(data.get("layout") or "split-folders", data.get("classes") or [])
 
 
 def limitations(data: dict) -> list[str]:
