@@ -13,7 +13,7 @@ def main() -> int:
     from xraynet_bench.report import markdown, targets
     from xraynet_bench.serving import section_of, splice_section
     from xraynet_bench.suite import Plan, Runner, installed_backends
-    from xraynet.command_line import setup_logging
+    from xraynet.cli.arguments import setup_logging
     from xraynet.locate import resolve_data_dir
 
     p = argparse.ArgumentParser(prog="benchmark.py", description=__doc__)

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.analyse:
         return analyse(args)
-    from xraynet.command_line import setup_process
+    from xraynet.cli.arguments import setup_process
 
     setup_process(quiet=True)
     out = Path(args.out)

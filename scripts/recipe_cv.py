@@ -53,7 +53,7 @@ def overrides(args: argparse.Namespace) -> dict:
 
 def run_job(args: argparse.Namespace) -> int:
     import numpy as np
-    from xraynet.command_line import setup_process
+    from xraynet.cli.arguments import setup_process
     from xraynet_bench.recipes import run_fold
     from xraynet.locate import resolve_data_dir
 

@@ -33,7 +33,7 @@ AUDIT_REPEATS, DECODE_REPEATS = 25, 3
 
 DECODE = """
 import json, resource, sys, time
-from xraynet.command_line import setup_process
+from xraynet.cli.arguments import setup_process
 setup_process(quiet=True)
 from xraynet.data import XRayDataModule
 t = time.perf_counter()
@@ -103,7 +103,7 @@ print(json.dumps({"rc": rc, "seconds": time.perf_counter() - t,
 
 TRAIN = """
 import json, resource, sys, time
-from xraynet.command_line import setup_process
+from xraynet.cli.arguments import setup_process
 setup_process(quiet=True)
 import keras
 from xraynet import XRayClassifier, XRayDataModule, ModelConfig

@@ -10,23 +10,22 @@ from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.config import SCHEMA_VERSION, TrainerConfig
+from xraynet.config import SCHEMA_VERSION, DataConfig, TrainerConfig
+from xraynet.settings import known_fields
 from xraynet.bundle import CONFIG_FILE, read_json, read_metadata, save_bundle, write_json
 from xraynet.completion import complete_bundle
 from xraynet.evaluation import evaluate_run, write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.reporting import write_report
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
-from xraynet.trainer import FitResult, new_run_dir, write_audit
+from xraynet.runs import new_run_dir, write_audit
+from xraynet.trainer import FitResult
 
 from .hypermodel import module_from_values
 from .search import BEST_FILE
 from .settings import MemberSettings
 from .selection import SELECTION_FILE, cross_validate, format_ranking, members_estimate
 from .selection import candidates as candidates_of
-
-#: defaults of the members' choice (declared once, in :class:`tuning.settings.MemberSettings`)
-_M = MemberSettings()
 
 log = logging.getLogger("xraynet")
 
@@ -70,44 +69,34 @@ def member_picks(ranked: int, members: int) -> list[int]:
     return [i if i < ranked else 0 for i in range(members)]
 
 
-def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path = "runs",
-               data: str | Path | None = None, epochs: int = TrainerConfig().epochs,
-               patience: int = TrainerConfig().patience, devices: int = TrainerConfig().devices,
-               mixup: float = TrainerConfig().mixup,
-               resize_mix: float = TrainerConfig().resize_mix,
-               members: int = _M.members, select_folds: int = _M.select_folds,
-               candidates: int = _M.candidates, cache_dir: str | Path | None = None,
-               use_cache: bool = True) -> tuple[Path, str]:
+def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | None = None,
+               trainer: TrainerConfig | None = None, members: MemberSettings | None = None,
+               cache_dir: str | Path | None = None, use_cache: bool = True) -> tuple[Path, str]:
     """Retrain the best configurations into a new run directory, export and evaluate the model.
 
-    The members are the best ``members`` distinct configurations, each trained with its own
-    seed. With ``select_folds`` = K > 0 they are ranked by K-fold cross-validation of the train
-    folder (:mod:`tuning.selection`) among the search's best ``candidates`` configurations and
-    ``xraynet fit``'s default; with 0, by the search's validation score alone. A 50-image
-    validation split ranks close configurations almost at random; scoring every train image
-    once, and averaging members, cuts that variance. With ``members`` > 1 the exported model
-    averages the members' probabilities; each member keeps its own run directory under
-    ``members/``. Returns the run directory and report.
+    The members are the best ``members.members`` distinct configurations, each trained with its
+    own seed. With ``members.select_folds`` = K > 0 they are ranked by K-fold cross-validation
+    of the train folder (:mod:`tuning.selection`) among the search's best
+    ``members.candidates`` configurations and ``xraynet fit``'s default; with 0, by the
+    search's validation score alone. A 50-image validation split ranks close configurations
+    almost at random; scoring every train image once, and averaging members, cuts that
+    variance. With more than one member the exported model averages the members'
+    probabilities; each member keeps its own run directory under ``members/``. Returns the run
+    directory and report.
 
     Args:
-        hyperparameters: a ``best_hyperparameters.json``; default: the newest under ``out_dir``.
-        out_dir: folder of searches and runs.
+        hyperparameters: a ``best_hyperparameters.json``; default: the newest under the
+            trainer's ``out_dir``.
         data: dataset folder (default: the one the search used).
-        epochs: maximum epochs of each training (early stopping on validation loss).
-        patience: early-stopping patience.
-        devices: devices of this host each member trains on (data parallel).
-        mixup: mixup strength of each member's training (0: off).
-        resize_mix: share of training images each member sees fitted to the square the other
-            way (0: off; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`).
-        members: configurations averaged into the exported model (default 3; 1: the best alone).
-        select_folds: cross-validation folds that rank the candidates (default 3; 0: the search's
-            validation ranking).
-        candidates: search configurations cross-validated beside the default (default 3).
+        trainer: every member's training settings (:class:`~xraynet.config.TrainerConfig`;
+            its ``batch_size`` and ``seed`` come from the configuration and the search);
+            ``out_dir`` holds the searches and receives the run.
+        members: how many members, and how they are chosen (:class:`tuning.settings.MemberSettings`).
+        cache_dir, use_cache: the decoded-image cache (see :class:`~xraynet.data.XRayDataModule`).
     """
-    if members < 1:  # before any training
-        raise XRayNetError(f"--members must be at least 1, got {members}")
-    if select_folds == 1:
-        raise XRayNetError("--select-folds must be 0 (the search's order) or at least 2")
+    trainer = trainer if trainer is not None else TrainerConfig()
+    chosen = members if members is not None else MemberSettings()
+    out_dir = Path(trainer.out_dir)
     best_path = Path(hyperparameters) if hyperparameters else latest_best_file(out_dir)
     payload = read_json(best_path, "best hyperparameters",
                         fix="run the search again (scripts/tune.py --fresh)")
@@ -116,27 +105,28 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
                            "hyperparameters or the data settings); pass the one the search wrote")
     log.info("best hyperparameters from %s: %s", best_path, payload["hyperparameters"])
     data_cfg = {**payload["data"], **({"root": str(data)} if data else {})}
-    dm = XRayDataModule(**data_cfg, cache_dir=cache_dir, use_cache=use_cache).setup()
+    dm = XRayDataModule(config=DataConfig(**known_fields(DataConfig, data_cfg)),
+                        cache_dir=cache_dir, use_cache=use_cache).setup()
     base = ModelConfig.from_dict(payload["base_model"])
     seed = int(payload["search"]["seed"])
     selection = None
-    if select_folds > 0:
+    if chosen.select_folds > 0:
         ranked, held = cross_validate(
-            candidates_of(payload, base, candidates), dm, base=base, folds=select_folds, seed=seed,
-            trainer={"epochs": epochs, "patience": patience, "devices": devices, "mixup": mixup,
-                     "resize_mix": resize_mix}, path=best_path.parent / SELECTION_FILE)
+            candidates_of(payload, base, chosen.candidates), dm, base=base,
+            folds=chosen.select_folds, seed=seed, trainer=trainer,
+            path=best_path.parent / SELECTION_FILE)
         log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
-                 select_folds, format_ranking(ranked))
-        picks = member_picks(len(ranked), members)
+                 chosen.select_folds, format_ranking(ranked))
+        picks = member_picks(len(ranked), chosen.members)
         configs = [ranked[i]["hyperparameters"] for i in picks]
         sources = [ranked[i]["source"] for i in picks]
-        selection = {"folds": select_folds, "ranking": ranked, "members": sources,
+        selection = {"folds": chosen.select_folds, "ranking": ranked, "members": sources,
                      "members_estimate": members_estimate(held, sources)}
         log.info("the members' average on the held-out train images: log-loss %.3f, accuracy "
                  "%.3f, macro-F1 %.3f (the test split not read)",
                  *(selection["members_estimate"][k] for k in ("log_loss", "accuracy", "macro_f1")))
     else:
-        configs = member_configurations(payload, members)
+        configs = member_configurations(payload, chosen.members)
     run_dir = new_run_dir(out_dir, prefix="best")
     results: list[FitResult] = []
     for i, values in enumerate(configs):
@@ -144,10 +134,8 @@ def train_best(*, hyperparameters: str | Path | None = None, out_dir: str | Path
         if len(configs) > 1:
             log.info("member %d of %d: %s", i + 1, len(configs), values)
         module = module_from_values(values, dataclasses.replace(base, seed=seed + i))
-        trainer = Trainer(epochs=epochs, batch_size=int(values["batch_size"]), seed=seed + i,
-                          patience=patience, devices=devices, mixup=mixup, resize_mix=resize_mix,
-                          out_dir=out_dir)
-        results.append(trainer.fit(module, dm, run_dir=member_dir))
+        fit = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed + i)
+        results.append(fit.fit(module, dm, run_dir=member_dir))
     write_json(run_dir / "hyperparameters.json",
                {**payload, "source": str(best_path), "members": configs,
                 "selection": selection})

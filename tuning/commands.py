@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from xraynet.command_line import add_data_args, add_setting_flags, make_datamodule, settings_from_args
+from xraynet.cli.arguments import (add_data_args, add_setting_flags, make_datamodule,
+                                   settings_from_args, storage_from_args)
 from xraynet.config import TrainerConfig
 
 from .settings import MemberSettings, SearchSettings
@@ -35,7 +36,7 @@ def run_tune(args: argparse.Namespace) -> int:
     from .search import run_search
 
     settings = settings_from_args(args, SearchSettings, section="search",
-                                  directory=str(Path(args.out) / "tuning"))
+                                  directory=str(Path(storage_from_args(args).out) / "tuning"))
     dm = make_datamodule(args, seed=settings.seed).setup()
     base = ModelConfig(image_size=dm.image_size, n_classes=len(dm.class_names), seed=settings.seed)
     start = time.perf_counter()
@@ -57,14 +58,12 @@ def add_train_best_args(p: argparse.ArgumentParser) -> None:
 def run_train_best(args: argparse.Namespace) -> int:
     from .best import train_best
 
-    trainer = settings_from_args(args, TrainerConfig, section="trainer")  # validates the ranges
-    chosen = settings_from_args(args, MemberSettings, section="members")
-    run_dir, report = train_best(hyperparameters=args.hyperparameters, out_dir=args.out,
-                                 data=args.data, epochs=trainer.epochs, patience=trainer.patience,
-                                 devices=trainer.devices, mixup=trainer.mixup,
-                                 resize_mix=trainer.resize_mix, members=chosen.members,
-                                 select_folds=chosen.select_folds, candidates=chosen.candidates,
-                                 cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    storage = storage_from_args(args)
+    trainer = settings_from_args(args, TrainerConfig, section="trainer", out_dir=storage.out)
+    run_dir, report = train_best(hyperparameters=args.hyperparameters, data=args.data,
+                                 trainer=trainer,
+                                 members=settings_from_args(args, MemberSettings, section="members"),
+                                 cache_dir=storage.cache_dir, use_cache=storage.cache)
     print(report)
     print(f"run directory: {run_dir}")
     return 0

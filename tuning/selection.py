@@ -27,6 +27,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
+from xraynet.config import TrainerConfig
 from xraynet.data.loaders import SplitArrays, SplitDataset
 from xraynet.errors import XRayNetError
 from xraynet.evaluation.calibration import negative_log_likelihood
@@ -62,15 +63,21 @@ def _same(a: dict, b: dict) -> bool:
     return set(a) == set(b) and all(equal(a[k], b[k]) for k in b)
 
 
+#: the members' training settings that a fold's score depends on (its cache key)
+TRAINER_KEYS = ("epochs", "patience", "devices", "mixup", "resize_mix")
+
+
 def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,
-                seed: int, trainer: dict) -> dict:
-    """Train ``values`` on one fold (``trainer``: the members' epochs, patience, devices, mixup,
-    resize_mix) and predict its held-out images: their labels and probabilities."""
+                seed: int, trainer: TrainerConfig) -> dict:
+    """Train ``values`` on one fold with the members' training settings (``trainer``; batch
+    size and seed from ``values`` and ``seed``) and predict its held-out images: their labels
+    and probabilities."""
     module = module_from_values(values, dataclasses.replace(base, seed=seed))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        fitted = Trainer(batch_size=int(values["batch_size"]), seed=seed, out_dir=tmp,
-                         tensorboard=False, verbose=0, **trainer).fit(module, fold, run_dir=Path(tmp) / "run")
+        fitted = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed,
+                         out_dir=tmp, tensorboard=False, verbose=0).fit(module, fold,
+                                                                        run_dir=Path(tmp) / "run")
         proba = fitted.model.predict(SplitDataset(held_out, n_classes=len(fold.class_names),
                                                   batch_size=32), verbose=0)
     return {"y": held_out.y.tolist(), "proba": np.round(np.asarray(proba, np.float64), 6).tolist(),
@@ -103,7 +110,7 @@ def members_estimate(held_out: dict[str, tuple[np.ndarray, np.ndarray]],
 
 
 def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, folds: int,
-                   seed: int, trainer: dict, path: Path
+                   seed: int, trainer: TrainerConfig, path: Path
                    ) -> tuple[list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Score every candidate on ``folds`` folds of the train folder (resuming from ``path``).
     Returns the candidates with their pooled scores, best (lowest log-loss) first, and each
@@ -150,10 +157,12 @@ def format_ranking(ranked: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _key(values: dict, fold: int, folds: int, seed: int, trainer: dict, dm: XRayDataModule) -> str:
+def _key(values: dict, fold: int, folds: int, seed: int, trainer: TrainerConfig,
+         dm: XRayDataModule) -> str:
     data = {k: v for k, v in dataclasses.asdict(dm.config).items() if k != "root"}
+    settings = {k: getattr(trainer, k) for k in TRAINER_KEYS}
     return json.dumps({"hyperparameters": values, "fold": fold, "folds": folds, "seed": seed,
-                       "trainer": trainer, "data": data}, sort_keys=True)
+                       "trainer": settings, "data": data}, sort_keys=True)
 
 
 def _append(path: Path, row: dict) -> None:

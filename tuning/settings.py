@@ -90,3 +90,8 @@ class MemberSettings:
 
     def __post_init__(self) -> None:
         check(self, section="members")
+        if self.select_folds == 1:
+            from xraynet.settings import ConfigError
+
+            raise ConfigError(["members.select_folds = 1: must be 0 (the search's order) or at "
+                               "least 2 (--select-folds)"])

@@ -29,6 +29,8 @@ MIN_FEATURE_SIDE = 2
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEFAULT_SEED = 42
+#: folder that receives run directories, unless told otherwise
+RUNS_DIR = "runs"
 #: backbones with ImageNet weights from the ``pretrained`` extra
 PRETRAINED_BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
 KERAS_HUB_PREFIX = "keras_hub:"
@@ -277,7 +279,7 @@ class TrainerConfig:
     resize_mix: float = setting(0.0, help="share of training images, drawn anew every epoch, "
                                 "shown fitted to the square the other way (the central "
                                 "square, or for crop the whole image squeezed in; 0: off)", min=0, max=1)
-    out_dir: str = setting("runs", help="folder that receives run directories", flag="")
+    out_dir: str = setting(RUNS_DIR, help="folder that receives run directories", flag="")
     tensorboard: bool = setting(True, help="write TensorBoard logs where installed", flag="")
 
     def __post_init__(self) -> None:

@@ -3,59 +3,42 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
-
 import keras
 
 from .config import OptimConfig
 from .models import ModelConfig
 from .models.backbones import build_model
-from .settings import ConfigView
-
-_D = OptimConfig()  # the defaults, declared once in xraynet.config
+from .settings import ConfigView, configure
 
 
 class XRayClassifier(ConfigView):
     """Builds and compiles the classifier.
 
     Args:
-        model: architecture (:class:`ModelConfig`).
-        learning_rate: initial learning rate (default 1e-3).
-        optimizer: ``"adam"`` or ``"adamw"`` (default ``"adamw"``).
-        weight_decay: decoupled weight decay for ``adamw`` (default 1e-4).
-        label_smoothing: categorical label smoothing (default 0.0).
-        schedule: ``"cosine"`` decays the learning rate per epoch to 1% over the run (see
-            :meth:`callbacks`), ``"constant"`` keeps it (default ``"cosine"``).
-        ema_momentum: when set, the optimizer keeps an exponential moving average of the
-            weights (Polyak averaging) and validation, checkpoints and the final model use it,
-            with batch-norm statistics recomputed for it (:class:`RecomputeBatchNorm`, where
-            :meth:`callbacks` is given the training data; default None: off).
-        warmup_epochs: pretrained backbones: epochs of the head's warm-up on the frozen
-            backbone's features, at ``learning_rate`` (default 40; see :mod:`xraynet.transfer`).
-        warmup_views: pretrained backbones: augmented views of each training image (the
-            model's own augmentation) whose features the warm-up trains on beside the clean ones
-            (default 0: clean features only).
-        fine_tune_lr: pretrained backbones: the fine-tuning stage's learning rate as a share of
-            ``learning_rate`` (default 0.1).
+        model: architecture (:class:`ModelConfig`; default: every default).
+        config: loss, optimizer and schedule (:class:`~xraynet.config.OptimConfig`, where each
+            setting's default, range and meaning is declared); default: every default.
+        **overrides: any :class:`~xraynet.config.OptimConfig` setting by name
+            (``learning_rate``, ``optimizer``, ``weight_decay``, ``label_smoothing``,
+            ``schedule``, ``ema_momentum``, ``warmup_epochs``, ``warmup_views``,
+            ``fine_tune_lr``), validated as the config validates itself.
+
+    With ``ema_momentum`` set, validation, checkpoints and the final model use the averaged
+    weights, with batch-norm statistics recomputed for them (:class:`RecomputeBatchNorm`, where
+    :meth:`callbacks` is given the training data). A pretrained backbone trains in two stages
+    (:mod:`xraynet.transfer`): the head's warm-up at ``learning_rate``, then fine-tuning at
+    ``fine_tune_lr`` times it.
     """
 
-    def __init__(self, *, model: ModelConfig = ModelConfig(), learning_rate: float = _D.learning_rate,
-                 optimizer: str = _D.optimizer, weight_decay: float = _D.weight_decay,
-                 label_smoothing: float = _D.label_smoothing, schedule: str = _D.schedule,
-                 ema_momentum: float | None = _D.ema_momentum,
-                 warmup_epochs: int = _D.warmup_epochs, warmup_views: int = _D.warmup_views,
-                 fine_tune_lr: float = _D.fine_tune_lr) -> None:
-        self.config = OptimConfig(learning_rate=learning_rate, optimizer=optimizer,
-                                  weight_decay=weight_decay, label_smoothing=label_smoothing,
-                                  schedule=schedule, ema_momentum=ema_momentum,
-                                  warmup_epochs=warmup_epochs, warmup_views=warmup_views,
-                                  fine_tune_lr=fine_tune_lr)  # validates
-        self.model_config = model
+    def __init__(self, *, model: ModelConfig | None = None, config: OptimConfig | None = None,
+                 **overrides) -> None:
+        self.config = configure(OptimConfig, config, overrides, section="module")
+        self.model_config = model if model is not None else ModelConfig()
 
     @classmethod
     def from_config(cls, model: ModelConfig, optim: OptimConfig) -> "XRayClassifier":
         """The module of a model and an optimisation config (e.g. :class:`~xraynet.config.RunConfig`'s)."""
-        return cls(model=model, **asdict(optim))
+        return cls(model=model, config=optim)
 
     @property
     def pretrained(self) -> bool:

@@ -185,3 +185,21 @@ def tta_augmentation(model: keras.Model, seed: int = 0) -> XRayAugmentation:
                 return XRayAugmentation.from_config({**layer.get_config(), "seed": seed,
                                                      "name": "tta"})
     return XRayAugmentation(**asdict(AugmentationConfig()), seed=seed, name="tta")
+
+
+def write_predictions_csv(path: str | Path, predictions, class_names: list[str]) -> None:
+    """One row per prediction: path, label, every class's probability (and spread with TTA),
+    and the input-quality verdict."""
+    import csv
+
+    with_std = any(p.std for p in predictions)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "label"] + [f"p_{c}" for c in class_names]
+                        + ([f"std_{c}" for c in class_names] if with_std else [])
+                        + ["quality_ok", "quality_reasons"])
+        for p in predictions:
+            quality = ([p.quality.ok, "; ".join(p.quality.reasons)] if p.quality is not None
+                       else ["", ""])
+            writer.writerow([p.path, p.label] + [p.probabilities[c] for c in class_names]
+                            + ([p.std[c] for c in class_names] if with_std else []) + quality)

@@ -3,7 +3,7 @@ and the check that reports every invalid value of a settings object, one line ea
 
 Every configuration dataclass of xraynet (data, model, augmentation, optimisation, trainer,
 search) declares its fields with :func:`setting`; the command line derives its flags and
-defaults from them (:func:`xraynet.command_line.add_setting_flags`) and each dataclass validates itself on
+defaults from them (:func:`xraynet.cli.arguments.add_setting_flags`) and each dataclass validates itself on
 construction with :func:`check`. No Keras import here.
 """
 
@@ -94,6 +94,21 @@ def check(obj: Any, *, section: str = "") -> None:
     lines = problems(obj, section=section)
     if lines:
         raise ConfigError(lines)
+
+
+def configure(cls: type, config: Any, overrides: dict[str, Any], *, section: str) -> Any:
+    """``config`` (default: ``cls()``, every default) with ``overrides`` put in: what the
+    constructors that take ``config=`` plus keyword overrides hold. An unknown name and every
+    invalid value raise :class:`ConfigError`, as the dataclass itself reports them."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ConfigError([f"{section}.{name}: no such setting of {cls.__name__} (known: "
+                           f"{', '.join(sorted(names))})" for name in unknown])
+    if config is not None and not isinstance(config, cls):
+        raise ConfigError([f"{section}: config must be a {cls.__name__}, not "
+                           f"{type(config).__name__}"])
+    return dataclasses.replace(config if config is not None else cls(), **overrides)
 
 
 def known_fields(cls: type, data: dict) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -21,12 +21,12 @@ from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
 from .models.backbones import backbone_source, describe
 from .module import XRayClassifier
+from .runs import new_run_dir, write_audit
 from .transfer import WARMUP_HISTORY, warm_up_and_unfreeze
-from .settings import ConfigView
+from .settings import ConfigView, configure
 
 log = logging.getLogger("xraynet")
 BEST_WEIGHTS = "checkpoints/best.weights.h5"
-_D = TrainerConfig()  # the defaults, declared once in xraynet.config
 
 
 @dataclass
@@ -40,57 +40,33 @@ class FitResult:
     best_value: float | None = None
 
 
-def new_run_dir(out_dir: str | Path, prefix: str = "fit") -> Path:
-    """``<out_dir>/<prefix>-<YYYYmmdd-HHMMSS>-<backend>``, made unique if needed."""
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(out_dir) / f"{prefix}-{stamp}-{backend_name()}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
 class Trainer(ConfigView):
     """Runs training and testing; owns callbacks, checkpoints and the run directory.
 
     Args:
-        epochs: maximum epochs (default None: 40 for the CNN, 12 for a pretrained backbone's
-            fine-tuning; :meth:`~xraynet.config.TrainerConfig.resolved`).
-        batch_size: images per step (default 16).
-        devices: devices of this host to train on in data parallel (default 1; see
-            :func:`xraynet.backend.data_parallel`).
-        seed: global seed for weights, augmentation and shuffling (default 42).
-        monitor: validation metric that picks the best epoch (default ``"val_loss"``).
-        patience: epochs without improvement before early stopping (default None: 15 for the
-            CNN, 5 for fine-tuning).
-        mixup: blend each training image and its label with another's, weight ~ Beta(A, A)
-            (default 0: off; see :class:`~xraynet.data.loaders.SplitDataset`).
-        resize_mix: share of training images shown, each epoch, fitted to the square the other
-            way (default 0: off; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`).
-        out_dir: folder that receives run directories (default ``"runs"``).
-        tensorboard: write TensorBoard logs when tensorflow and tensorboard are installed (default True).
+        config: the loop's settings (:class:`~xraynet.config.TrainerConfig`, where each one's
+            default, range and meaning is declared); default: every default.
         callbacks: extra Keras callbacks.
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
+        **overrides: any :class:`~xraynet.config.TrainerConfig` setting by name (``epochs``,
+            ``batch_size``, ``devices``, ``seed``, ``monitor``, ``patience``, ``mixup``,
+            ``resize_mix``, ``out_dir``, ``tensorboard``), validated as the config validates
+            itself (:class:`~xraynet.settings.ConfigError`).
     """
 
-    def __init__(self, *, epochs: int | None = _D.epochs, batch_size: int = _D.batch_size,
-                 devices: int = _D.devices, seed: int = _D.seed, monitor: str = _D.monitor,
-                 patience: int | None = _D.patience, mixup: float = _D.mixup,
-                 resize_mix: float = _D.resize_mix, out_dir: str | Path = _D.out_dir,
-                 tensorboard: bool = _D.tensorboard, callbacks: list | None = None,
-                 verbose: int | str = 2) -> None:
-        self.config = TrainerConfig(epochs=epochs, batch_size=batch_size, devices=devices,
-                                    seed=seed, monitor=monitor, patience=patience, mixup=mixup,
-                                    resize_mix=resize_mix, out_dir=str(out_dir),
-                                    tensorboard=tensorboard)  # validates
+    def __init__(self, *, config: TrainerConfig | None = None, callbacks: list | None = None,
+                 verbose: int | str = 2, **overrides) -> None:
+        if "out_dir" in overrides:
+            overrides["out_dir"] = str(overrides["out_dir"])
+        self.config = configure(TrainerConfig, config, overrides, section="trainer")
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
 
     @classmethod
     def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
-        """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks, verbose)."""
-        return cls(**asdict(config), **kwargs)
+        """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks,
+        verbose, or settings that override the config's)."""
+        return cls(config=config, **kwargs)
 
     @property
     def out_dir(self) -> Path:
@@ -217,13 +193,3 @@ class Trainer(ConfigView):
             data=datamodule.summary(),
             audit={"leaked_test": audit.leaked_test, "pairs": len(audit.pairs)}).to_dict()
 
-
-def write_audit(datamodule: XRayDataModule, run_dir: str | Path) -> None:
-    """The duplicate audit as ``audit.json`` and ``audit.txt`` in ``run_dir``, and every file's
-    split as ``splits.csv`` (what later commands reuse for data without a split of its own)."""
-    run_dir = Path(run_dir)
-    audit = datamodule.audit_result
-    write_json(run_dir / "audit.json", {**audit.to_dict(), "skipped": datamodule.skipped,
-                                        "layout": datamodule.layout})
-    (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")
-    datamodule.write_splits(run_dir)

@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     section, kwargs = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from xraynet.backend import backend_name
-    from xraynet.command_line import setup_process
+    from xraynet.cli.arguments import setup_process
     from . import sections
 
     setup_process(quiet=True)

@@ -6,6 +6,8 @@ import pytest
 from report_checks import assert_report_complete
 from tuning import SearchSettings, run_search, train_best
 from tuning.hypermodel import XRayHyperModel
+from tuning.settings import MemberSettings
+from xraynet.config import TrainerConfig
 from xraynet import ModelConfig, XRayDataModule, load_bundle
 from xraynet.models import ensemble_members
 
@@ -37,7 +39,8 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
     assert len({json.dumps(t["hyperparameters"], sort_keys=True) for t in payload["top"]}) \
         == len(payload["top"]) >= 1
 
-    run_dir, report = train_best(out_dir=tmp_path / "runs", epochs=3, members=2, select_folds=0,
+    run_dir, report = train_best(trainer=TrainerConfig(out_dir=str(tmp_path / "runs"), epochs=3),
+                                 members=MemberSettings(members=2, select_folds=0),
                                  cache_dir=cache_dir)
     for name in ("model.keras", "hyperparameters.json", "report.txt", "metrics.json", "curves.png",
                  "confusion_matrix_test.png", "confusion_matrix_test_leak_free.png"):
@@ -65,8 +68,9 @@ def test_tiny_search_completes_and_writes_results(dataset, cache_dir, tmp_path, 
 
 def test_train_best_trains_the_members_that_cross_validation_ranks_first(dataset, cache_dir, tmp_path):
     best, _ = _search(dataset, cache_dir, tmp_path)
-    run_dir, _ = train_best(out_dir=tmp_path / "runs", epochs=2, patience=2, members=2,
-                            select_folds=2, candidates=1, cache_dir=cache_dir)
+    run_dir, _ = train_best(trainer=TrainerConfig(out_dir=str(tmp_path / "runs"), epochs=2, patience=2),
+                            members=MemberSettings(members=2, select_folds=2, candidates=1),
+                            cache_dir=cache_dir)
     written = json.loads((run_dir / "hyperparameters.json").read_text())
     ranking = written["selection"]["ranking"]
     assert written["selection"]["folds"] == 2 and len(ranking) in (1, 2)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -7,6 +8,7 @@ from tuning.selection import (DEFAULT, SELECTION_FILE, candidates, cross_validat
                              members_estimate, probability_scores)
 from tuning.space import SPACE, default_values
 from xraynet import ModelConfig, Trainer, XRayDataModule
+from xraynet.config import TrainerConfig
 
 BASE = ModelConfig(image_size=32, n_classes=3, seed=1)
 FOUND = {"depth": 2, "base_filters": 8, "dropout": 0.1, "learning_rate": 2e-3, "batch_size": 8}
@@ -71,7 +73,7 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup()
     found = candidates({"hyperparameters": FOUND, "top": [{"hyperparameters": FOUND}]}, BASE, 1)
     path = tmp_path / SELECTION_FILE
-    trainer = {"epochs": 2, "patience": 2, "devices": 1, "mixup": 0.0, "resize_mix": 0.0}
+    trainer = TrainerConfig(epochs=2, patience=2)
     ranked, held = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert sorted(c["source"] for c in ranked) == sorted(c["source"] for c in found)
     losses = [c["cross_validation"]["log_loss"] for c in ranked]
@@ -93,7 +95,7 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     again, _ = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert json.dumps(again, sort_keys=True) == json.dumps(ranked, sort_keys=True)
     with pytest.raises(AssertionError):  # other trainer settings are other fits
-        cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer={**trainer, "epochs": 3},
+        cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=replace(trainer, epochs=3),
                        path=path)
 
 
@@ -111,8 +113,8 @@ def test_fold_scores_survive_a_torn_last_line(tmp_path):
 
 
 def test_one_fold_is_refused_with_one_line(tmp_path):
-    from tuning import train_best
-    from xraynet.errors import XRayNetError
+    from tuning.settings import MemberSettings
+    from xraynet.settings import ConfigError
 
-    with pytest.raises(XRayNetError, match="at least 2"):
-        train_best(out_dir=tmp_path, select_folds=1)
+    with pytest.raises(ConfigError, match="at least 2"):
+        MemberSettings(select_folds=1)

@@ -68,29 +68,28 @@ def test_the_depth_range_stops_where_the_image_size_allows():
 def test_train_best_passes_every_trainer_flag_it_offers(monkeypatch):
     """train-best's flags reach the training (devices and mixup were once offered and dropped)."""
     import argparse
-    import inspect
+    from dataclasses import fields
+
+    from tuning.settings import MemberSettings
+    from xraynet.config import TrainerConfig
 
     import tuning.best
     from tuning.commands import add_train_best_args, run_train_best
 
-    original = tuning.best.train_best
     seen = {}
     monkeypatch.setattr(tuning.best, "train_best", lambda **kw: (seen.update(kw), ("run", "report"))[1])
     p = argparse.ArgumentParser()
     add_train_best_args(p)
     args = p.parse_args(["--mixup", "0.3", "--devices", "2", "--epochs", "5", "--patience", "4",
-                         "--resize-mix", "0.25"])
+                         "--resize-mix", "0.25", "--out", "elsewhere", "--members", "2"])
     assert run_train_best(args) == 0
-    assert (seen["mixup"], seen["devices"], seen["epochs"], seen["patience"]) == (0.3, 2, 5, 4)
-    assert seen["resize_mix"] == 0.25
-    assert (seen["select_folds"], seen["candidates"]) == (3, 3)  # the defaults of train_best
-    defaults = inspect.signature(original).parameters
-    assert (defaults["select_folds"].default, defaults["candidates"].default) == (3, 3)
-    offered = {a.dest.removeprefix("trainer__").removeprefix("members__") for a in p._actions} - {"help"}
-    passed = {"epochs", "patience", "devices", "mixup", "resize_mix", "members", "select_folds",
-              "candidates", "hyperparameters", "data",
-              "out", "cache_dir", "no_cache"}
-    assert offered <= passed | {"image_size", "workers"}, offered - passed
+    trainer, members = seen["trainer"], seen["members"]
+    assert (trainer.mixup, trainer.devices, trainer.epochs, trainer.patience) == (0.3, 2, 5, 4)
+    assert (trainer.resize_mix, trainer.out_dir) == (0.25, "elsewhere")
+    assert members == MemberSettings(members=2)  # the other two at their declared defaults
+    offered = {a.dest.split("__")[-1] for a in p._actions} - {"help"}
+    passed = {f.name for f in fields(TrainerConfig)} | {f.name for f in fields(MemberSettings)}
+    assert offered <= passed | {"hyperparameters", "data", "out", "cache_dir", "cache"}, offered - passed
 
 
 def test_the_search_can_be_limited_to_named_backbones(tmp_path):

@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import DataConfig
 from ..errors import DatasetError
-from ..settings import ConfigView
+from ..settings import ConfigError, ConfigView, configure
 from .audit import AuditResult, audit, dhash, duplicate_groups
 from .cache import default_cache_dir
 from .description import DatasetDescription, describe_dataset
@@ -34,7 +33,6 @@ from .split import stratified_group_folds, stratified_group_split
 log = logging.getLogger("xraynet")
 CACHE_FORMAT = 3  # bump when the cached layout or decoding changes (3: high-depth and colour files
 # block-averaged strip by strip)
-_D = DataConfig()  # the defaults, declared once in xraynet.config
 
 
 def _decode_one(path: Path, *, settings: DecodeSettings) -> tuple[np.ndarray, str, np.ndarray]:
@@ -55,35 +53,32 @@ class XRayDataModule(ConfigView):
     """Owns everything about the data: files, decoding, cache, audit, splits, class weights.
 
     Args:
-        root: the dataset: split folders ``<root>/{train,test}/<class>/<images>`` (the Kaggle
-            layout), class folders ``<root>/<class>/<images>``, or a CSV manifest
-            ``path,label[,group][,split]`` (:mod:`~xraynet.data.layouts`).
-        image_size: side of the square grayscale images fed to the model (default 192).
-        val_fraction: share of each class of train held out for validation (default 0.2).
-        seed: seed of the validation split (default 42).
+        config: what to read and how (:class:`~xraynet.config.DataConfig`, where each setting's
+            default, range and meaning is declared); its ``root`` is the dataset: split folders
+            ``<root>/{train,test}/<class>/<images>`` (the Kaggle layout), class folders
+            ``<root>/<class>/<images>``, or a CSV manifest ``path,label[,group][,split]``
+            (:mod:`~xraynet.data.layouts`).
         cache_dir: where decoded arrays are cached (default ``~/.cache/xraynet``).
         use_cache: read and write the cache (default True).
-        max_pixels: files above this many pixels are refused as decompression bombs.
-        dup_max_distance: dHash distance (of 256 bits) up to which two images are duplicates.
         workers: decoding threads (default: number of CPU cores).
-        resize: ``"body"`` (default: the body's box), ``"crop"`` (central square) or ``"stretch"`` (see
-            :class:`~xraynet.data.decode.DecodeSettings`).
-        describe: a dataset description file (``.json`` or ``.md``) for the report; default:
-            one beside the data, or the shipped one for the Kaggle set (:mod:`.description`).
+        splits_file: a run's recorded split (``splits.csv``) to reuse for data without a split
+            of its own.
+        **overrides: any :class:`~xraynet.config.DataConfig` setting by name (``root``,
+            ``image_size``, ``resize``, ``val_fraction``, ``test_fraction``, ``seed``,
+            ``max_pixels``, ``dup_max_distance``, ``describe``), validated as the config
+            validates itself; ``root`` is required here or in ``config``.
     """
 
-    def __init__(self, *, root: str | Path, image_size: int = _D.image_size,
-                 val_fraction: float = _D.val_fraction, seed: int = _D.seed,
-                 cache_dir: str | Path | None = None, use_cache: bool = True,
-                 max_pixels: int = _D.max_pixels, dup_max_distance: int = _D.dup_max_distance,
-                 workers: int | None = None, resize: str = _D.resize,
-                 test_fraction: float = _D.test_fraction, describe: str = _D.describe,
-                 splits_file: str | Path | None = None) -> None:
-        self.config = DataConfig(root=str(Path(root).expanduser()), image_size=image_size,
-                                 val_fraction=val_fraction, test_fraction=test_fraction,
-                                 seed=seed, max_pixels=max_pixels,
-                                 dup_max_distance=dup_max_distance, resize=resize,
-                                 describe=str(describe or ""))  # validates
+    def __init__(self, *, config: DataConfig | None = None, cache_dir: str | Path | None = None,
+                 use_cache: bool = True, workers: int | None = None,
+                 splits_file: str | Path | None = None, **overrides) -> None:
+        if "root" in overrides:
+            overrides["root"] = str(Path(overrides["root"]).expanduser())
+        if "describe" in overrides:
+            overrides["describe"] = str(overrides["describe"] or "")
+        self.config = configure(DataConfig, config, overrides, section="data")
+        if not self.config.root:
+            raise ConfigError(["data.root: no dataset given (a folder or a CSV manifest)"])
         self.splits_file = Path(splits_file) if splits_file else None
         self.layout: str | None = None
         self._base: Path | None = None
@@ -92,8 +87,9 @@ class XRayDataModule(ConfigView):
         self.cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
         self.in_memory: bool | None = None  # after setup: whether the images are held in memory
         self.workers = workers or os.cpu_count() or 1
-        self.decode_settings = DecodeSettings(image_size=image_size, max_pixels=max_pixels,
-                                              resize=resize)
+        self.decode_settings = DecodeSettings(image_size=self.config.image_size,
+                                              max_pixels=self.config.max_pixels,
+                                              resize=self.config.resize)
         self.class_names: list[str] = []
         self.description = DatasetDescription()  # after setup: the data's description
         self.skipped: list[tuple[str, str]] = []
@@ -124,7 +120,7 @@ class XRayDataModule(ConfigView):
                     splits_file: str | Path | None = None) -> "XRayDataModule":
         """The data module of a :class:`~xraynet.config.DataConfig` (``root`` overrides its
         folder, e.g. a dataset moved since the run; ``splits_file``: a run's recorded split)."""
-        return cls(**{**asdict(config), **({"root": root} if root else {})}, cache_dir=cache_dir,
+        return cls(config=config, **({"root": root} if root else {}), cache_dir=cache_dir,
                    use_cache=use_cache, workers=workers, splits_file=splits_file)
 
     # -- public API ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import logging
 import os
 import time
 
-from ..command_line import add_setting_flags, settings_from_args
+from ..cli.arguments import add_setting_flags, settings_from_args
 from ..config import ServeConfig
 from ..errors import XRayNetError
 

@@ -15,8 +15,8 @@ import sys
 import typing
 from typing import Any, Callable
 
-from .errors import XRayNetError
-from .settings import flag_of
+from ..errors import XRayNetError
+from ..settings import flag_of
 
 log = logging.getLogger("xraynet")
 
@@ -89,27 +89,35 @@ def settings_from_args(args: argparse.Namespace, cls: type, *, section: str, **v
 
 def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,
                   data_help: str = DATA_HELP) -> None:
-    """The options every data-reading command shares: --data, --out, cache, and (with
+    """The options every data-reading command shares: --data, where it writes and caches
+    (:class:`~xraynet.cli.settings.StorageSettings`: --out, --cache-dir, --no-cache), and (with
     ``image_size``) the data settings' flags (--image-size, --resize, --val-fraction)."""
-    from .config import DataConfig
+    from ..config import DataConfig
+    from .settings import StorageSettings
 
     p.add_argument("--data", help=data_help)
-    p.add_argument("--out", default="runs", help="folder that receives run directories (default: runs)")
-    p.add_argument("--cache-dir", help="cache of decoded images (default: ~/.cache/xraynet)")
-    p.add_argument("--no-cache", action="store_true", help="decode every image, write no cache")
+    add_setting_flags(p, StorageSettings, section="storage")
     if image_size:
         add_setting_flags(p, DataConfig, section="data")
 
 
+def storage_from_args(args: argparse.Namespace):
+    """Where the parsed options say to write and cache (:class:`~xraynet.cli.settings.StorageSettings`)."""
+    from .settings import StorageSettings
+
+    return settings_from_args(args, StorageSettings, section="storage")
+
+
 def make_datamodule(args: argparse.Namespace, **overrides: Any):
     """The data module the parsed options describe (``overrides`` win)."""
-    from .config import DataConfig
-    from .data import XRayDataModule
-    from .locate import resolve_data_dir
+    from ..config import DataConfig
+    from ..data import XRayDataModule
+    from ..locate import resolve_data_dir
 
     config = settings_from_args(args, DataConfig, section="data",
                                 root=str(resolve_data_dir(args.data)), **overrides)
-    return XRayDataModule.from_config(config, cache_dir=args.cache_dir, use_cache=not args.no_cache)
+    storage = storage_from_args(args)
+    return XRayDataModule(config=config, cache_dir=storage.cache_dir, use_cache=storage.cache)
 
 
 def add_common_args(p: argparse.ArgumentParser) -> None:
@@ -133,7 +141,7 @@ def setup_process(quiet: bool = False) -> None:
     """What every xraynet entry point does once its arguments are parsed: logging, then JAX's
     compilation cache. (The default backend is chosen earlier, before anything imports Keras:
     :func:`~xraynet.default_backend.choose_default_backend` in ``cli.main`` and the scripts.)"""
-    from .backend import enable_compilation_cache
+    from ..backend import enable_compilation_cache
 
     setup_logging(quiet)
     enable_compilation_cache()

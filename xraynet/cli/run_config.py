@@ -1,0 +1,116 @@
+"""``fit``'s run config: its flags (every setting of :class:`~xraynet.config.RunConfig` that has
+one), the config they describe, and a config read from a file with the given flags put in."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..errors import XRayNetError
+from .arguments import add_data_args, add_setting_flags, settings_from_args, storage_from_args
+
+
+def add_fit_args(p: argparse.ArgumentParser) -> None:
+    """``fit``'s flags: the data options and every setting of the run config that has a flag."""
+    from ..config import AugmentationConfig, ModelConfig, OptimConfig, TrainerConfig
+
+    add_data_args(p)
+    add_setting_flags(p, TrainerConfig, section="trainer")
+    add_setting_flags(p, OptimConfig, section="module")
+    add_setting_flags(p, ModelConfig, section="model")
+    add_setting_flags(p, AugmentationConfig, section="aug")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
+    p.add_argument("--config", metavar="FILE", help="start from this run config (.json or .toml; a "
+                   "run directory's config.json reproduces that run); flags given as well override it")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved run config as JSON and exit (nothing is trained)")
+
+
+def run_config_from_args(args: argparse.Namespace, n_classes: int):
+    """The run config ``fit``'s flags describe; every invalid value is reported at once."""
+    from ..config import (DEFAULT_SEED, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
+                         RunConfig, TrainerConfig)
+    from ..locate import resolve_data_dir
+    from ..settings import ConfigError
+
+    problems: list[str] = []
+    parts: dict = {}
+
+    def seed() -> int:  # one --seed for all; an invalid one is reported once, by the trainer
+        return parts["trainer"].seed if "trainer" in parts else DEFAULT_SEED
+
+    builders = {
+        "trainer": lambda: settings_from_args(args, TrainerConfig, section="trainer",
+                                              out_dir=storage_from_args(args).out),
+        "module": lambda: settings_from_args(args, OptimConfig, section="module"),
+        "aug": lambda: settings_from_args(args, AugmentationConfig, section="aug"),
+        "data": lambda: settings_from_args(args, DataConfig, section="data", seed=seed(),
+                                           root=str(resolve_data_dir(args.data))),
+        "model": lambda: settings_from_args(  # the data's size (its own errors reported once)
+            args, ModelConfig, section="model", seed=seed(), n_classes=n_classes,
+            augmentation=parts.get("aug", AugmentationConfig()),
+            **({"image_size": parts["data"].image_size} if "data" in parts else {})),
+    }
+    for name, build in builders.items():
+        try:
+            parts[name] = build()
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return RunConfig(data=parts["data"], model=parts["model"], module=parts["module"],
+                     trainer=parts["trainer"])
+
+
+def run_config_from_file(path: str | Path, args: argparse.Namespace):
+    """The run config in ``path`` (``.json`` or ``.toml``; any format :func:`~xraynet.config.
+    migrate_config` reads), with the settings whose flags were given a value other than their
+    default, and ``--data`` / ``--out`` when given, put in its place."""
+    import tomllib
+    from dataclasses import MISSING, fields, replace
+
+    from ..config import (RUNS_DIR, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
+                          RunConfig, TrainerConfig)
+    from ..locate import resolve_data_dir
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise XRayNetError(f"cannot read the run config {path} ({exc})") from exc
+    if "members" in data:
+        raise XRayNetError(f"{path} is an ensemble's config: pass one member's config.json "
+                           "(members/memberN/config.json)")
+    try:
+        base = RunConfig.from_dict(data)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise XRayNetError(f"{path} is not a run config ({exc})") from exc
+
+    def given(cls: type, section: str) -> dict:
+        prefix, defaults = f"{section}__", {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+        return {k[len(prefix):]: v for k, v in vars(args).items()
+                if k.startswith(prefix) and k[len(prefix):] in defaults and v != defaults[k[len(prefix):]]}
+
+    trainer_given = given(TrainerConfig, "trainer")
+    out = storage_from_args(args).out
+    trainer = replace(base.trainer, **trainer_given, **({"out_dir": out} if out != RUNS_DIR else {}))
+    seed = {"seed": trainer.seed} if "seed" in trainer_given else {}
+    data = replace(base.data, **given(DataConfig, "data"), **seed,
+                   **({"root": str(resolve_data_dir(args.data))} if args.data else {}))
+    aug = base.model.augmentation
+    if aug is not None:
+        aug = replace(aug, **given(AugmentationConfig, "aug"))
+    model = replace(base.model, **given(ModelConfig, "model"), **seed, augmentation=aug,
+                    image_size=data.image_size)
+    return RunConfig(data=data, model=model, module=replace(base.module, **given(OptimConfig, "module")),
+                     trainer=trainer)
+
+
+def resolved_config(config) -> dict:
+    """The run config as ``config.json`` records it (training length resolved for the model's
+    kind, the backend that would run it)."""
+    from ..backend import backend_name
+
+    return config.resolved(backend_name()).to_dict()
