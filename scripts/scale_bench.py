@@ -31,104 +31,12 @@ AUDIT_SECONDS_TARGET, AUDIT_RSS_TARGET_MIB, FIT_RSS_TARGET_MIB = 60, 1024, 3072
 #: one run is at the mercy of the scheduler; the decode of each set goes into a fresh cache each time
 AUDIT_REPEATS, DECODE_REPEATS = 25, 3
 
-DECODE = """
-import json, resource, sys, time
-from xraynet.cli.arguments import setup_process
-setup_process(quiet=True)
-from xraynet.data import XRayDataModule
-t = time.perf_counter()
-dm = XRayDataModule(root=sys.argv[1], cache_dir=sys.argv[2]).setup()
-print(json.dumps({"seconds": time.perf_counter() - t, "images": len(dm.train) + len(dm.val) + len(dm.test),
-                  "in_memory": dm.in_memory, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-AUDIT = """
-import json, resource, sys, time
-from pathlib import Path
-import numpy as np
-from xraynet.data.audit import audit
-store = next(Path(sys.argv[1]).glob("images-*"))
-meta = json.loads((store / "complete.json").read_text())
-hashes = np.load(store / "dhash.npy")
-splits = [p.split("/")[0] for p in meta["paths"]]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-seconds = []
-for _ in range(int(sys.argv[2])):  # the best of these: the smallest sets take a few hundredths of a second
-    t = time.perf_counter()
-    result = audit(meta["paths"], splits, meta["sha256"], hashes)
-    seconds.append(time.perf_counter() - t)
-seconds = min(seconds)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-from xraynet.data.hamming_search import index_keys  # a linear reference: one copy of n keys per index
-keys = [k.copy() for k in index_keys(hashes, result.max_distance)]
-buffer, reference = np.empty_like(keys[0]), []
-for _ in range(3):
-    t = time.perf_counter()
-    for k in keys:
-        np.copyto(buffer, k)
-    reference.append(time.perf_counter() - t)
-del keys
-import tracemalloc  # again, allocations traced (NumPy's arrays included): the audit's own peak
-tracemalloc.start()
-audit(meta["paths"], splits, meta["sha256"], hashes)
-traced = tracemalloc.get_traced_memory()[1] / 2**20
-tracemalloc.stop()
-print(json.dumps({"seconds": seconds, "repeats": int(sys.argv[2]), "reference_seconds": min(reference), "pairs": len(result.pairs), "leaked": len(result.leaked_test),
-                  "peak_rss_mib": after, "growth_mib": after - before, "traced_mib": traced}))
-"""
-
-HASHES = """
-import json, sys
-from pathlib import Path
-import numpy as np
-from xraynet.data.hamming_search import candidate_share
-from xraynet.defaults import DEFAULT_MAX_DISTANCE
-store = next(Path(sys.argv[1]).glob("images-*"))
-hashes = np.load(store / "dhash.npy")[:2000]
-n = len(hashes)
-distances = np.concatenate([(hashes[i + 1:] != hashes[i]).sum(axis=1) for i in range(n - 1)])
-print(json.dumps({"sample": n, "median_distance": float(np.median(distances)),
-                  "compared_share": candidate_share(hashes, DEFAULT_MAX_DISTANCE)}))
-"""
-
-FIT = """
-import json, resource, sys, time
-from xraynet.cli import main
-t = time.perf_counter()
-rc = main(["fit", "--data", sys.argv[1], "--cache-dir", sys.argv[2], "--out", sys.argv[3],
-           "--epochs", "1"])
-print(json.dumps({"rc": rc, "seconds": time.perf_counter() - t,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-TRAIN = """
-import json, resource, sys, time
-from xraynet.cli.arguments import setup_process
-setup_process(quiet=True)
-import keras
-from xraynet import XRayClassifier, XRayDataModule, ModelConfig
-dm = XRayDataModule(root=sys.argv[1], cache_dir=sys.argv[2]).setup()
-steps, batch = int(sys.argv[3]), 16
-module = XRayClassifier(model=ModelConfig(n_classes=len(dm.class_names)))
-model = module.build()
-times = []
-class Clock(keras.callbacks.Callback):
-    def on_train_batch_begin(self, batch, logs=None):
-        self.t = time.perf_counter()
-    def on_train_batch_end(self, batch, logs=None):
-        times.append(time.perf_counter() - self.t)
-train = dm.train_dataset(batch_size=batch, seed=0)
-model.fit(train, epochs=1, steps_per_epoch=min(steps, len(train)), verbose=0, callbacks=[Clock()])
-steady = sorted(times[5:])  # after compilation
-print(json.dumps({"images_per_s": batch * len(steady) / sum(steady), "steps": len(times),
-                  "in_memory": dm.in_memory,
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def run(code: str, *args: str) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+def run(step: str, *args: str) -> dict:
+    """One measurement of :mod:`xraynet_bench.scale_steps` in a process of its own."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run([sys.executable, "-m", "xraynet_bench.scale_steps", step, *args],
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         sys.exit(f"error: a measurement failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -136,7 +44,7 @@ def run(code: str, *args: str) -> dict:
 
 def audit_best(cache: Path) -> dict:
     """The audit of a store's hashes, the best of :data:`AUDIT_REPEATS` runs in one process."""
-    return run(AUDIT, str(cache), str(AUDIT_REPEATS))
+    return run("audit", str(cache), str(AUDIT_REPEATS))
 
 
 def decode_best(data: Path, cache: Path, repeats: int = DECODE_REPEATS) -> dict:
@@ -146,7 +54,7 @@ def decode_best(data: Path, cache: Path, repeats: int = DECODE_REPEATS) -> dict:
     for k in range(repeats):
         target = cache if k == repeats - 1 else cache.with_name(cache.name + "-scratch")
         shutil.rmtree(target, ignore_errors=True)
-        runs.append(run(DECODE, str(data), str(target)))
+        runs.append(run("decode", str(data), str(target)))
         if target != cache:
             shutil.rmtree(target, ignore_errors=True)
     best = min(runs, key=lambda r: r["seconds"])
@@ -162,8 +70,8 @@ def measure(n: int, work: Path, steps: int) -> dict:
                        check=True)
         (data / ".complete").write_text(f"{time.perf_counter() - t:.1f}\n")
     result = {"n": n, "decode": decode_best(data, cache), "audit": audit_best(cache),
-              "hashes": run(HASHES, str(cache)),
-              "train": run(TRAIN, str(data), str(cache), str(steps))}
+              "hashes": run("hashes", str(cache)),
+              "train": run("train", str(data), str(cache), str(steps))}
     print(json.dumps(result), flush=True)
     return result
 
@@ -346,7 +254,6 @@ def main() -> int:
                         "--work, into fresh caches), keep the rest of scale.json, and rewrite "
                         "the section (with --remeasure-audit: the decode first)")
     args = p.parse_args()
-    sys.path.insert(0, str(HERE))
     from xraynet_bench.serving import splice_section
 
     work = Path(args.work)
@@ -361,8 +268,8 @@ def main() -> int:
         if args.remeasure_audit:
             for r in saved["results"]:
                 r["audit"] = audit_best(work / f"cache-{r['n']}")
-                r["hashes"] = run(HASHES, str(work / f"cache-{r['n']}"))
-            saved["real"]["hashes"] = run(HASHES, str(work / "cache-real"))
+                r["hashes"] = run("hashes", str(work / f"cache-{r['n']}"))
+            saved["real"]["hashes"] = run("hashes", str(work / "cache-real"))
             saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         if args.remeasure_decode or args.remeasure_audit:
             Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
@@ -371,9 +278,9 @@ def main() -> int:
         audit_measured, decode_measured = saved.get("audit_measured"), saved.get("decode_measured")
     else:
         results = [measure(int(n), work, args.steps) for n in args.sizes.split(",")]
-        real = run(TRAIN, args.data, str(work / "cache-real"), str(args.steps))
-        real["hashes"] = run(HASHES, str(work / "cache-real"))
-        fit = (run(FIT, str(work / f"n{args.fit}"), str(work / f"cache-{args.fit}"),
+        real = run("train", args.data, str(work / "cache-real"), str(args.steps))
+        real["hashes"] = run("hashes", str(work / "cache-real"))
+        fit = (run("fit", str(work / f"n{args.fit}"), str(work / f"cache-{args.fit}"),
                    str(work / "runs")) | {"n": args.fit}) if args.fit else None
         command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
         measured = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from xraynet.default_backend import choose_default_backend  # noqa: E402
 

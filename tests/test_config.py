@@ -98,3 +98,37 @@ def test_metadata_of_every_version_loads_through_the_one_migration():
     assert migrate(no_resize)["resize"] == "stretch"  # the first bundles squeezed
     with pytest.raises(ValueError, match="newer than this xraynet"):
         migrate({**current, "schema_version": SCHEMA_VERSION + 1})
+
+
+def test_an_ensemble_config_is_typed_and_round_trips():
+    from xraynet.config import EnsembleConfig, config_from_dict
+
+    member = RunConfig(data=DataConfig(root="d", image_size=64),
+                       model=ModelConfig(image_size=64, depth=2))
+    ensemble = EnsembleConfig(data=member.data, members=(member, replace(member, backend="jax")))
+    typed = config_from_dict(json.loads(json.dumps(ensemble.to_dict())))
+    assert typed == ensemble and isinstance(typed, EnsembleConfig)
+    assert isinstance(config_from_dict(member.to_dict()), RunConfig)
+    with pytest.raises(ConfigError, match="at least one member"):
+        EnsembleConfig(data=member.data, members=())
+
+
+def test_the_objects_take_a_config_plus_overrides_validated_alike():
+    from xraynet import Trainer, XRayClassifier, XRayDataModule
+    from xraynet.config import OptimConfig, TrainerConfig
+
+    base = TrainerConfig(epochs=3, batch_size=8)
+    trainer = Trainer(config=base, batch_size=4)
+    assert (trainer.epochs, trainer.batch_size, trainer.config) == (3, 4, replace(base, batch_size=4))
+    with pytest.raises(ConfigError, match=r"trainer.batch_size = 0: must be at least 1"):
+        Trainer(config=base, batch_size=0)
+    with pytest.raises(ConfigError, match="trainer.epoch: no such setting"):
+        Trainer(epoch=3)
+    module = XRayClassifier(config=OptimConfig(optimizer="adam"), learning_rate=0.01)
+    assert (module.optimizer, module.learning_rate) == ("adam", 0.01)
+    with pytest.raises(ConfigError, match="module.learning_rate"):
+        XRayClassifier(learning_rate=-1.0)
+    dm = XRayDataModule(config=DataConfig(root="somewhere", image_size=64), val_fraction=0.3)
+    assert (dm.image_size, dm.val_fraction, dm.source.name) == (64, 0.3, "somewhere")
+    with pytest.raises(ConfigError, match="data.root"):
+        XRayDataModule(image_size=64)

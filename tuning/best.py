@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict
-import json
 import logging
 from pathlib import Path
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.backend import backend_name
-from xraynet.config import SCHEMA_VERSION, DataConfig, TrainerConfig
+from xraynet.config import DataConfig, EnsembleConfig, TrainerConfig
+from xraynet.metadata import EnsembleMember
 from xraynet.settings import known_fields
-from xraynet.bundle import CONFIG_FILE, read_json, read_metadata, save_bundle, write_json
+from xraynet.bundle import read_json, read_metadata, read_run_config, save_bundle, write_json
 from xraynet.completion import complete_bundle
 from xraynet.evaluation import evaluate_run, write_member_curves
 from xraynet.errors import XRayNetError
@@ -154,12 +153,12 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = dataclasses.replace(
         read_metadata(results[0].run_dir), architecture=f"average of {len(results)} members' probabilities",
-        members=[{"name": f"{MEMBER_PREFIX}{i + 1}", "run_dir": d, "best_epoch": r.best_epoch,
-                  "best_value": r.best_value} for i, (d, r) in enumerate(zip(member_dirs, results))],
+        members=tuple(EnsembleMember(f"{MEMBER_PREFIX}{i + 1}", d, r.best_epoch, r.best_value)
+                      for i, (d, r) in enumerate(zip(member_dirs, results))),
         best_epoch=None, best_value=None).to_dict()
-    config = {"schema_version": SCHEMA_VERSION, "backend": backend_name(), "data": asdict(dm.config),
-              "members": [json.loads((r.run_dir / CONFIG_FILE).read_text()) for r in results]}
-    save_bundle(model, run_dir, config=config, metadata=metadata)
+    config = EnsembleConfig(data=dm.config, backend=backend_name(),
+                            members=tuple(read_run_config(r.run_dir) for r in results))
+    save_bundle(model, run_dir, config=config.to_dict(), metadata=metadata)
     complete_bundle(model, dm, run_dir, refit=True)  # the ensemble's own temperature and gate (not member 1's)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it
     write_member_curves({f"member {i + 1}": r.run_dir / "history.csv" for i, r in enumerate(results)},

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import keras
 import keras_tuner as kt
 
-from xraynet import ModelConfig, OptimConfig, XRayClassifier, XRayDataModule
+from xraynet import ModelConfig, OptimConfig, Trainer, XRayClassifier, XRayDataModule
+from xraynet.config import TrainerConfig
 
 from xraynet.transfer import unfreeze, warm_up_and_unfreeze
 
@@ -27,44 +29,54 @@ def module_from_values(values: dict, base: ModelConfig, optim: OptimConfig | Non
 
 
 class XRayHyperModel(kt.HyperModel):
-    """Builds xraynet classifiers from the search space and fits them on the data module's
-    datasets.
+    """Builds xraynet classifiers from the search space and trains each trial through the
+    Trainer's loop (:meth:`~xraynet.trainer.Trainer.fit_loop`).
 
     Args:
         datamodule: a set-up data module (decoded once, shared by every trial).
         base: the model settings that are not searched (image size, classes, augmentation).
         backbones: the backbones to choose among (default: :func:`searched_backbones`).
+        trainer: the training settings that are not searched (default: every default; the
+            trial's batch size and the base model's seed replace its own).
+        optim: the optimisation settings that are not searched (default: every default).
     """
 
     def __init__(self, *, datamodule: XRayDataModule, base: ModelConfig,
-                 backbones: list[str] | None = None, **kwargs) -> None:
+                 backbones: list[str] | None = None, trainer: TrainerConfig | None = None,
+                 optim: OptimConfig | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.datamodule = datamodule.setup()
         self.base = base
         self.backbones = list(backbones) if backbones else searched_backbones(base)
+        self.trainer = trainer if trainer is not None else TrainerConfig()
+        self.optim = optim if optim is not None else OptimConfig()
+        self._built: tuple[str, XRayClassifier] | None = None
 
     def module(self, hp: kt.HyperParameters) -> XRayClassifier:
-        return module_from_values(model_values(hp, self.base, self.backbones), self.base)
+        """The trial's module, made once per trial (``build`` and ``fit`` share it)."""
+        key = json.dumps(hp.values, sort_keys=True, default=str)
+        if self._built is None or self._built[0] != key:
+            values = model_values(hp, self.base, self.backbones)
+            self._built = (key, module_from_values(values, self.base, self.optim))
+        return self._built[1]
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         return self.module(hp).build()
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
-        """Train with the trial's batch size; ``kwargs`` carries the tuner's callbacks and
-        Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded untouched. A pretrained
-        backbone's head is warmed up first (on cached features) unless the trial continues an
-        earlier one's weights (Hyperband's ``initial_epoch`` > 0)."""
-        dm = self.datamodule
-        batch_size = define(hp, "batch_size")
-        epochs = kwargs.get("epochs", 1)
+        """Train with the trial's batch size through the Trainer's loop; ``kwargs`` carries the
+        tuner's callbacks and Hyperband's ``epochs`` and ``initial_epoch``, which are forwarded
+        untouched. A pretrained backbone's head is warmed up first (on cached features) unless
+        the trial continues an earlier one's weights (Hyperband's ``initial_epoch`` > 0)."""
+        trainer = Trainer(config=self.trainer, batch_size=define(hp, "batch_size"),
+                          seed=self.base.seed, verbose="auto")
         module = self.module(hp)
         if module.pretrained:
             if not kwargs.get("initial_epoch"):
-                warm_up_and_unfreeze(model, module, dm, batch_size=batch_size, seed=self.base.seed)
+                warm_up_and_unfreeze(model, module, self.datamodule, batch_size=trainer.batch_size,
+                                     seed=trainer.seed)
             else:
                 unfreeze(model, module)
         kwargs.pop("shuffle", None)  # the dataset reshuffles every epoch, seeded
-        train, val = dm.fit_datasets(batch_size=batch_size, seed=self.base.seed)
-        callbacks = list(kwargs.pop("callbacks", [])) + module.callbacks(epochs, train)
-        return model.fit(train, *args, validation_data=val, class_weight=dm.class_weights(),
-                         callbacks=callbacks, shuffle=False, **kwargs)
+        return trainer.fit_loop(model, module, self.datamodule, epochs=kwargs.pop("epochs", 1),
+                                leading_callbacks=kwargs.pop("callbacks", []), **kwargs)

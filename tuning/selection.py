@@ -28,7 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.config import TrainerConfig
-from xraynet.data.loaders import SplitArrays, SplitDataset
+from xraynet.data.loaders import SplitImages, SplitDataset
 from xraynet.errors import XRayNetError
 from xraynet.evaluation.calibration import negative_log_likelihood
 
@@ -67,7 +67,7 @@ def _same(a: dict, b: dict) -> bool:
 TRAINER_KEYS = ("epochs", "patience", "devices", "mixup", "resize_mix")
 
 
-def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitArrays, *, base: ModelConfig,
+def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitImages, *, base: ModelConfig,
                 seed: int, trainer: TrainerConfig) -> dict:
     """Train ``values`` on one fold with the members' training settings (``trainer``; batch
     size and seed from ``values`` and ``seed``) and predict its held-out images: their labels

@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "AuditResult": "data", "SplitArrays": "data", "XRayDataModule": "data",
+    "AuditResult": "data", "SplitImages": "data", "XRayDataModule": "data",
     "AugmentationConfig": "config", "DataConfig": "config", "ModelConfig": "config",
     "OptimConfig": "config", "RunConfig": "config", "TrainerConfig": "config",
     "Bundle": "bundle", "load_bundle": "bundle", "save_bundle": "bundle",
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .bundle import Bundle, load_bundle, save_bundle
     from .config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
                          TrainerConfig)
-    from .data import AuditResult, SplitArrays, XRayDataModule
+    from .data import AuditResult, SplitImages, XRayDataModule
     from .errors import BundleError, DatasetError, XRayNetError
     from .evaluation import classification_metrics, evaluate_run, evaluate_splits
     from .explain import Explainer, Explanation

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 
 from . import layers as _layers  # noqa: F401  (registers the custom layers for loading)
-from .config import DataConfig, RunConfig, migrate_config
+from .config import DataConfig, EnsembleConfig, RunConfig, config_from_dict, migrate_config
 from .errors import BundleError
 from .metadata import BundleMetadata
 from .settings import known_fields
@@ -111,12 +111,17 @@ class Bundle:
         return self.meta.temperature
 
     @property
+    def typed_config(self) -> RunConfig | EnsembleConfig | None:
+        """The typed ``config.json``: one model's run config or an ensemble's (None for a bundle
+        without it)."""
+        return config_from_dict(self.config) if self.config else None
+
+    @property
     def run_config(self) -> RunConfig | None:
         """The typed run config (None for an ensemble, whose members each have one, or a bundle
         without ``config.json``)."""
-        if not self.config or "members" in self.config:
-            return None
-        return RunConfig.from_dict(self.config)
+        typed = self.typed_config
+        return typed if isinstance(typed, RunConfig) else None
 
     @property
     def data_config(self) -> DataConfig:

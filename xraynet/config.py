@@ -364,6 +364,39 @@ class RunConfig:
                    backend=data.get("backend"))
 
 
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """An ensemble's ``config.json`` (train-best with several members): the data settings the
+    members share and each member's own run config, in the members' order."""
+
+    data: DataConfig
+    members: tuple[RunConfig, ...]
+    backend: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ConfigError(["ensemble.members: an ensemble has at least one member"])
+
+    def to_dict(self) -> dict:
+        return {"schema_version": self.schema_version, "backend": self.backend,
+                "data": asdict(self.data), "members": [m.to_dict() for m in self.members]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EnsembleConfig":
+        """From an ensemble's ``config.json`` of any format (see :func:`migrate_config`)."""
+        data = migrate_config(data)
+        members = tuple(RunConfig.from_dict(m) for m in data["members"])
+        shared = data.get("data") or asdict(members[0].data)
+        return cls(data=DataConfig(**known_fields(DataConfig, shared)), members=members,
+                   backend=data.get("backend"))
+
+
+def config_from_dict(data: dict) -> RunConfig | EnsembleConfig:
+    """The typed config of a ``config.json`` of any format: an ensemble's or one model's."""
+    return EnsembleConfig.from_dict(data) if "members" in data else RunConfig.from_dict(data)
+
+
 def migrate_config(data: dict) -> dict:
     """A ``config.json`` of any earlier format, as the current format reads it.
 

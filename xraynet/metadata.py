@@ -53,6 +53,21 @@ def migrate(data: dict) -> dict:
 
 
 @dataclass(frozen=True)
+class EnsembleMember:
+    """One member of an ensemble: its name inside the model, its run directory (relative to
+    the ensemble's) and the checkpoint it kept."""
+
+    name: str
+    run_dir: str
+    best_epoch: int | None = None
+    best_value: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EnsembleMember":
+        return cls(**{f.name: data.get(f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class BundleMetadata:
     """Classes, input, calibration, provenance and training summary of a saved model.
 
@@ -85,7 +100,7 @@ class BundleMetadata:
     gradcam_layer: str = LAST_CONV_NAME
     architecture: str = "one convolutional network"
     backbone: dict = field(default_factory=dict)
-    members: list = field(default_factory=list)
+    members: tuple[EnsembleMember, ...] = ()
     best_epoch: int | None = None
     monitor: str | None = None
     best_value: float | None = None
@@ -114,5 +129,7 @@ class BundleMetadata:
             raise KeyError(missing[0])
         data = migrate(data)
         values = {f.name: data[f.name] for f in fields(cls) if data.get(f.name) is not None}
+        members = tuple(m if isinstance(m, EnsembleMember) else EnsembleMember.from_dict(m)
+                        for m in values.get("members", ()))
         return cls(**{**values, "class_names": list(values["class_names"]),
-                      "image_size": int(values["image_size"])})
+                      "image_size": int(values["image_size"]), "members": members})

@@ -123,9 +123,7 @@ class Trainer(ConfigView):
         write_audit(datamodule, run_dir)
 
         seed_everything(self.seed)
-        train, val = datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
-                                             devices=self.devices, mixup=self.mixup,
-                                             resize_mix=self.resize_mix)
+        train, val = self.fit_datasets(datamodule)
         with data_parallel(self.devices):
             model = module.build()
             start_value = None
@@ -136,13 +134,10 @@ class Trainer(ConfigView):
                 if fine_tune:  # a linear probe is the warmed-up model: nothing to compare
                     start_value = self._keep_as_best(model, val, run_dir)
             if fine_tune:
-                model.fit(train, validation_data=val, epochs=run.epochs,
-                          shuffle=False,  # the dataset reshuffles itself, seeded
-                          class_weight=datamodule.class_weights() if self.devices == 1 else None,
-                          verbose=self.verbose,
-                          callbacks=module.callbacks(run.epochs, train)
-                          + self.callbacks(run_dir, resuming=resuming, start_value=start_value,
-                                           patience=run.patience))
+                self.fit_loop(model, module, datamodule, epochs=run.epochs, datasets=(train, val),
+                              callbacks=self.callbacks(run_dir, resuming=resuming,
+                                                       start_value=start_value,
+                                                       patience=run.patience))
         if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
             with warnings.catch_warnings():  # the warm-up's checkpoint has no optimizer state yet
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -160,6 +155,29 @@ class Trainer(ConfigView):
         complete_bundle(model, datamodule, run_dir)  # temperature and quality gate: no test image
         write_curves(history_file, run_dir)
         return FitResult(run_dir, model, history, best_epoch, best_value)
+
+    def fit_datasets(self, datamodule: XRayDataModule):
+        """The training and validation datasets of these settings (batch size, seed, devices,
+        mixup, resize mix; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`)."""
+        return datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
+                                       devices=self.devices, mixup=self.mixup,
+                                       resize_mix=self.resize_mix)
+
+    def fit_loop(self, model: keras.Model, module: XRayClassifier, datamodule: XRayDataModule, *,
+                 epochs: int, callbacks: list | tuple = (), leading_callbacks: list | tuple = (),
+                 datasets: tuple | None = None, **fit_kwargs) -> keras.callbacks.History:
+        """The one training loop every fit runs through (:meth:`fit`, and each trial of the
+        search): ``model.fit`` on :meth:`fit_datasets` (or ``datasets``) with the class weights,
+        the module's callbacks (learning-rate schedule, EMA batch-norm) between
+        ``leading_callbacks`` and ``callbacks``, and ``fit_kwargs`` (e.g. the tuner's
+        ``initial_epoch``, ``verbose``) forwarded untouched."""
+        train, val = datasets if datasets is not None else self.fit_datasets(datamodule)
+        fit_kwargs.setdefault("verbose", self.verbose)
+        return model.fit(train, validation_data=val, epochs=epochs,
+                         shuffle=False,  # the dataset reshuffles itself, seeded
+                         class_weight=datamodule.class_weights() if self.devices == 1 else None,
+                         callbacks=[*leading_callbacks, *module.callbacks(epochs, train), *callbacks],
+                         **fit_kwargs)
 
     # -- internals ----------------------------------------------------------------------------
     def _keep_as_best(self, model: keras.Model, val, run_dir: Path) -> float | None:

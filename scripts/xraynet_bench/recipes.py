@@ -30,7 +30,9 @@ import numpy as np
 
 from xraynet.data import XRayDataModule
 from xraynet.data.decode import center_aspect, fit_to_square, load_grayscale
-from xraynet.defaults import DEFAULT_IMAGE_SIZE
+from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
+                            TrainerConfig)
+from xraynet.settings import known_fields
 from xraynet.evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
 from xraynet.evaluation.acquisition import VARIANTS as ACQUISITION_VARIANTS
 from xraynet.evaluation.acquisition import stressed_inputs
@@ -208,6 +210,23 @@ class FoldFit:
     seconds: float
 
 
+def recipe_config(recipe: str, *, seed: int, n_classes: int = 3,
+                  overrides: dict | None = None) -> tuple[dict, RunConfig]:
+    """``recipe``'s settings (:data:`RECIPE_BASE`, the recipe, ``overrides``) and the run config
+    they make: every setting a recipe names put into its config, the rest at the defaults."""
+    spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
+    model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
+    augmentation = AugmentationConfig(**known_fields(AugmentationConfig, spec))
+    model = ModelConfig(n_classes=n_classes, augmentation=augmentation, seed=seed,
+                        **{k: v for k, v in spec.items() if k in model_keys})
+    config = RunConfig(data=DataConfig(image_size=model.image_size, resize=spec["resize"]),
+                       model=model,
+                       module=OptimConfig(**{k: spec[k] for k in MODULE_KEYS if k in spec}),
+                       trainer=TrainerConfig(seed=seed, tensorboard=False,
+                                             **{k: spec[k] for k in TRAINER_KEYS if k in spec}))
+    return spec, config
+
+
 def fold_data(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
               split_seed: int = 1000, overrides: dict | None = None,
               cache_dir: str | None = None) -> tuple[dict, XRayDataModule, object, np.ndarray]:
@@ -215,10 +234,8 @@ def fold_data(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10
     module whose train and validation splits are the fold's training images (the inner 20%
     validation split seeded by ``seed`` unless the recipe fixes ``inner_split_seed``), the
     train folder, and the fold's held-out rows."""
-    spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
-    size = spec.get("image_size", DEFAULT_IMAGE_SIZE)
-    dm = XRayDataModule(root=data, image_size=size, cache_dir=cache_dir,
-                        resize=spec["resize"]).setup()
+    spec, config = recipe_config(recipe, seed=seed, overrides=overrides)
+    dm = XRayDataModule(config=config.data, root=data, cache_dir=cache_dir).setup()
     folder, _ = dm.train_folder()
     fold_dm, held_out = dm.fold(fold, n_folds=n_folds, seed=split_seed,
                                 val_seed=spec.get("inner_split_seed", seed))
@@ -231,23 +248,17 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
     """Train ``recipe`` on outer fold ``fold`` of the train folder (:func:`fold_data`; the
     inner validation split picks the checkpoint, as ``xraynet fit`` does); a recipe with
     ``refit`` then trains its second phase (:mod:`.refit`), whose model is the one scored."""
-    from xraynet.models import AugmentationConfig, ModelConfig
     from xraynet.module import XRayClassifier
     from xraynet.trainer import Trainer
 
     spec, dm, folder, held_out = fold_data(data, recipe, fold=fold, seed=seed, n_folds=n_folds,
                                            split_seed=split_seed, overrides=overrides,
                                            cache_dir=cache_dir)
-    model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
-    augmentation = AugmentationConfig(**{f.name: spec[f.name] for f in fields(AugmentationConfig)
-                                         if f.name in spec})
-    model = ModelConfig(n_classes=len(dm.class_names), augmentation=augmentation, seed=seed,
-                        **{k: v for k, v in spec.items() if k in model_keys})
-    module = XRayClassifier(model=model, **{k: spec[k] for k in MODULE_KEYS if k in spec})
+    _, config = recipe_config(recipe, seed=seed, n_classes=len(dm.class_names), overrides=overrides)
+    module = XRayClassifier(model=config.model, config=config.module)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(seed=seed, out_dir=tmp, tensorboard=False, verbose=0,
-                          **{k: spec[k] for k in TRAINER_KEYS if k in spec})
+        trainer = Trainer(config=config.trainer, out_dir=tmp, verbose=0)
         result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
         fitted = result.model
         if spec.get("refit"):

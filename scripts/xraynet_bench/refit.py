@@ -6,28 +6,19 @@ early-stopped fit's best epoch count, on that fit's learning-rate schedule, with
 from __future__ import annotations
 
 import keras
-import numpy as np
 
 from xraynet.backend import seed_everything
 from xraynet.data import XRayDataModule
 from xraynet.data.datamodule import balanced_weights
-from xraynet.data.loaders import SplitArrays, SplitDataset
+from xraynet.data.loaders import SplitDataset
 from xraynet.module import XRayClassifier
 from xraynet.trainer import Trainer
-
-
-def join(first: SplitArrays, second: SplitArrays) -> SplitArrays:
-    """``first``'s images followed by ``second``'s (rows of the same store)."""
-    if second.store is not first.store:
-        raise ValueError("only splits of one image store can be joined")
-    return SplitArrays(first.store, np.concatenate([first.y, second.y]), first.paths + second.paths,
-                       rows=np.concatenate([first.rows, second.rows]))
 
 
 def refit_dataset(dm: XRayDataModule, *, batch_size: int, seed: int) -> SplitDataset:
     """Training and validation images together, reshuffled every epoch (seeded), each weighted by
     its class's balanced weight over both."""
-    both = join(dm.train, dm.val)
+    both = dm.train.concat(dm.val)
     return SplitDataset(both, n_classes=len(dm.class_names), batch_size=batch_size, shuffle=True,
                         seed=seed, class_weight=balanced_weights(both.y, len(dm.class_names)))
 

@@ -12,8 +12,7 @@ from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMIN
                                    stress_scores, summarise, view_predictor)
 from xraynet import ModelConfig, Trainer, XRayClassifier
 from xraynet.data import XRayDataModule
-from xraynet.data.loaders import SplitArrays
-from xraynet_bench.refit import join, refit, refit_dataset
+from xraynet_bench.refit import refit, refit_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -189,14 +188,3 @@ def test_a_refit_recipe_scores_the_second_model(dataset, cache_dir):
                         overrides=overrides)
     assert second["index"] == first["index"] and second["best_epoch"] == first["best_epoch"]
     assert not np.allclose(second["p"], first["p"], atol=1e-3)  # another model scored
-
-
-def test_join_concatenates_splits_of_one_store():
-    store = np.arange(5 * 2 * 2, dtype=np.uint8).reshape(5, 2, 2, 1)
-    whole = SplitArrays(store, [0, 1, 2, 0, 1], [f"f{i}" for i in range(5)])
-    joined = join(whole.subset(np.array([3, 0])), whole.subset(np.array([4])))
-    assert joined.y.tolist() == [0, 0, 1] and joined.paths == ["f3", "f0", "f4"]
-    assert np.array_equal(joined.x, store[[3, 0, 4]])
-    other = SplitArrays(store.copy(), [0], ["g"])
-    with pytest.raises(ValueError, match="one image store"):
-        join(whole, other)

@@ -9,7 +9,7 @@ def test_decode_best_decodes_into_empty_caches_and_keeps_the_fastest(tmp_path, m
     seen, times = [], iter([3.0, 2.0, 4.0])
 
     def fake_run(code, data, target):
-        assert code == scale_bench.DECODE and not (tmp_path / target).exists()  # an empty cache
+        assert code == "decode" and not (tmp_path / target).exists()  # an empty cache
         seen.append(target)
         (tmp_path / target).mkdir(parents=True, exist_ok=True)
         (tmp_path / target / "images-new").mkdir()
@@ -44,3 +44,15 @@ def test_the_section_says_how_many_runs_each_time_is_the_best_of():
     assert "measured again at today" in text
     old = scale_bench.markdown(_results(0, 0), real, "cmd")  # a scale.json from before the repeats
     assert "best of 5 runs" in old and "one run, into an empty cache" in old
+
+
+def test_the_measurements_run_as_modules_on_a_small_set(tmp_path):
+    from synthetic import make_dataset
+
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    make_dataset(data, n_train=12, n_test=6, size=48)
+    decoded = scale_bench.run("decode", str(data), str(cache))
+    assert decoded["images"] == 18 * 3 and decoded["peak_rss_mib"] > 0
+    audited = scale_bench.run("audit", str(cache), "2")
+    assert audited["repeats"] == 2 and audited["seconds"] > 0 and audited["traced_mib"] > 0
+    assert scale_bench.run("hashes", str(cache))["sample"] == 18 * 3

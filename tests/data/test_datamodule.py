@@ -96,3 +96,18 @@ def test_resize_mix_reads_training_images_whole_and_squeezed(tmp_path: Path, cac
     again = XRayDataModule(root=tmp_path / "wide", image_size=32, cache_dir=cache_dir, resize="crop").setup()
     again.fit_datasets(batch_size=64, seed=0, resize_mix=0.5)
     assert "(stretch)" not in caplog.text and caplog.text.count("decoding skipped") == 2
+
+
+def test_prepare_data_decodes_once_and_setup_splits(dataset: Path, cache_dir):
+    import pytest
+
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).prepare_data()
+    assert dm.class_names and dm.train is None and dm.audit_result is None  # stage 1 only
+    stored = dm._prepared[1]
+    assert dm.prepare_data()._prepared[1] is stored  # once
+    dm.setup()
+    assert dm._prepared[1] is stored  # setup reuses the prepared store
+    total = sum(len(dm.split(s)) for s in ("train", "val", "test"))
+    assert total == len(stored.paths) and dm.split("train") is dm.train
+    with pytest.raises(ValueError, match="unknown split"):
+        dm.split("training")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xraynet.data.loaders import SplitArrays
+from xraynet.data.loaders import SplitImages
 from xraynet.data.loaders import SplitDataset
 
 
 def _split(n=10, size=4):
     x = np.arange(n, dtype=np.uint8)[:, None, None, None] * np.ones((1, size, size, 1), np.uint8)
-    return SplitArrays(x, np.arange(n) % 3, [f"img{i}.png" for i in range(n)])
+    return SplitImages(x, np.arange(n) % 3, [f"img{i}.png" for i in range(n)])
 
 
 def test_batches_cover_the_split_once_with_one_hot_labels():
@@ -88,7 +88,7 @@ def test_the_data_module_hands_out_datasets(dataset, cache_dir):
 
 def test_chunks_walk_the_split_in_order_a_few_images_at_a_time():
     x = np.arange(7 * 4 * 4, dtype=np.uint8).reshape(7, 4, 4, 1)
-    split = SplitDataset(SplitArrays(x, np.zeros(7, int), [f"{i}.png" for i in range(7)]),
+    split = SplitDataset(SplitImages(x, np.zeros(7, int), [f"{i}.png" for i in range(7)]),
                          n_classes=3, batch_size=2, shuffle=True)
     chunks = list(split.chunks(3))
     assert [len(c) for c in chunks] == [3, 3, 1]
@@ -97,7 +97,7 @@ def test_chunks_walk_the_split_in_order_a_few_images_at_a_time():
 
 def test_alternate_views_replace_a_seeded_share_of_each_batch():
     split = _split(n=40)
-    other = SplitArrays(split.store + 100, split.y, split.paths)  # the same images, seen otherwise
+    other = SplitImages(split.store + 100, split.y, split.paths)  # the same images, seen otherwise
 
     def epoch(rate, seed=0, epoch_index=0):
         ds = SplitDataset(split, n_classes=3, batch_size=40, seed=seed, alternate=other,
@@ -125,3 +125,14 @@ def test_in_store_reads_the_same_files_from_another_store():
     assert np.array_equal(moved.x, split.x) and moved.paths == split.paths
     with pytest.raises(ValueError, match="not in the other store"):
         split.in_store(store, {"img4.png": 1})
+
+
+def test_concat_joins_splits_of_one_store():
+    store = np.arange(5 * 2 * 2, dtype=np.uint8).reshape(5, 2, 2, 1)
+    whole = SplitImages(store, [0, 1, 2, 0, 1], [f"f{i}" for i in range(5)])
+    joined = whole.subset(np.array([3, 0])).concat(whole.subset(np.array([4])))
+    assert joined.y.tolist() == [0, 0, 1] and joined.paths == ["f3", "f0", "f4"]
+    assert np.array_equal(joined.x, store[[3, 0, 4]])
+    other = SplitImages(store.copy(), [0], ["g"])
+    with pytest.raises(ValueError, match="one image store"):
+        whole.concat(other)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from xraynet.data.loaders import SplitArrays
+from xraynet.data.loaders import SplitImages
 from xraynet.data.loaders import SplitDataset
 from xraynet.reporting import SHORTCUT_THRESHOLD, shortcut_check
 
@@ -18,7 +18,7 @@ class _BorderLovingExplainer:
 
 def test_shortcut_check_flags_the_class_that_looks_at_the_border():
     labels = np.array([0, 0, 1, 1, 1])
-    split = SplitDataset(SplitArrays(np.zeros((5, 20, 20, 1), np.uint8), labels,
+    split = SplitDataset(SplitImages(np.zeros((5, 20, 20, 1), np.uint8), labels,
                                      [f"f{i}" for i in range(5)]), n_classes=2)
     explainer = _BorderLovingExplainer()
     explainer.labels = labels
@@ -50,7 +50,7 @@ def test_a_large_split_is_explained_a_chunk_at_a_time():
     labels = np.arange(150) % 2
     images = np.zeros((150, 20, 20, 1), np.uint8)
     images[labels == 1] = 1
-    split = SplitDataset(SplitArrays(images, labels, [f"f{i}" for i in range(150)]), n_classes=2)
+    split = SplitDataset(SplitImages(images, labels, [f"f{i}" for i in range(150)]), n_classes=2)
     explainer = _ContentExplainer()
     result = shortcut_check(explainer, split, ["Centre", "Border"])
     assert max(explainer.calls) <= SHORTCUT_CHUNK and sum(explainer.calls) == 150

@@ -3,7 +3,7 @@
 from .audit import AuditResult, DuplicatePair
 from .datamodule import XRayDataModule
 from .decode import DecodeSettings, ImageDecodeError, decode_image
-from .loaders import SplitArrays, SplitDataset
+from .loaders import SplitImages, SplitDataset
 
-__all__ = ["AuditResult", "DecodeSettings", "DuplicatePair", "ImageDecodeError", "SplitArrays",
+__all__ = ["AuditResult", "DecodeSettings", "DuplicatePair", "ImageDecodeError", "SplitImages",
            "SplitDataset", "XRayDataModule", "decode_image"]

@@ -27,10 +27,12 @@ from .discovery import FileRecord, fingerprint
 from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .store import ImageStore, StoredImages
-from .loaders import SplitArrays, SplitDataset
+from .loaders import SplitImages, SplitDataset
 from .split import stratified_group_folds, stratified_group_split
 
 log = logging.getLogger("xraynet")
+#: the splits a set-up data module holds (:meth:`XRayDataModule.split`)
+SPLITS = ("train", "val", "test", "test_leak_free")
 CACHE_FORMAT = 3  # bump when the cached layout or decoding changes (3: high-depth and colour files
 # block-averaged strip by strip)
 
@@ -95,13 +97,14 @@ class XRayDataModule(ConfigView):
         self.skipped: list[tuple[str, str]] = []
         self.cache_hit = False
         self.audit_result: AuditResult | None = None
-        self.train: SplitArrays | None = None
-        self.val: SplitArrays | None = None
-        self.test: SplitArrays | None = None
-        self.test_leak_free: SplitArrays | None = None
-        self._train_folder: tuple[SplitArrays, np.ndarray] | None = None
+        self.train: SplitImages | None = None
+        self.val: SplitImages | None = None
+        self.test: SplitImages | None = None
+        self.test_leak_free: SplitImages | None = None
+        self._train_folder: tuple[SplitImages, np.ndarray] | None = None
         self._records: list[FileRecord] = []
         self._other: tuple | None = None  # the other view's store: images, row of each path
+        self._prepared: tuple | None = None  # after prepare_data: the files found, their store
 
     @property
     def root(self) -> Path:
@@ -124,9 +127,11 @@ class XRayDataModule(ConfigView):
                    use_cache=use_cache, workers=workers, splits_file=splits_file)
 
     # -- public API ---------------------------------------------------------------------------
-    def setup(self) -> "XRayDataModule":
-        """Discover, decode (or load from cache), audit and split. Idempotent."""
-        if self.train is not None:
+    def prepare_data(self) -> "XRayDataModule":
+        """Stage 1 (Lightning's ``prepare_data``): discover the files, read the data's
+        description, and decode every image into the store (from the cache when it is complete;
+        an interrupted decode resumes). Done once; :meth:`setup` calls it."""
+        if self._prepared is not None:
             return self
         found = find_files(self.source)
         self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
@@ -139,6 +144,16 @@ class XRayDataModule(ConfigView):
             log.warning("warning: skipped %s: %s", path, reason)
         if self.skipped:
             log.warning("warning: %d file(s) skipped as unreadable", len(self.skipped))
+        self._prepared = (found, stored)
+        return self
+
+    def setup(self) -> "XRayDataModule":
+        """Stage 2 (Lightning's ``setup``): the duplicate audit and the splits (train,
+        validation, test, leak-free test) of the prepared images (:meth:`prepare_data` first,
+        if it has not run). Idempotent."""
+        if self.train is not None:
+            return self
+        found, stored = self.prepare_data()._prepared
         paths = stored.paths
         # labels, splits and groups come from the files as listed now (a manifest may change
         # them); the cache holds only what decoding gave
@@ -210,7 +225,7 @@ class XRayDataModule(ConfigView):
                 links.append((first_of.setdefault(group, i), i))
         return duplicate_groups(len(paths), links)
 
-    def train_folder(self) -> tuple[SplitArrays, np.ndarray]:
+    def train_folder(self) -> tuple[SplitImages, np.ndarray]:
         """Every image of the train folder (train and validation together) and its duplicate
         group id: what cross-validation splits. Call :meth:`setup` first."""
         self._require(self.train)
@@ -233,22 +248,25 @@ class XRayDataModule(ConfigView):
         return fold, held_out
 
     def cross_validation(self, n_splits: int, *, seed: int
-                         ) -> list[tuple["XRayDataModule", SplitArrays]]:
+                         ) -> list[tuple["XRayDataModule", SplitImages]]:
         """Every :meth:`fold` of the train folder: the fold's data module and its held-out
         images."""
         folder, _ = self.train_folder()
         folds = [self.fold(k, n_folds=n_splits, seed=seed) for k in range(n_splits)]
         return [(fold, folder.subset(held_out)) for fold, held_out in folds]
 
+    def split(self, name: str) -> SplitImages:
+        """The images of the split ``name``: ``train``, ``val``, ``test`` or ``test_leak_free``
+        (the test split without the duplicates of training images). Call :meth:`setup` first."""
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; known: {', '.join(SPLITS)}")
+        return self._require(getattr(self, name))
+
     def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False,
                 seed: int = 0, **kwargs) -> SplitDataset:
-        """The split named ``split`` (``train``, ``val``, ``test`` or ``test_leak_free``) as a
-        Keras :class:`~xraynet.data.loaders.SplitDataset` (``kwargs``: PyDataset's workers)."""
-        sources = {"train": self.train, "val": self.val, "test": self.test,
-                   "test_leak_free": self.test_leak_free}
-        if split not in sources:
-            raise ValueError(f"unknown split {split!r}; known: {', '.join(sources)}")
-        return SplitDataset(self._require(sources[split]), n_classes=len(self.class_names),
+        """The split named ``split`` (see :meth:`split`) as a Keras
+        :class:`~xraynet.data.loaders.SplitDataset` (``kwargs``: PyDataset's workers)."""
+        return SplitDataset(self.split(split), n_classes=len(self.class_names),
                             batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
 
     def train_dataset(self, *, batch_size: int, seed: int, **kwargs) -> SplitDataset:
@@ -296,7 +314,7 @@ class XRayDataModule(ConfigView):
 
     # -- internals ----------------------------------------------------------------------------
     @staticmethod
-    def _require(split: SplitArrays | None) -> SplitArrays:
+    def _require(split: SplitImages | None) -> SplitImages:
         if split is None:
             raise RuntimeError("call setup() first")
         return split
@@ -349,7 +367,7 @@ class XRayDataModule(ConfigView):
             log.info("images streamed from %s (too large to hold in memory)", directory)
         return stored, False
 
-    def _other_view(self, split: SplitArrays) -> SplitArrays:
+    def _other_view(self, split: SplitImages) -> SplitImages:
         """``split``'s images fitted to the square the other way (the whole image squeezed in
         where the data module keeps the central square, and the reverse), decoded into their own
         store the first time they are asked for."""
@@ -364,7 +382,7 @@ class XRayDataModule(ConfigView):
         paths = stored.paths
         train_idx = np.flatnonzero(splits == "train")
         test_idx = np.flatnonzero(splits == "test")
-        full_train = SplitArrays(stored.images, y[train_idx], [paths[i] for i in train_idx],
+        full_train = SplitImages(stored.images, y[train_idx], [paths[i] for i in train_idx],
                                  rows=stored.rows[train_idx])
         groups = self._group_ids(full_train.paths, self.audit_result)
         try:
@@ -374,7 +392,7 @@ class XRayDataModule(ConfigView):
             raise DatasetError(f"cannot split the training images of {self.source}: {exc}") from exc
         self.train, self.val = full_train.subset(tr), full_train.subset(va)
         self._train_folder = (full_train, groups)
-        self.test = SplitArrays(stored.images, y[test_idx], [paths[i] for i in test_idx],
+        self.test = SplitImages(stored.images, y[test_idx], [paths[i] for i in test_idx],
                                 rows=stored.rows[test_idx])
         leaked = set(self.audit_result.leaked_test)
         keep = np.array([i for i, p in enumerate(self.test.paths) if p not in leaked], dtype=int)

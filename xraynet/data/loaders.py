@@ -1,7 +1,7 @@
 """The data seam: each split reaches Keras as a :class:`keras.utils.PyDataset` (batches for
 ``fit``, ``evaluate`` and ``predict`` on every backend), never as bare arrays.
 
-The data module's source is :class:`SplitArrays`: rows of the image store, in memory or streamed
+The data module's source is :class:`SplitImages`: rows of the image store, in memory or streamed
 from disk. Another source plugs in by offering what :class:`ImageSource` names: ``len()``,
 ``y``, ``paths`` and ``images(indices)``.
 """
@@ -28,11 +28,12 @@ class ImageSource(Protocol):
     def images(self, indices: Sequence[int] | np.ndarray) -> np.ndarray: ...
 
 
-class SplitArrays:
-    """One split: rows of an image store (an in-memory array or a :class:`~.store.RowReader`
-    streaming from disk), their integer labels ``y`` and relative ``paths``.
+class SplitImages:
+    """The images of one split, as rows of an image store (an in-memory array, or a
+    :class:`~.store.RowReader` streaming from disk), with their integer labels ``y`` and
+    relative ``paths``.
 
-    ``SplitArrays(x, y, paths)`` with an array ``x`` ``(n, size, size[, 1])`` is an in-memory
+    ``SplitImages(x, y, paths)`` with an array ``x`` ``(n, size, size[, 1])`` is an in-memory
     split; :meth:`images` reads any rows, :attr:`x` all of them (a copy: for small splits).
     """
 
@@ -53,18 +54,25 @@ class SplitArrays:
     def counts(self, n_classes: int) -> list[int]:
         return np.bincount(self.y, minlength=n_classes).tolist()
 
-    def subset(self, indices: np.ndarray) -> "SplitArrays":
+    def subset(self, indices: np.ndarray) -> "SplitImages":
         indices = np.asarray(indices, dtype=int)
-        return SplitArrays(self.store, self.y[indices], [self.paths[i] for i in indices],
+        return SplitImages(self.store, self.y[indices], [self.paths[i] for i in indices],
                            rows=self.rows[indices])
 
-    def in_store(self, store, rows_by_path: dict[str, int]) -> "SplitArrays":
+    def concat(self, other: "SplitImages") -> "SplitImages":
+        """This split's images followed by ``other``'s (rows of the same store)."""
+        if other.store is not self.store:
+            raise ValueError("only splits of one image store can be joined")
+        return SplitImages(self.store, np.concatenate([self.y, other.y]), self.paths + other.paths,
+                           rows=np.concatenate([self.rows, other.rows]))
+
+    def in_store(self, store, rows_by_path: dict[str, int]) -> "SplitImages":
         """The same files, labels and order read from another store of them (``rows_by_path``:
         each file's row there), e.g. the same images decoded another way."""
         missing = [p for p in self.paths if p not in rows_by_path]
         if missing:
             raise ValueError(f"{len(missing)} file(s) are not in the other store, e.g. {missing[0]}")
-        return SplitArrays(store, self.y, self.paths, rows=np.array([rows_by_path[p] for p in self.paths]))
+        return SplitImages(store, self.y, self.paths, rows=np.array([rows_by_path[p] for p in self.paths]))
 
     def images(self, indices) -> np.ndarray:
         """The images at ``indices``, ``(k, size, size, 1)`` uint8 (an

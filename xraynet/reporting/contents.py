@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..bundle import read_json, read_metadata
-from ..config import RunConfig
+from ..config import EnsembleConfig, RunConfig, config_from_dict
 from ..metadata import BundleMetadata
 from ..data.audit import AuditResult
 from ..data.description import DatasetDescription, shipped_description
@@ -97,9 +97,12 @@ def _interval(ci: dict) -> str:
 def _model_configs(config: dict) -> list[tuple[str, RunConfig]]:
     """(name, typed run config) of the single model or of each ensemble member (none for a
     run without ``config.json``)."""
-    if "members" in config:
-        return [(f"member {i + 1}", RunConfig.from_dict(m)) for i, m in enumerate(config["members"])]
-    return [("model", RunConfig.from_dict(config))] if config else []
+    if not config:
+        return []
+    typed = config_from_dict(config)
+    if isinstance(typed, EnsembleConfig):
+        return [(f"member {i + 1}", m) for i, m in enumerate(typed.members)]
+    return [("model", typed)]
 
 
 def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
@@ -216,8 +219,8 @@ def _hyperparameters(config: dict, metadata: BundleMetadata, search: dict) -> Se
             rows.setdefault(key, {})[name] = f"{value:.6g}" if isinstance(value, float) else fmt(value)
     blocks = [Table(header, [[k] + [v.get(h, "") for h in header[1:]] for k, v in rows.items()])]
     for member in metadata.members:
-        blocks.append(Paragraph(f"{member['name']}: best epoch {member.get('best_epoch')} "
-                                f"(validation loss {fmt(member.get('best_value'))})."))
+        blocks.append(Paragraph(f"{member.name}: best epoch {member.best_epoch} "
+                                f"(validation loss {fmt(member.best_value)})."))
     if metadata.best_epoch:
         blocks.append(Paragraph(f"Best epoch {metadata.best_epoch} by {metadata.monitor} "
                                 f"= {fmt(metadata.best_value)}."))
