@@ -151,7 +151,7 @@ def test_debug_shows_the_traceback(bundle_copy, capsys, trained_run):
 
 def test_a_damaged_history_is_one_line(bundle_copy, capsys):
     from xraynet.errors import BundleError
-    from xraynet.evaluation.report import read_history
+    from xraynet.evaluation.scoring import read_history
 
     (bundle_copy / "history.csv").write_text("epoch,loss\n0,not-a-number\n")
     with pytest.raises(BundleError, match="training history .*history.csv"):

@@ -16,7 +16,7 @@ from .bundle import CONFIG_FILE, save_bundle, write_json
 from .completion import complete_bundle
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
-from .evaluation.report import read_history, write_curves
+from .evaluation.scoring import read_history, write_curves
 from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
 from .models.backbones import backbone_source, describe

@@ -25,7 +25,7 @@ def test_at_least_half_the_heatmap_mass_falls_on_the_deciding_place(place_explai
     rng = np.random.default_rng(123)
     labels = np.repeat(np.arange(3), 3)
     images = np.stack([place_image(int(k), rng) for k in labels])[..., None]
-    maps, proba = place_explainer.heatmaps(images, method, class_indices=labels)
+    maps, proba = place_explainer.predicted_maps(images, method, class_indices=labels)
     assert (proba.argmax(axis=1) == labels).mean() >= 0.8  # the model learnt the shapes
     shares = [mass_share(m, place_mask(32)) for m in maps]
     assert maps.shape == (9, 32, 32) and maps.min() >= 0 and maps.max() <= 1

@@ -8,7 +8,7 @@ from xraynet.reporting import SHORTCUT_THRESHOLD, shortcut_check
 class _BorderLovingExplainer:
     """Stands in for an Explainer: class 1's maps sit on the image border, class 0's in the centre."""
 
-    def heatmaps(self, images, method):
+    def predicted_maps(self, images, method):
         maps = np.zeros((len(images), 20, 20), np.float32)
         maps[:, 8:12, 8:12] = 1.0
         maps[self.labels == 1] = 0.0
@@ -35,7 +35,7 @@ class _ContentExplainer:
     def __init__(self):
         self.calls = []
 
-    def heatmaps(self, images, method):
+    def predicted_maps(self, images, method):
         self.calls.append(len(images))
         maps = np.zeros((len(images), 20, 20), np.float32)
         border = images[:, 0, 0, 0] == 1
@@ -45,7 +45,7 @@ class _ContentExplainer:
 
 
 def test_a_large_split_is_explained_a_chunk_at_a_time():
-    from xraynet.reporting.assessment import SHORTCUT_CHUNK
+    from xraynet.reporting.trust_checks import SHORTCUT_CHUNK
 
     labels = np.arange(150) % 2
     images = np.zeros((150, 20, 20, 1), np.uint8)

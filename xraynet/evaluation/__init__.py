@@ -4,7 +4,7 @@ from .calibration import (apply_temperature, brier_score, calibration_summary,
                           expected_calibration_error, fit_temperature)
 from .metrics import classification_metrics, macro_auc_ovr, sensitivity_specificity
 from .plots import plot_confusion_matrix, plot_histories, plot_history, plot_reliability
-from .report import (Evaluation, evaluate_run, evaluate_splits, format_report, predict_splits, read_history, score_splits,
+from .scoring import (Evaluation, evaluate_run, evaluate_splits, format_report, predict_splits, read_history, score_splits,
                      write_curves, write_evaluation, write_member_curves)
 from .uncertainty import bootstrap_intervals
 

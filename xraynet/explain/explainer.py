@@ -60,16 +60,16 @@ class Explainer:
             self._gradcam = GradCAM(self.predictor.bundle.model, layer=self.layer)
         return self._gradcam
 
-    def heatmaps(self, images: np.ndarray, method: str,
+    def predicted_maps(self, images: np.ndarray, method: str,
                  class_indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Maps ``(n, size, size)`` and probabilities ``(n, k)``; by default each map explains
         the predicted class."""
         images = _as_batch(images)
         proba = self.predictor.predict_arrays(images)
         classes = proba.argmax(axis=1) if class_indices is None else class_indices
-        return self.maps(images, method, classes), proba
+        return self.class_maps(images, method, classes), proba
 
-    def maps(self, images: np.ndarray, method: str, class_indices: np.ndarray) -> np.ndarray:
+    def class_maps(self, images: np.ndarray, method: str, class_indices: np.ndarray) -> np.ndarray:
         """Maps ``(n, size, size)`` in 0..1, each explaining the given class."""
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -91,7 +91,7 @@ class Explainer:
         predicted = proba.argmax(axis=1)
         found = []
         for method in methods:
-            for src, heat, p, k, truth in zip(sources, self.maps(images, method, predicted), proba,
+            for src, heat, p, k, truth in zip(sources, self.class_maps(images, method, predicted), proba,
                                               predicted, true_labels):
                 found.append(Explanation(src, method, names[k], float(p[k]), heat,
                                          border_share(heat), truth))

@@ -15,9 +15,9 @@ from ..data.audit import AuditResult
 from ..data.description import DatasetDescription, shipped_description
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..evaluation.report import fmt
+from ..evaluation.scoring import fmt
 from ..defaults import CONFIDENT
-from .trust import TRUST_FILE, Assessment
+from .assessment import TRUST_FILE, Assessment
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE. This model is a research prototype. It is not a medical device, has "

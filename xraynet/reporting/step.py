@@ -10,9 +10,9 @@ import keras
 import numpy as np
 
 from ..data.datamodule import XRayDataModule
-from .assessment import assess_model
+from .trust_checks import assess_model
 from .render import write_model_report
-from .trust import Assessment
+from .assessment import Assessment
 
 log = logging.getLogger("xraynet")
 
@@ -22,7 +22,7 @@ def write_report(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     """Assess the model in ``run_dir`` (:func:`assess_model`: calibration on validation, test
     intervals, shortcut, exposure and acquisition checks, explanations) and render its report.
     ``probabilities``: the model's uncalibrated probabilities per split where the caller has them
-    (e.g. :attr:`~xraynet.evaluation.report.Evaluation.probabilities`). Returns the assessment."""
+    (e.g. :attr:`~xraynet.evaluation.scoring.Evaluation.probabilities`). Returns the assessment."""
     assessment = assess_model(model, datamodule, run_dir, seed=seed, probabilities=probabilities)
     card, page = write_model_report(run_dir)
     log.info("model report: %s and %s", page, card)

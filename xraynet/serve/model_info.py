@@ -7,7 +7,7 @@ from pathlib import Path
 from ..bundle import Bundle, read_json
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..reporting.trust import TRUST_FILE
+from ..reporting.assessment import TRUST_FILE
 
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")

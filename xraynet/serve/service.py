@@ -182,7 +182,7 @@ class InferenceService:
             out["spread"] = pred.std
         if explain:
             k = self.predictor.class_names.index(pred.label)
-            heatmap = self.explainer.maps(image[None], explain, np.array([k]))[0]
+            heatmap = self.explainer.class_maps(image[None], explain, np.array([k]))[0]
             out.update(explain_method=explain, heatmap_png_base64=png_base64(heatmap_rgb(heatmap)),
                        input_png_base64=png_base64(np.asarray(image, np.uint8).squeeze()))
         return out
