@@ -153,12 +153,13 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
 
 
 def format_top(rows: list[dict], n: int = 5) -> str:
-    """The top ``n`` trials as a text table."""
-    keys = [k for k in rows[0] if k != "status"] if rows else []
+    """The top ``n`` trials as a text table (a hyperparameter that a trial does not have, such
+    as a CNN's fine-tuned blocks, is left blank)."""
+    keys = list(dict.fromkeys(k for row in rows[:n] for k in row if k != "status"))
     lines = ["  ".join(f"{k:>13s}" for k in keys)]
     for row in rows[:n]:
         lines.append("  ".join(f"{(f'{v:.4g}' if isinstance(v, float) else str(v)):>13s}"
-                               for v in (row[k] for k in keys)))
+                               for v in (row.get(k, "") for k in keys)))
     return "\n".join(lines)
 
 

@@ -110,3 +110,13 @@ def test_the_search_can_be_limited_to_named_backbones(tmp_path):
     model = XRayHyperModel(datamodule=_Data(), base=ModelConfig(), backbones=["cnn"])
     values = model_values(kt.HyperParameters(), ModelConfig(), model.backbones)
     assert values["backbone"] == "cnn" and "fine_tune_blocks" not in values
+
+
+def test_the_top_table_leaves_a_hyperparameter_blank_where_a_trial_has_none():
+    from tuning.search import format_top
+
+    rows = [{"backbone": "efficientnet_lite0", "fine_tune_blocks": 2, "val_loss": 0.2},
+            {"backbone": "cnn", "depth": 4, "val_loss": 0.3, "status": "COMPLETED"}]
+    lines = format_top(rows).splitlines()
+    assert lines[0].split() == ["backbone", "fine_tune_blocks", "val_loss", "depth"]
+    assert lines[2].split() == ["cnn", "0.3", "4"]
