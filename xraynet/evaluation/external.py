@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ..bundle import write_json
+from .tables import METRIC_HEADER, metric_rows, text_table
 from .metrics import classification_metrics
 from .plots import plot_confusion_matrix
 from .uncertainty import N_RESAMPLES, bootstrap_intervals
@@ -63,20 +64,14 @@ def external_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[st
 
 
 def format_external(summary: dict) -> str:
-    """A few lines for the terminal: headline metrics with intervals, then per class."""
-    m, ci = summary["metrics"], summary["metrics"]["bootstrap"]
-
-    def interval(key: str) -> str:
-        v = ci[key]
-        return "n/a" if math.isnan(v["estimate"]) else f"{v['estimate']:.3f} ({v['low']:.3f} to {v['high']:.3f})"
-
-    auc = "n/a" if math.isnan(m["macro_auc_ovr"]) else f"{m['macro_auc_ovr']:.3f}"
-    lines = [f"== external set '{summary['name']}': {m['n']} images from {summary['root']} ==",
-             f"accuracy {interval('accuracy')}   macro-F1 {interval('macro_f1')}   macro AUC {auc}",
-             f"{'class':>20s}  images  sensitivity (95% CI)      specificity (95% CI)"]
-    for c, n in m["counts"].items():
-        lines.append(f"{c:>20s}  {n:6d}  {interval('sensitivity/' + c):24s}  {interval('specificity/' + c)}")
-    lines.append("confusion matrix (rows = true, columns = predicted): " + str(m["confusion_matrix"]))
+    """A few lines for the terminal: the metric table (:func:`~.tables.metric_rows`), the
+    confusion matrix, and what is missing or skipped."""
+    m = summary["metrics"]
+    counts = ", ".join(f"{c} {n}" for c, n in m["counts"].items())
+    lines = [f"== external set '{summary['name']}': {m['n']} images from {summary['root']} ({counts}) ==",
+             text_table(METRIC_HEADER, metric_rows(m["bootstrap"], list(m["counts"]),
+                                                   m["macro_auc_ovr"])),
+             "confusion matrix (rows = true, columns = predicted): " + str(m["confusion_matrix"])]
     if summary["missing_classes"]:
         lines.append(f"classes of the model not in this set: {', '.join(summary['missing_classes'])} "
                      "(macro figures average over the classes present)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 from ..bundle import write_json
 from ..errors import BundleError
 from .metrics import classification_metrics
+from .tables import fmt
 from .plots import plot_confusion_matrix, plot_histories, plot_history
 
 SPLIT_TITLES = {"val": "validation", "test": "test (full)",
@@ -44,13 +44,6 @@ def score_splits(probabilities: dict[str, np.ndarray], datasets: dict, class_nam
 def evaluate_splits(model, datasets: dict, class_names: list[str]) -> dict:
     """Metrics per split name; ``datasets`` maps names to Keras datasets with ``labels``."""
     return score_splits(predict_splits(model, datasets), datasets, class_names)
-
-
-def fmt(value, digits: int = 3) -> str:
-    """A figure as reports print it: floats to ``digits`` places, None and NaN as ``n/a``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def format_report(results: dict, class_names: list[str]) -> str:

@@ -15,9 +15,9 @@ from ..data.audit import AuditResult
 from ..data.description import DatasetDescription, shipped_description
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..evaluation.scoring import fmt
+from ..evaluation.tables import METRIC_HEADER, fmt, interval_text, metric_rows
 from ..defaults import CONFIDENT
-from .assessment import TRUST_FILE, Assessment
+from .assessment import TRUST_FILE, AcquisitionCheck, Assessment, ExposureCheck, ShiftResult
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE. This model is a research prototype. It is not a medical device, has "
@@ -90,10 +90,6 @@ def _read(run_dir: Path, name: str) -> dict:
                      "again") if path.is_file() else {}
 
 
-def _interval(ci: dict) -> str:
-    return f"{fmt(ci['estimate'])} ({fmt(ci['low'])} to {fmt(ci['high'])})"
-
-
 def _model_configs(config: dict) -> list[tuple[str, RunConfig]]:
     """(name, typed run config) of the single model or of each ensemble member (none for a
     run without ``config.json``)."""
@@ -127,14 +123,14 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
 
 
 def _overview(metadata: BundleMetadata, splits: dict, trust: Assessment) -> Section:
-    lf = trust.bootstrap.get("test_leak_free", {})
+    lf = trust.bootstrap.get("test_leak_free")
     lines = [f"Classes: {', '.join(metadata.class_names)}. Architecture: {metadata.architecture}. "
              f"Backend: {fmt(metadata.backend)}. Created {fmt(metadata.created)}."]
     if metadata.backbone:
         lines.append(backbone_line(metadata.backbone))
     if lf:
-        lines.append(f"Leak-free test accuracy {_interval(lf['accuracy'])} (95% bootstrap interval, "
-                     f"{lf['_settings']['n']} images); macro-F1 {_interval(lf['macro_f1'])}.")
+        lines.append(f"Leak-free test accuracy {interval_text(lf['accuracy'])} (95% bootstrap "
+                     f"interval, {lf.n} images); macro-F1 {interval_text(lf['macro_f1'])}.")
     return Section("Overview", [Paragraph(NOT_FOR_CLINICAL_USE, strong=True)]
                    + [Paragraph(line) for line in lines])
 
@@ -264,15 +260,9 @@ def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
         ci, m = boot.get(split), splits.get(split)
         if not ci or not m:
             continue
-        settings = ci["_settings"]
-        rows = [["accuracy", _interval(ci["accuracy"])], ["macro-F1", _interval(ci["macro_f1"])],
-                ["macro AUC (one-vs-rest)", fmt(m.get("macro_auc_ovr"))]]
-        for name in names:
-            rows.append([f"sensitivity {name}", _interval(ci[f"sensitivity/{name}"])])
-            rows.append([f"specificity {name}", _interval(ci[f"specificity/{name}"])])
         blocks += [Paragraph(f"{title}: {m['n']} images; estimate (95% percentile bootstrap "
-                             f"interval, {settings['n_resamples']} resamples, seed {settings['seed']})."),
-                   Table(["metric", "estimate (95% CI)"], rows),
+                             f"interval, {ci.n_resamples} resamples, seed {ci.seed})."),
+                   Table(METRIC_HEADER, metric_rows(ci, names, m.get("macro_auc_ovr"))),
                    Figure(f"confusion_matrix_{split}.png", f"Confusion matrix, {title.lower()}")]
     if "val" in splits:
         blocks.append(Paragraph(f"Validation ({splits['val']['n']} images, used for early stopping and "
@@ -295,7 +285,7 @@ def _external(run_dir: Path) -> Section:
                         "model; estimates with 95% percentile bootstrap intervals. Macro figures "
                         "average over the classes each set holds.")]
     for folder, ext in found:
-        m, ci = ext["metrics"], ext["metrics"]["bootstrap"]
+        m = ext["metrics"]
         counts = ", ".join(f"{c} {n}" for c, n in m["counts"].items())
         blocks.append(Paragraph(f"{ext['name']}: {m['n']} images ({counts}) from the folder {Path(ext['root']).name}, "
                                 f"evaluated {ext.get('evaluated', 'n/a')}. Folders: "
@@ -304,12 +294,8 @@ def _external(run_dir: Path) -> Section:
                                    if ext["missing_classes"] else "")
                                 + (f" Skipped {len(ext['skipped'])} unreadable file(s)."
                                    if ext["skipped"] else "")))
-        rows = [["accuracy", _interval(ci["accuracy"])], ["macro-F1", _interval(ci["macro_f1"])],
-                ["macro AUC (one-vs-rest)", fmt(m.get("macro_auc_ovr"))]]
-        for name in m["counts"]:
-            rows.append([f"sensitivity {name}", _interval(ci[f"sensitivity/{name}"])])
-            rows.append([f"specificity {name}", _interval(ci[f"specificity/{name}"])])
-        blocks += [Table(["metric", "estimate (95% CI)"], rows),
+        blocks += [Table(METRIC_HEADER, metric_rows(m["bootstrap"], list(m["counts"]),
+                                                    m.get("macro_auc_ovr"))),
                    Figure(f"{folder}/{ext.get('confusion_matrix', 'confusion_matrix.png')}",
                           f"Confusion matrix, external set {ext['name']}")]
     return Section("External validation", blocks)
@@ -319,9 +305,9 @@ def _calibration(trust: Assessment) -> Section:
     cal = trust.calibration
     if not cal:
         return Section("Calibration", [Paragraph("Not assessed.")])
-    rows = [[split, str(c["n"]), f"{fmt(c['ece_before'])} -> {fmt(c['ece_after'])}",
-             f"{fmt(c['brier_before'])} -> {fmt(c['brier_after'])}",
-             f"{fmt(c['nll_before'])} -> {fmt(c['nll_after'])}"] for split, c in cal.items()]
+    rows = [[split, str(c.n), f"{fmt(c.ece_before)} -> {fmt(c.ece_after)}",
+             f"{fmt(c.brier_before)} -> {fmt(c.brier_after)}",
+             f"{fmt(c.nll_before)} -> {fmt(c.nll_after)}"] for split, c in cal.items()]
     return Section("Calibration", [
         Paragraph(f"Temperature scaling fitted on the validation split: T = {fmt(trust.temperature)} "
                   "(T > 1 softens over-confident probabilities); predict applies it. Calibration "
@@ -338,14 +324,14 @@ def _quality(trust: Assessment) -> Section:
     q = trust.quality
     if not q:
         return Section("Input-quality gate", [Paragraph("Not assessed.")])
-    rows = [[split, str(f["n"]), f"{f['flagged']} ({f['flag_rate']:.1%})",
-             ", ".join(f"{k}: {v}" for k, v in f["reasons"].items()) or "none"]
-            for split, f in q["flags"].items()]
+    rows = [[split, str(f.n), f"{f.flagged} ({f.flag_rate:.1%})",
+             ", ".join(f"{k}: {v}" for k, v in f.reasons.items()) or "none"]
+            for split, f in q.flags.items()]
     return Section("Input-quality gate", [
         Paragraph("predict, the web page and the API flag an image as unreliable when it is a "
                   "colour image, very small, near-uniform, or when its features lie far from the "
-                  f"training X-rays' ({q['method']}; limit {fmt(q['limit'])}, "
-                  f"{_times(q.get('margin', 1.0))}the {q['quantile']:.0%} quantile of the "
+                  f"training X-rays' ({q.method}; limit {fmt(q.limit)}, "
+                  f"{_times(q.margin)}the {q.quantile:.0%} quantile of the "
                   "validation distances). Flagged images "
                   "still get probabilities, shown with the reason."),
         Table(["split", "images", "flagged", "reasons"], rows)])
@@ -360,35 +346,35 @@ def _shortcut(trust: Assessment) -> Section:
     sc = trust.shortcut
     if not sc:
         return Section("Shortcut check", [Paragraph("Not assessed.")])
-    rows = [[name, str(v["n"]), fmt(v["mean_border_share"]), "FLAGGED" if v["flagged"] else "ok"]
-            for name, v in sc["per_class"].items()]
-    verdict = (f"Flagged: {', '.join(sc['flagged'])}. The model puts much of its attention on the "
+    rows = [[name, str(v.n), fmt(v.mean_border_share), "FLAGGED" if v.flagged else "ok"]
+            for name, v in sc.per_class.items()]
+    verdict = (f"Flagged: {', '.join(sc.flagged)}. The model puts much of its attention on the "
                "image border, where markers and text sit; question these predictions."
-               if sc["flagged"] else "No class above the threshold.")
+               if sc.flagged else "No class above the threshold.")
     return Section("Shortcut check", [
-        Paragraph(f"Share of Grad-CAM mass in the outer {sc['border_fraction']:.0%} border of each "
+        Paragraph(f"Share of Grad-CAM mass in the outer {sc.border_fraction:.0%} border of each "
                   f"image, mean over the test images of each true class; flagged above "
-                  f"{sc['threshold']:.0%}. For scale: a uniform map puts {sc['uniform_share']:.0%} "
+                  f"{sc.threshold:.0%}. For scale: a uniform map puts {sc.uniform_share:.0%} "
                   "there."),
-        Table(["class", "images", "mean border share", "flag"], rows), Paragraph(verdict, strong=bool(sc["flagged"]))])
+        Table(["class", "images", "mean border share", "flag"], rows),
+        Paragraph(verdict, strong=bool(sc.flagged))])
 
 
-def _stress_section(title: str, intro: str, first_column: str, result: dict,
-                    rows: list[tuple[str, dict]], verdict: str) -> Section:
+def _stress_section(title: str, intro: str, first_column: str,
+                    result: ExposureCheck | AcquisitionCheck,
+                    rows: list[tuple[str, ShiftResult]], verdict: str) -> Section:
     """A stress test's section: the unchanged accuracy, then per change its accuracy, the share
     of predictions it moved and where they went, and the verdict (strong when flagged)."""
-    table = [["unchanged", fmt(result["accuracy"]), "", "", ""]]
-    table += [[label, fmt(v["accuracy"]),
-               _share(v, result["n"]) + (" FLAGGED" if v.get("flagged") else ""),
-               str(v["changed_confident"]) if "changed_confident" in v else "n/a",
-               _moves(v["moves"])]
+    table = [["unchanged", fmt(result.accuracy), "", "", ""]]
+    table += [[label, fmt(v.accuracy), _share(v, result.n) + (" FLAGGED" if v.flagged else ""),
+               fmt(v.changed_confident), _moves(v.moves)]
               for label, v in rows]
     return Section(title, [
         Paragraph(intro),
         Table([first_column, "accuracy", "predictions changed (95% interval)",
                f"of them confident (p >= {CONFIDENT:g})", "changes (from -> to)"], table),
-        Paragraph(verdict, strong=bool(result["flagged"])),
-        Paragraph(f"On {result['n']} images one image is {1 / max(result['n'], 1):.1%}; the interval "
+        Paragraph(verdict, strong=bool(result.flagged)),
+        Paragraph(f"On {result.n} images one image is {1 / max(result.n, 1):.1%}; the interval "
                   "(Wilson) is the range of rates that would give the share seen, so a share "
                   "near the flag may lie on either side of it. A change that tips an uncertain "
                   "prediction (shown as such to the user) says less than one that overturns a "
@@ -396,13 +382,13 @@ def _stress_section(title: str, intro: str, first_column: str, result: dict,
                   "probability of the unchanged image.")])
 
 
-def _share(v: dict, n: int) -> str:
+def _share(v: ShiftResult, n: int) -> str:
     """``11% (6 of 57; 5-21%)``: a stress test's share of changed predictions, how many, and its
     interval (reports written before the interval was recorded give the share alone)."""
-    if "changed_interval" not in v:
-        return f"{v['changed']:.0%}"
-    low, high = v["changed_interval"]
-    return f"{v['changed']:.0%} ({v['n_changed']} of {n}; {low:.0%}-{high:.0%})"
+    if v.changed_interval is None:
+        return f"{v.changed:.0%}"
+    low, high = v.changed_interval
+    return f"{v.changed:.0%} ({v.n_changed} of {n}; {low:.0%}-{high:.0%})"
 
 
 def _moves(moves: dict[str, int]) -> str:
@@ -415,14 +401,14 @@ def _exposure(trust: Assessment) -> Section:
     if not ex:
         return Section("Exposure stress test", [Paragraph("Not assessed.")])
     rows = [(f"gamma {gamma} ({'brighter' if float(gamma) < 1 else 'darker'})", v)
-            for gamma, v in ex["per_gamma"].items()]
-    verdict = (f"Flagged: exposure alone changes {ex['changed_any']:.0%} of the predictions. The "
+            for gamma, v in ex.per_gamma.items()]
+    verdict = (f"Flagged: exposure alone changes {ex.changed_any:.0%} of the predictions. The "
                "model reads overall brightness, which differs between the sources of the classes; "
                "images from another scanner or exposure may be classified by their brightness."
-               if ex["flagged"] else
-               f"Exposure alone changes {ex['changed_any']:.0%} of the predictions (flag above "
-               f"{ex['threshold']:.0%}).")
-    intro = (f"The {ex['n']} {ex.get('split', 'test')} images predicted again a little brighter "
+               if ex.flagged else
+               f"Exposure alone changes {ex.changed_any:.0%} of the predictions (flag above "
+               f"{ex.threshold:.0%}).")
+    intro = (f"The {ex.n} {ex.split} images predicted again a little brighter "
              "or darker (pixels 255 * (x / 255) ** gamma), as another scanner or exposure would "
              "give them. The diagnosis should not change.")
     return _stress_section("Exposure stress test", intro, "exposure", ex, rows, verdict)
@@ -432,14 +418,14 @@ def _acquisition(trust: Assessment) -> Section:
     acq = trust.acquisition
     if not acq:
         return Section("Acquisition-shift stress suite", [Paragraph("Not assessed.")])
-    rows = [(f"{v['description']} ({name})", v) for name, v in acq["variants"].items()]
-    verdict = (f"Flagged: {', '.join(acq['flagged'])} changed more than {acq['threshold']:.0%} of "
+    rows = [(f"{v.description} ({name})", v) for name, v in acq.variants.items()]
+    verdict = (f"Flagged: {', '.join(acq.flagged)} changed more than {acq.threshold:.0%} of "
                "the predictions. The model depends on how an image was acquired or stored, which "
                "differs between hospitals; expect it to fail on such images."
-               if acq["flagged"] else
-               f"No variant changed more than {acq['threshold']:.0%} of the predictions (at most "
-               f"{acq['max_changed']:.0%}).")
-    intro = (f"The {acq['n']} leak-free test files decoded again after one change of acquisition "
+               if acq.flagged else
+               f"No variant changed more than {acq.threshold:.0%} of the predictions (at most "
+               f"{acq.max_changed:.0%}).")
+    intro = (f"The {acq.n} leak-free test files decoded again after one change of acquisition "
              "each, as another hospital's scanner, archive or export would give them. The "
              "diagnosis should not change.")
     return _stress_section("Acquisition-shift stress suite", intro, "variant", acq, rows, verdict)
@@ -450,13 +436,13 @@ def _explanations(trust: Assessment) -> Section:
                         "occlusion sensitivity (drop of the probability when a grey patch hides a "
                         "region) for leak-free test images; probabilities are calibrated.")]
     for kind, title in (("correct", "Correctly classified"), ("wrong", "Misclassified")):
-        items = trust.explanations.get(kind, [])
-        blocks.append(Paragraph(f"{title}: {len({e['source'] for e in items})} images."
+        items = trust.explanations.get(kind, ())
+        blocks.append(Paragraph(f"{title}: {len({e.source for e in items})} images."
                                 + ("" if items else " None.")))
         for e in items:
-            blocks.append(Figure(e["figure"], f"{e['source']}: {e['method']}, predicted {e['label']} "
-                                              f"(p = {e['probability']:.2f}), true {e['true_label']}, "
-                                              f"border share {fmt(e['border_share'])}"))
+            blocks.append(Figure(e.figure, f"{e.source}: {e.method}, predicted {e.label} "
+                                           f"(p = {e.probability:.2f}), true {e.true_label}, "
+                                           f"border share {fmt(e.border_share)}"))
     return Section("Explanations", blocks)
 
 

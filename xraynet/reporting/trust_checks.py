@@ -27,7 +27,7 @@ from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
 from ..completion import complete_bundle
 from ..quality import QUALITY_FILE, gate_flag_rates, load_feature_gate
-from .assessment import RELIABILITY_FILE, TRUST_FILE, Assessment
+from .assessment import RELIABILITY_FILE, TRUST_FILE, AcquisitionCheck, Assessment
 
 log = logging.getLogger("xraynet")
 EXPLANATIONS_DIR = "explanations"
@@ -79,7 +79,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
 
     # explanations label their figures with calibrated probabilities
     explainer = Explainer(Predictor(Bundle(model=model, directory=run_dir, meta=meta)))
-    trust = Assessment(
+    trust = Assessment.from_dict(dict(
         temperature=temperature,
         unconstrained_temperature=free,
         temperature_bounds=list(TEMPERATURE_BOUNDS),
@@ -97,40 +97,39 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         explanations=_example_explanations(explainer, leak_free, names, raw["test_leak_free"],
                                            run_dir / EXPLANATIONS_DIR, examples),
         reliability_diagram=RELIABILITY_FILE,
-    )
+    ))
     write_json(run_dir / TRUST_FILE, trust.to_dict())
-    for name in trust.shortcut["flagged"]:
-        share = trust.shortcut["per_class"][name]["mean_border_share"]
+    for name in trust.shortcut.flagged:
+        share = trust.shortcut.per_class[name].mean_border_share
         log.warning("warning: shortcut check: %.0f%% of the Grad-CAM mass for %s test images lies in "
                     "the image border (flag above %.0f%%); see %s", 100 * share, name,
                     100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
     exposure = trust.exposure
-    flagged = exposure["flagged"]
-    log.log(logging.WARNING if flagged else logging.INFO,
+    log.log(logging.WARNING if exposure.flagged else logging.INFO,
             "%sexposure stress test: %.0f%% of the test predictions change with exposure alone "
-            "(gamma %s; flag above %.0f%%)", "warning: " if flagged else "",
-            100 * exposure["changed_any"], " and ".join(f"{g:g}" for g in exposure["gammas"]),
-            100 * exposure["threshold"])
+            "(gamma %s; flag above %.0f%%)", "warning: " if exposure.flagged else "",
+            100 * exposure.changed_any, " and ".join(f"{g:g}" for g in exposure.gammas),
+            100 * exposure.threshold)
     _log_acquisition(trust.acquisition)
-    lf = quality["flags"]["test_leak_free"]
+    lf = trust.quality.flags["test_leak_free"]
     log.info("input-quality gate: fitted on train, limit %.1f from validation; flags %d of %d "
-             "leak-free test images", gate.limit, lf["flagged"], lf["n"])
+             "leak-free test images", gate.limit, lf.flagged, lf.n)
     return trust
 
 
-def _log_acquisition(result: dict) -> None:
+def _log_acquisition(result: AcquisitionCheck) -> None:
     """One log line for the acquisition-shift suite; a warning when a variant is flagged."""
-    worst = max(result["variants"].items(), key=lambda kv: kv[1]["changed"], default=None)
+    worst = max(result.variants.items(), key=lambda kv: kv[1].changed, default=None)
     if worst is None:
         return
-    flagged = result["flagged"]
-    low, high = worst[1].get("changed_interval", (worst[1]["changed"],) * 2)
-    log.log(logging.WARNING if flagged else logging.INFO,
+    name, shift = worst
+    low, high = shift.changed_interval or (shift.changed,) * 2
+    log.log(logging.WARNING if result.flagged else logging.INFO,
             "%sacquisition stress suite (%d leak-free test images): at most %.0f%% of predictions "
             "changed (%s; 95%% interval %.0f-%.0f%%)%s; flag above %.0f%%",
-            "warning: " if flagged else "", result["n"], 100 * worst[1]["changed"], worst[0],
-            100 * low, 100 * high, f"; flagged: {', '.join(flagged)}" if flagged else "",
-            100 * result["threshold"])
+            "warning: " if result.flagged else "", result.n, 100 * shift.changed, name,
+            100 * low, 100 * high, f"; flagged: {', '.join(result.flagged)}" if result.flagged else "",
+            100 * result.threshold)
 
 
 def shortcut_check(explainer: Explainer, split: SplitDataset, class_names: list[str], *,
