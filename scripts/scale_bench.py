@@ -254,7 +254,7 @@ def main() -> int:
                         "--work, into fresh caches), keep the rest of scale.json, and rewrite "
                         "the section (with --remeasure-audit: the decode first)")
     args = p.parse_args()
-    from xraynet_bench.serving import splice_section
+    from xraynet_bench.serving import public_command, splice_section
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -273,7 +273,8 @@ def main() -> int:
             saved["audit_measured"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         if args.remeasure_decode or args.remeasure_audit:
             Path("scale.json").write_text(json.dumps(saved, indent=2) + "\n")
-        results, real, command = saved["results"], saved["real"], saved["command"]
+        results, real = saved["results"], saved["real"]
+        command = public_command("scale_bench.py", saved["command"].split()[2:])
         fit, measured = saved.get("fit"), saved.get("measured", "at an unrecorded time")
         audit_measured, decode_measured = saved.get("audit_measured"), saved.get("decode_measured")
     else:
@@ -282,7 +283,7 @@ def main() -> int:
         real["hashes"] = run("hashes", str(work / "cache-real"))
         fit = (run("fit", str(work / f"n{args.fit}"), str(work / f"cache-{args.fit}"),
                    str(work / "runs")) | {"n": args.fit}) if args.fit else None
-        command = "python scripts/scale_bench.py " + " ".join(sys.argv[1:])
+        command = public_command("scale_bench.py", sys.argv[1:])
         measured = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         audit_measured = decode_measured = None  # with the rest, in this run
         Path("scale.json").write_text(json.dumps({"results": results, "real": real, "fit": fit,

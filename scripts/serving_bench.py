@@ -49,19 +49,6 @@ def gate_figures(model: str, data: str) -> dict:
             "detection_rate": detected / len(others)}
 
 
-def public_command(argv: list[str], model: str) -> str:
-    """The command line as committed results show it: the model as ``runs/<name>``, output
-    paths by name only (no developer's folder)."""
-    shown = []
-    for arg in argv:
-        if arg == model:
-            arg = f"runs/{Path(model).name}"
-        elif os.path.isabs(arg):
-            arg = Path(arg).name
-        shown.append(arg)
-    return "python scripts/serving_bench.py " + " ".join(shown)
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="run directory of the model to serve")
@@ -79,7 +66,7 @@ def main() -> int:
     from loadtest import (first_answer, health, huge_png, huge_uploads, image_files, rss_mib,
                           run_load, start_server)
     from xraynet.bundle import read_metadata
-    from xraynet_bench.serving import serving_markdown, splice_section
+    from xraynet_bench.serving import public_command, serving_markdown, splice_section
 
     images = image_files(str(Path(args.data) / "test"))
     proc, url, started = start_server(args.model)
@@ -124,7 +111,7 @@ def main() -> int:
     gate = gate_figures(args.model, args.data)
     meta = read_metadata(args.model)
     results = {"measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               "command": public_command(sys.argv[1:], args.model),
+               "command": public_command("serving_bench.py", sys.argv[1:], args.model),
                "model": Path(args.model).name, "architecture": meta.architecture,
                "backend": os.environ.get("KERAS_BACKEND") or meta.backend, "cores": os.cpu_count(),
                "images": len(images), "startup_s": round(startup, 2), "load": load, "gate": gate,

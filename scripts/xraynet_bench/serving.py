@@ -3,6 +3,9 @@ functions), and how it is spliced into the file the main benchmark writes."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 SECTION = "## Serving"
 #: targets of issue 16: (key, label, goal, test)
 TARGETS = [
@@ -105,6 +108,19 @@ GATE_NOTE = ("The gate's limit is 1.1 times the 0.99 quantile of about 50 valida
              "(three side by side) of unseen X-rays of the training sources, 0 to 10% from one "
              "fit to another, and detected every non-X-ray on every model; the quantile alone "
              "flagged 4.8% and 4.4% (docs/studies/GATE.md).")
+
+
+def public_command(script: str, argv: list[str], model: str | None = None) -> str:
+    """A command line as committed results show it: ``model`` as ``runs/<name>`` and every
+    other absolute path by its name only (no developer's folder)."""
+    shown = []
+    for arg in argv:
+        if model is not None and arg == model:
+            arg = f"runs/{Path(model).name}"
+        elif os.path.isabs(arg):
+            arg = Path(arg).name
+        shown.append(arg)
+    return " ".join([f"python scripts/{script}", *shown])
 
 
 def splice_section(text: str, section: str, *, heading: str = SECTION) -> str:
