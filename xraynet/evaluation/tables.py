@@ -20,7 +20,7 @@ def fmt(value: Any, digits: int = 3) -> str:
 def interval_text(ci: Any) -> str:
     """``0.912 (0.850 to 0.960)``: an estimate and its interval (an
     :class:`~xraynet.reporting.assessment.Interval` or its dict); ``n/a`` where undefined."""
-    values = ci if isinstance(ci, dict) else vars(ci)
+    values = ci if isinstance(ci, dict) else ci._asdict()
     if fmt(values["estimate"]) == "n/a":
         return "n/a"
     return f"{fmt(values['estimate'])} ({fmt(values['low'])} to {fmt(values['high'])})"

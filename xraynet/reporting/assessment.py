@@ -7,8 +7,8 @@ older version did not record left at None) and writes the same JSON layout (``to
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, NamedTuple
 
 TRUST_FILE = "trust.json"
 RELIABILITY_FILE = "reliability_diagram.png"
@@ -19,8 +19,7 @@ def _known(cls: type, data: dict | None) -> dict:
     return {k: v for k, v in (data or {}).items() if k in names}
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """An estimate with its 95% bootstrap interval."""
 
     estimate: float
@@ -44,14 +43,14 @@ class BootstrapIntervals:
         return self.metrics[metric]
 
     def to_dict(self) -> dict:
-        return {**{k: asdict(v) for k, v in self.metrics.items()},
+        return {**{k: v._asdict() for k, v in self.metrics.items()},
                 "_settings": {"n": self.n, "n_resamples": self.n_resamples, "seed": self.seed,
                               "level": self.level}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "BootstrapIntervals":
         settings = data.get("_settings", {})
-        return cls(metrics={k: Interval(**_known(Interval, v)) for k, v in data.items()
+        return cls(metrics={k: Interval(*(v[f] for f in Interval._fields)) for k, v in data.items()
                             if not k.startswith("_")},
                    **_known(cls, settings))
 
@@ -121,50 +120,55 @@ class ShiftResult:
         return cls(**values)
 
 
-def _shifts(data: dict) -> dict[str, ShiftResult]:
-    return {str(k): ShiftResult.from_dict(v) for k, v in data.items()}
-
-
 @dataclass(frozen=True)
-class ExposureCheck:
-    """The exposure stress test: test images a little brighter or darker (``per_gamma``)."""
+class StressTest:
+    """What a stress test measured: how many images, their unchanged accuracy, and the share of
+    changed predictions above which a change is flagged. Each kind names the entry that holds
+    its :class:`ShiftResult` per change (``CHANGES``) and the entry that lists (``LISTED``)."""
+
+    CHANGES: ClassVar[str] = ""
+    LISTED: ClassVar[str] = ""
 
     n: int
     accuracy: float
-    gammas: tuple[float, ...]
-    per_gamma: dict[str, ShiftResult]
-    changed_any: float
     threshold: float
-    flagged: bool
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "StressTest":
+        values = _known(cls, data)
+        return cls(**{**values, cls.LISTED: tuple(values.get(cls.LISTED, ())),
+                      cls.CHANGES: {str(k): ShiftResult.from_dict(v)
+                                    for k, v in values.get(cls.CHANGES, {}).items()}})
+
+
+@dataclass(frozen=True)
+class ExposureCheck(StressTest):
+    """The exposure stress test: test images a little brighter or darker (``per_gamma``)."""
+
+    CHANGES: ClassVar[str] = "per_gamma"
+    LISTED: ClassVar[str] = "gammas"
+
+    gammas: tuple[float, ...] = ()
+    per_gamma: dict[str, ShiftResult] = field(default_factory=dict)
+    changed_any: float = 0.0
+    flagged: bool = False
     worst_accuracy: float | None = None
     split: str = "test"
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "ExposureCheck":
-        values = _known(cls, data)
-        return cls(**{**values, "gammas": tuple(values.get("gammas", ())),
-                      "per_gamma": _shifts(values.get("per_gamma", {}))})
-
 
 @dataclass(frozen=True)
-class AcquisitionCheck:
+class AcquisitionCheck(StressTest):
     """The acquisition-shift stress suite: leak-free test files decoded again after one change
-    each (``variants``)."""
+    each (``variants``; ``flagged``: those that changed more than the threshold)."""
 
-    n: int
-    accuracy: float
-    threshold: float
-    variants: dict[str, ShiftResult]
+    CHANGES: ClassVar[str] = "variants"
+    LISTED: ClassVar[str] = "flagged"
+
+    variants: dict[str, ShiftResult] = field(default_factory=dict)
     flagged: tuple[str, ...] = ()
     max_changed: float = 0.0
     worst_accuracy: float | None = None
     split: str = "test_leak_free"
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "AcquisitionCheck":
-        values = _known(cls, data)
-        return cls(**{**values, "flagged": tuple(values.get("flagged", ())),
-                      "variants": _shifts(values.get("variants", {}))})
 
 
 @dataclass(frozen=True)
