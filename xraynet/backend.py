@@ -103,7 +103,7 @@ def gradient(fn, x):
 
 
 @contextlib.contextmanager
-def data_parallel(devices: int):
+def data_parallel(devices: int, *, across_processes: bool = False):
     """Synchronous data parallelism over ``devices`` devices of this host, for building,
     compiling and fitting a model inside the block; ``devices`` = 1 does nothing.
 
@@ -112,7 +112,9 @@ def data_parallel(devices: int):
     TensorFlow: ``tf.distribute.MirroredStrategy`` over GPUs, else over the host CPU split into
     ``devices`` logical devices (possible only before TensorFlow has started its runtime).
     Each batch is split across the devices, so batches must divide evenly: the data module pads
-    the last one with zero-weight images. Across hosts, see docs/scale.md.
+    the last one with zero-weight images. ``across_processes`` (JAX, after
+    :func:`~xraynet.distributed.join_cluster`): ``devices`` counts the whole cluster's, and each
+    process feeds its own share of every batch (docs/distributed.md).
 
     Raises:
         XRayNetError: fewer devices than asked, or a backend without data parallelism here.
@@ -129,7 +131,8 @@ def data_parallel(devices: int):
             raise XRayNetError(f"--devices {devices}: JAX sees {len(found)} device(s) ({', '.join(found)}); "
                                "on a CPU host set XLA_FLAGS=--xla_force_host_platform_device_count="
                                f"{devices} before starting")
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=found[:devices]))
+        keras.distribution.set_distribution(keras.distribution.DataParallel(
+            devices=found[:devices], auto_shard_dataset=not across_processes))
         try:
             yield
         finally:

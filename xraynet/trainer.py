@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from .evaluation.scoring import read_history, write_curves
 from .models import LAST_CONV_NAME
 from .metadata import BundleMetadata
 from .models.backbones import backbone_source, describe
+from .distributed import Process, leave_cluster
+from .errors import XRayNetError
 from .module import XRayClassifier
 from .runs import new_run_dir, write_audit
 from .transfer import WARMUP_HISTORY, warm_up_and_unfreeze
@@ -31,10 +34,11 @@ BEST_WEIGHTS = "checkpoints/best.weights.h5"
 
 @dataclass
 class FitResult:
-    """What :meth:`Trainer.fit` leaves: the run directory, the best model and its history."""
+    """What :meth:`Trainer.fit` leaves: the run directory, the best model and its history (a
+    cluster's other processes than 0 leave no model: they write nothing)."""
 
     run_dir: Path
-    model: keras.Model
+    model: keras.Model | None
     history: dict = field(default_factory=dict)
     best_epoch: int | None = None
     best_value: float | None = None
@@ -48,6 +52,8 @@ class Trainer(ConfigView):
             default, range and meaning is declared); default: every default.
         callbacks: extra Keras callbacks.
         verbose: Keras ``fit`` verbosity (default 2: one line per epoch).
+        process: this process's place in a training cluster (default: alone; see
+            :mod:`xraynet.distributed`): only process 0 writes the run directory.
         **overrides: any :class:`~xraynet.config.TrainerConfig` setting by name (``epochs``,
             ``batch_size``, ``devices``, ``seed``, ``monitor``, ``patience``, ``mixup``,
             ``resize_mix``, ``out_dir``, ``tensorboard``), validated as the config validates
@@ -55,12 +61,21 @@ class Trainer(ConfigView):
     """
 
     def __init__(self, *, config: TrainerConfig | None = None, callbacks: list | None = None,
-                 verbose: int | str = 2, **overrides) -> None:
+                 verbose: int | str = 2, process: Process | None = None, **overrides) -> None:
         if "out_dir" in overrides:
             overrides["out_dir"] = str(overrides["out_dir"])
         self.config = configure(TrainerConfig, config, overrides, section="trainer")
         self.extra_callbacks = list(callbacks or [])
         self.verbose = verbose
+        self.process = process if process is not None else Process()
+
+    @property
+    def parallel_devices(self) -> int:
+        """Devices the batches are split over: ``devices`` of this host, or across processes
+        every device of the cluster."""
+        if self.process.count > 1:
+            return len(keras.distribution.list_devices())
+        return self.devices
 
     @classmethod
     def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
@@ -112,7 +127,18 @@ class Trainer(ConfigView):
         Passing the ``run_dir`` of an interrupted run resumes it from its last finished epoch.
         """
         datamodule.setup()
-        run_dir = Path(run_dir) if run_dir is not None else new_run_dir(self.out_dir)
+        if self.process.count > 1 and module.pretrained:
+            raise XRayNetError("training across processes is implemented for the from-scratch "
+                               "CNN (--backbone cnn); a pretrained backbone's warm-up runs in "
+                               "one process")
+        if not self.process.is_chief:  # trains its share, writes nothing that stays
+            with tempfile.TemporaryDirectory(prefix="xraynet-peer-") as scratch:
+                return self._fit(module, datamodule, Path(scratch) / "run")
+        return self._fit(module, datamodule,
+                         Path(run_dir) if run_dir is not None else new_run_dir(self.out_dir))
+
+    def _fit(self, module: XRayClassifier, datamodule: XRayDataModule, run_dir: Path) -> FitResult:
+        chief = self.process.is_chief
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
@@ -124,7 +150,7 @@ class Trainer(ConfigView):
 
         seed_everything(self.seed)
         train, val = self.fit_datasets(datamodule)
-        with data_parallel(self.devices):
+        with data_parallel(self.parallel_devices, across_processes=self.process.count > 1):
             model = module.build()
             start_value = None
             fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
@@ -138,6 +164,14 @@ class Trainer(ConfigView):
                               callbacks=self.callbacks(run_dir, resuming=resuming,
                                                        start_value=start_value,
                                                        patience=run.patience))
+            if self.process.count > 1:  # the replicated weights, read while the cluster stands
+                weights = model.get_weights()
+        if self.process.count > 1:
+            leave_cluster(self.process)
+            if not chief:
+                return FitResult(run_dir, None)
+            model = module.build()  # the chief goes on alone, with a model of its own
+            model.set_weights(weights)
         if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
             with warnings.catch_warnings():  # the warm-up's checkpoint has no optimizer state yet
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
@@ -160,8 +194,8 @@ class Trainer(ConfigView):
         """The training and validation datasets of these settings (batch size, seed, devices,
         mixup, resize mix; see :meth:`~xraynet.data.XRayDataModule.fit_datasets`)."""
         return datamodule.fit_datasets(batch_size=self.batch_size, seed=self.seed,
-                                       devices=self.devices, mixup=self.mixup,
-                                       resize_mix=self.resize_mix)
+                                       devices=self.parallel_devices, mixup=self.mixup,
+                                       resize_mix=self.resize_mix, shard=self.process.shard)
 
     def fit_loop(self, model: keras.Model, module: XRayClassifier, datamodule: XRayDataModule, *,
                  epochs: int, callbacks: list | tuple = (), leading_callbacks: list | tuple = (),
@@ -175,7 +209,7 @@ class Trainer(ConfigView):
         fit_kwargs.setdefault("verbose", self.verbose)
         return model.fit(train, validation_data=val, epochs=epochs,
                          shuffle=False,  # the dataset reshuffles itself, seeded
-                         class_weight=datamodule.class_weights() if self.devices == 1 else None,
+                         class_weight=datamodule.class_weights() if self.parallel_devices == 1 else None,
                          callbacks=[*leading_callbacks, *module.callbacks(epochs, train), *callbacks],
                          **fit_kwargs)
 

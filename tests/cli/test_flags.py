@@ -12,6 +12,7 @@ from xraynet.cli.settings import (EvaluateSettings, ExplainSettings, PredictSett
                                   ReportSettings, StorageSettings)
 from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, ServeConfig,
                             TrainerConfig)
+from xraynet.distributed import ClusterConfig
 from xraynet.settings import flag_of
 
 #: the section of a flag's destination (``<section>__<field>``) -> its settings dataclass
@@ -19,7 +20,7 @@ SECTIONS = {"trainer": TrainerConfig, "module": OptimConfig, "model": ModelConfi
             "aug": AugmentationConfig, "data": DataConfig, "storage": StorageSettings,
             "evaluate": EvaluateSettings, "predict": PredictSettings, "explain": ExplainSettings,
             "report": ReportSettings, "serve": ServeConfig, "search": SearchSettings,
-            "members": MemberSettings}
+            "members": MemberSettings, "cluster": ClusterConfig}
 COMMANDS = {"fit", "evaluate", "predict", "explain", "report", "audit", "info", "download",
             "tune", "train-best", "serve"}
 

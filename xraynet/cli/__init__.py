@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from .arguments import (Parser, add_common_args, add_data_args, add_setting_flags, run_command,
                         setup_logging, setup_process)
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     choose_default_backend()  # before anything loads Keras (KERAS_BACKEND or keras.json wins)
     args = build_parser().parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # a supervised child reruns it
     if args.command == "download":  # needs no Keras
         setup_logging(args.quiet)
     else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from pathlib import Path
 
 from ..errors import XRayNetError
@@ -18,8 +19,11 @@ log = logging.getLogger("xraynet")
 
 
 def cmd_fit(args) -> int:
+    from ..backend import backend_name
     from ..bundle import read_run_config
     from ..data import XRayDataModule
+    from ..distributed import (CHILD_ENV, ClusterConfig, barrier, cluster_problems, join_cluster,
+                               supervise)
     from ..evaluation import evaluate_run
     from ..module import XRayClassifier
     from ..reporting import write_report
@@ -34,13 +38,25 @@ def cmd_fit(args) -> int:
     if args.print_config:
         print(json.dumps(resolved_config(config), indent=2))
         return 0
+    cluster = settings_from_args(args, ClusterConfig, section="cluster").resolved()
+    if cluster.num_processes > 1 and not os.environ.get(CHILD_ENV):
+        problems = cluster_problems(cluster, backend_name())
+        if problems:
+            raise XRayNetError("\n".join(problems))
+        return supervise(args.argv, debug=args.debug)  # JAX aborts on a lost peer: watch it
+    process = join_cluster(cluster)
     storage = storage_from_args(args)
-    dm = XRayDataModule(config=config.data, cache_dir=storage.cache_dir,
-                        use_cache=storage.cache).setup()
+    dm = XRayDataModule(config=config.data, cache_dir=storage.cache_dir, use_cache=storage.cache)
+    if process.is_chief:  # decodes and records the split first; the others then read them
+        dm.setup()
+    barrier("data", process)
+    dm.setup()
     model = dataclasses.replace(config.model, n_classes=len(dm.class_names))
     module = XRayClassifier(model=model, config=config.module)
-    trainer = Trainer(config=config.trainer)
+    trainer = Trainer(config=config.trainer, process=process)
     result = trainer.fit(module, dm, run_dir=args.resume)
+    if not process.is_chief:
+        return 0  # its share is trained; process 0 writes the run
     print("\n".join(dm.audit_result.summary_lines()[:3]))
     evaluation = evaluate_run(result.model, dm, result.run_dir)
     write_report(result.model, dm, result.run_dir, seed=config.trainer.seed,

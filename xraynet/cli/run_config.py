@@ -14,12 +14,14 @@ from .arguments import add_data_args, add_setting_flags, settings_from_args, sto
 def add_fit_args(p: argparse.ArgumentParser) -> None:
     """``fit``'s flags: the data options and every setting of the run config that has a flag."""
     from ..config import AugmentationConfig, ModelConfig, OptimConfig, TrainerConfig
+    from ..distributed import ClusterConfig
 
     add_data_args(p)
     add_setting_flags(p, TrainerConfig, section="trainer")
     add_setting_flags(p, OptimConfig, section="module")
     add_setting_flags(p, ModelConfig, section="model")
     add_setting_flags(p, AugmentationConfig, section="aug")
+    add_setting_flags(p, ClusterConfig, section="cluster")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
     p.add_argument("--config", metavar="FILE", help="start from this run config (.json or .toml; a "
                    "run directory's config.json reproduces that run); flags given as well override it")

@@ -274,7 +274,8 @@ class XRayDataModule(ConfigView):
         return self.dataset("train", batch_size=batch_size, shuffle=True, seed=seed, **kwargs)
 
     def fit_datasets(self, *, batch_size: int, seed: int, devices: int = 1,
-                     mixup: float = 0.0, resize_mix: float = 0.0) -> tuple[SplitDataset, SplitDataset]:
+                     mixup: float = 0.0, resize_mix: float = 0.0,
+                     shard: tuple[int, int] = (0, 1)) -> tuple[SplitDataset, SplitDataset]:
         """What ``model.fit`` takes: the training split (reshuffled every epoch, seeded; blended
         by ``mixup``, see :class:`SplitDataset`) and the validation split (at least 32 images a
         batch: it is only predicted). With ``resize_mix`` = P > 0 each training image is read,
@@ -283,8 +284,9 @@ class XRayDataModule(ConfigView):
         where it is fed the central square; validation, test and prediction
         keep the model's own way). For ``devices`` > 1 (data parallelism) every batch is
         padded to a multiple of it with zero-weight images and the class weights travel as
-        per-image weights."""
-        padded = {"pad_to": devices} if devices > 1 else {}
+        per-image weights; across processes each reads its ``shard`` (index, count) of every
+        batch."""
+        padded = {"pad_to": devices, "shard": shard} if devices > 1 else {}
         weighted = {"class_weight": self.class_weights()} if devices > 1 else {}
         other = ({"alternate": self._other_view(self._require(self.train)), "alternate_rate": resize_mix}
                  if resize_mix > 0 else {})

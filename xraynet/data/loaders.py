@@ -103,8 +103,12 @@ class SplitDataset(keras.utils.PyDataset):
                  shuffle: bool = False, seed: int = 0, pad_to: int = 1,
                  class_weight: dict[int, float] | None = None, mixup: float = 0.0,
                  alternate: ImageSource | None = None, alternate_rate: float = 0.0,
-                 **kwargs) -> None:
+                 shard: tuple[int, int] = (0, 1), **kwargs) -> None:
         super().__init__(**kwargs)
+        if not 0 <= shard[0] < shard[1] or pad_to % shard[1]:
+            raise ValueError(f"shard must be (index, count) with index below count and pad_to a "
+                             f"multiple of count, got {shard} with pad_to {pad_to}")
+        self.shard = shard
         if batch_size < 1 or pad_to < 1:
             raise ValueError(f"batch_size and pad_to must be at least 1, got {batch_size}, {pad_to}")
         if mixup < 0:
@@ -139,7 +143,8 @@ class SplitDataset(keras.utils.PyDataset):
     def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
         """``(images, one-hot labels)``; with ``pad_to`` > 1 or class weights, also per-image
         weights: the class weight of each image, and 0 for the images repeated to pad the
-        batch to a multiple of ``pad_to`` (data parallelism needs batches that divide evenly)."""
+        batch to a multiple of ``pad_to`` (data parallelism needs batches that divide evenly).
+        With a ``shard`` (index, count), this process's rows of that global batch."""
         if not 0 <= index < self.num_batches:
             raise IndexError(f"batch {index} out of range (0..{self.num_batches - 1})")
         chosen = self._order[index * self.batch_size:(index + 1) * self.batch_size]
@@ -159,14 +164,23 @@ class SplitDataset(keras.utils.PyDataset):
         if self.mixup > 0:
             images, onehot, weights = self._blend(index, images, onehot, weights)
         if weights is None:
-            return images, onehot
+            return self._own_share(images, onehot)
         missing = (-len(chosen)) % self.pad_to
         if missing:
             repeat = np.arange(missing) % len(chosen)
             images = np.concatenate([images, images[repeat]])
             onehot = np.concatenate([onehot, onehot[repeat]])
             weights = np.concatenate([weights, np.zeros(missing, np.float32)])
-        return images, onehot, weights
+        return self._own_share(images, onehot, weights)
+
+    def _own_share(self, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+        """This process's consecutive share of a (padded) global batch (``shard``): training
+        across processes, each feeds its own rows and Keras assembles the global batch."""
+        index, count = self.shard
+        if count == 1:
+            return arrays
+        size = len(arrays[0]) // count
+        return tuple(a[index * size:(index + 1) * size] for a in arrays)
 
     def _blend(self, index: int, images: np.ndarray, onehot: np.ndarray,
                weights: np.ndarray | None):
