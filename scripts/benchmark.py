@@ -27,6 +27,11 @@ def main() -> int:
                    help="backend of the accuracy, pipeline and search sections (default: tensorflow)")
     p.add_argument("--quick", action="store_true", help="tiny smoke run of every section")
     p.add_argument("--no-search", action="store_true", help="skip the Hyperband search section")
+    p.add_argument("--add-backend", metavar="BACKEND",
+                   help="measure only this backend's matmul peak, training and inference rows and "
+                        "add them to the last run's results (--json), the rest kept")
+    p.add_argument("--model", help="with --add-backend: the bundle the inference rows load "
+                   "(default: a default fit made for them)")
     args = p.parse_args()
     setup_logging()
     data = str(resolve_data_dir(args.data))
@@ -37,8 +42,14 @@ def main() -> int:
     else:
         plan = Plan(data=data, out=args.out, backends=backends,
                     default_backend=args.default_backend, skip=skip)
-    results = Runner(plan).run()
     command = "python scripts/benchmark.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    if args.add_backend:
+        results = json.loads(Path(args.json).read_text())
+        results = Runner(plan).add_backend(results, args.add_backend, model=args.model)
+        command = results["command"] if "command" in results else command
+    else:
+        results = Runner(plan).run()
+        results["command"] = command.strip()
     results["targets"] = targets(results)
     Path(args.json).write_text(json.dumps(results, indent=2, default=float) + "\n")
     text = markdown(results, command=command.strip())

@@ -299,6 +299,9 @@ def markdown(results: dict, *, command: str, notes: list[str] | None = None) -> 
                      [[b, i["load_seconds"], i["first_prediction_seconds"],
                        i["single_image"]["p50_ms"], i["single_image"]["p95_ms"],
                        i["batch_images_per_second"]] for b, i in results["inference"].items()]), ""]
+    if results.get("added"):
+        parts += ["Rows added later (`--add-backend`), on the same machine: " + "; ".join(
+            f"{b} measured {when}" for b, when in results["added"].items()) + ".", ""]
     notes = limits(results) + list(notes or [])
     if notes:
         parts += ["## Notes: what limits the unmet targets", ""] + [f"- {n}" for n in notes] + [""]

@@ -107,6 +107,27 @@ class Runner:
             raise RuntimeError(f"{name} failed (exit {run['returncode']}); see {self.logs}/{name}.log")
         return {**run["result"], "process_wall_seconds": run["wall_seconds"]}
 
+    def add_backend(self, results: dict, backend: str, *, model: str | None = None) -> dict:
+        """``results`` of an earlier run with ``backend``'s matmul peak, training and inference
+        rows added (measured now: the note under the tables says when)."""
+        p = self.plan
+        common = {"data": p.data, "cache_dir": self.cache}
+        if model is None:
+            model = self.worker("default_fit", p.default_backend, "fit-for-inference", seed=p.seeds[0],
+                                out=str(self.out / "runs"), extra=list(p.fit_args), **common)["run_dir"]
+        images = sorted(str(f) for f in Path(p.data, "test").glob("*/*") if f.is_file())
+        results["peak"][backend] = self.worker("matmul_peak", backend, "matmul", size=p.matmul_size,
+                                               seconds=p.matmul_seconds)
+        results["training"][backend] = self.worker("training", backend, "training",
+                                                   image_size=p.image_size, epochs=p.train_epochs,
+                                                   **common)
+        results["inference"][backend] = self.worker("inference", backend, "inference",
+                                                    model_dir=model, images=images,
+                                                    calls=p.inference_calls)
+        results["plan"]["backends"] = sorted({*results["plan"]["backends"], backend})
+        results.setdefault("added", {})[backend] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        return results
+
     def run(self) -> dict:
         p, results = self.plan, {}
         started = time.time()
