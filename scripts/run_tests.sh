@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The test command: sets up the environment, then runs the suite once per backend of
-# $XRAYNET_TEST_BACKENDS (default: jax tensorflow; torch is installed for the reference-network
-# test of the pretrained backbone, and runs the suite only when listed there). Extra arguments go
-# to pytest.
+# The test command: sets up the environment (the torch extra's CPU wheel included), then runs the
+# suite once per backend of $XRAYNET_TEST_BACKENDS (default: jax tensorflow torch). Extra
+# arguments go to pytest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=$(bash scripts/setup_env.sh | tail -n 1) || { echo "environment set-up failed" >&2; exit 1; }
-backends=${XRAYNET_TEST_BACKENDS:-jax tensorflow}
+backends=${XRAYNET_TEST_BACKENDS:-jax tensorflow torch}
 status=0
 for backend in $backends; do
   echo "=== KERAS_BACKEND=$backend ==="
