@@ -1,5 +1,6 @@
 """Data parallelism over two CPU devices: ``xraynet fit --devices 2`` in a fresh process (JAX:
-XLA_FLAGS makes two host devices; TensorFlow: the host CPU split into two logical devices)."""
+XLA_FLAGS makes two host devices; TensorFlow: the host CPU split into two logical devices;
+torch, which Keras gives no data-parallel path: one error line)."""
 
 import json
 import os
@@ -21,6 +22,13 @@ def test_fit_on_two_devices_trains_and_saves_a_usable_model(tmp_path):
                            "--image-size", "32", "--depth", "2", "--base-filters", "4",
                            "--epochs", "3", "--batch-size", "7", "--devices", "2"],
                           capture_output=True, text=True, timeout=600, env=env)
+    import keras
+
+    if keras.backend.backend() == "torch":  # Keras' torch backend has no data-parallel path
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert proc.returncode == 2 and errors == [
+            "error: --devices 2: data parallelism is implemented for jax and tensorflow, not torch"]
+        return
     assert proc.returncode == 0, proc.stderr[-3000:]
     run_dir = Path(proc.stdout.strip().splitlines()[-1].split("run directory: ")[1])
     config = json.loads((run_dir / "config.json").read_text())
