@@ -16,6 +16,11 @@ import pytest
 from synthetic import make_dataset
 
 HERE = Path(__file__).resolve().parent
+#: every test here starts processes of its own backends (JAX's cluster, TensorFlow's and torch's
+#: refusals), whatever the suite's; run once, in the JAX pass of the test command
+pytestmark = pytest.mark.skipif(
+    __import__("keras").backend.backend() != "jax",
+    reason="starts its own JAX (and TensorFlow, torch) processes: run once, under KERAS_BACKEND=jax")
 #: weights of two processes against one: the same sums in another order (float32)
 TOLERANCE = 1e-4
 
