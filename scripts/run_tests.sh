@@ -9,8 +9,10 @@ backends=${XRAYNET_TEST_BACKENDS:-jax tensorflow torch}
 status=0
 for backend in $backends; do
   echo "=== KERAS_BACKEND=$backend ==="
+  start=$SECONDS
   KERAS_BACKEND=$backend "$PY" -m pytest -q "$@"
   rc=$?
+  echo "=== KERAS_BACKEND=$backend: exit $rc in $((SECONDS - start)) s ==="
   if [ "$rc" -eq 5 ]; then
     echo "no tests were collected under $backend: failing" >&2
     rc=1
