@@ -84,9 +84,19 @@ def make_client(service):
     return make
 
 
+#: set by the test command for every backend after the first: the study scripts' tests have run
+BENCH_DONE_ENV = "XRAYNET_BENCH_TESTED"
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests of the study and benchmark scripts (tests/bench/) are marked ``bench``, so
-    ``pytest -m "not bench"`` runs the package's tests alone."""
+    ``pytest -m "not bench"`` runs the package's tests alone. The test command runs them once,
+    in its first backend's pass; the later passes skip them, saying so."""
+    done = os.environ.get(BENCH_DONE_ENV)
     for item in items:
         if "/tests/bench/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.bench)
+            if done:
+                item.add_marker(pytest.mark.skip(
+                    reason=f"a study script's test: run once, in the test command's {done} pass "
+                           "(scripts/, not the package's backends)"))
