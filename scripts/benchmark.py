@@ -46,7 +46,7 @@ def main() -> int:
     if args.add_backend:
         results = json.loads(Path(args.json).read_text())
         results = Runner(plan).add_backend(results, args.add_backend, model=args.model)
-        command = results["command"] if "command" in results else command
+        command = results.get("command") or _measured_by(args.report) or command
     else:
         results = Runner(plan).run()
         results["command"] = command.strip()
@@ -65,6 +65,15 @@ def main() -> int:
               f"{t['target']}: {t['value']}")
     print(f"written: {args.report}, {args.json}")
     return 0
+
+
+def _measured_by(report: str) -> str | None:
+    """The command an earlier report says its figures were measured by (its first line)."""
+    import re
+
+    found = re.search(r"^Measured .*? by `([^`]+)`", Path(report).read_text() if Path(report).exists() else "",
+                      flags=re.M)
+    return found.group(1) if found else None
 
 
 if __name__ == "__main__":
