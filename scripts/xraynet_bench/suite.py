@@ -125,7 +125,9 @@ class Runner:
                                                     model_dir=model, images=images,
                                                     calls=p.inference_calls)
         results["plan"]["backends"] = sorted({*results["plan"]["backends"], backend})
-        results.setdefault("added", {})[backend] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        version = results["inference"][backend].get("version") or ""
+        results.setdefault("added", {})[backend] = time.strftime("%Y-%m-%d %H:%M:%S %Z") + (
+            f" ({backend} {version})" if version else "")
         return results
 
     def run(self) -> dict:
