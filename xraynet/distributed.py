@@ -115,8 +115,7 @@ def join_cluster(config: ClusterConfig) -> Process:
         return Process()
     import jax
 
-    if os.environ.get("JAX_PLATFORMS", "cpu").startswith("cpu") or not _has_accelerator():
-        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU devices' collectives
     timeout = int(config.cluster_timeout)
     jax.distributed.initialize(coordinator_address=config.coordinator.split(",")[0],
                                num_processes=config.num_processes, process_id=config.process_id,
@@ -124,12 +123,6 @@ def join_cluster(config: ClusterConfig) -> Process:
                                heartbeat_timeout_seconds=max(timeout, 10),
                                shutdown_timeout_seconds=timeout)
     return Process(index=jax.process_index(), count=jax.process_count())
-
-
-def _has_accelerator() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("jax_cuda12_plugin") is not None
 
 
 def barrier(name: str, process: Process) -> None:

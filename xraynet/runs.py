@@ -48,10 +48,15 @@ def run_data_root(bundle: Bundle, data: str | Path | None) -> Path:
     where it still is, else the default locations (:func:`~xraynet.locate.resolve_data_dir`)."""
     from .locate import resolve_data_dir
 
-    own = Path(bundle.data_config.root) if bundle.config.get("data") else None
+    own = own_data_root(bundle)
     if data is None and own is not None and own.exists():
         return own
     return resolve_data_dir(data)
+
+
+def own_data_root(bundle: Bundle) -> Path | None:
+    """The dataset the run was trained on, as its config records it (None without one)."""
+    return Path(bundle.data_config.root) if bundle.config.get("data") else None
 
 
 def load_run_data(bundle: Bundle, root: str | Path, *, cache_dir: str | Path | None = None,

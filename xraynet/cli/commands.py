@@ -70,14 +70,13 @@ def cmd_evaluate(args) -> int:
     from ..bundle import load_bundle
     from ..data.folders import is_split_layout
     from ..evaluation import evaluate_splits, write_evaluation
-    from ..runs import load_run_data, new_run_dir, run_data_root
+    from ..runs import load_run_data, new_run_dir, own_data_root, run_data_root
 
     settings = settings_from_args(args, EvaluateSettings, section="evaluate")
     storage = storage_from_args(args)
     bundle = load_bundle(args.model)
     root = run_data_root(bundle, args.data)
-    own = bundle.config.get("data") and Path(bundle.data_config.root) == root
-    if not own and (args.class_map or (root.is_dir() and not is_split_layout(root))):
+    if root != own_data_root(bundle) and (args.class_map or (root.is_dir() and not is_split_layout(root))):
         return _evaluate_external(args, settings, bundle, root)
     dm = load_run_data(bundle, root, cache_dir=storage.cache_dir, use_cache=storage.cache)
     datasets = {name: dm.dataset(name) for name in ("test", "test_leak_free")}

@@ -10,13 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple
 
+from ..settings import known_fields
+
 TRUST_FILE = "trust.json"
 RELIABILITY_FILE = "reliability_diagram.png"
-
-
-def _known(cls: type, data: dict | None) -> dict:
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in (data or {}).items() if k in names}
 
 
 class Interval(NamedTuple):
@@ -52,7 +49,7 @@ class BootstrapIntervals:
         settings = data.get("_settings", {})
         return cls(metrics={k: Interval(*(v[f] for f in Interval._fields)) for k, v in data.items()
                             if not k.startswith("_")},
-                   **_known(cls, settings))
+                   **known_fields(cls, settings))
 
 
 @dataclass(frozen=True)
@@ -91,9 +88,9 @@ class ShortcutCheck:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ShortcutCheck":
-        values = _known(cls, data)
+        values = known_fields(cls, data or {})
         return cls(**{**values, "flagged": tuple(values.get("flagged", ())),
-                      "per_class": {k: ClassBorderShare(**_known(ClassBorderShare, v))
+                      "per_class": {k: ClassBorderShare(**known_fields(ClassBorderShare, v or {}))
                                     for k, v in values["per_class"].items()}})
 
 
@@ -114,7 +111,7 @@ class ShiftResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ShiftResult":
-        values = _known(cls, data)
+        values = known_fields(cls, data or {})
         if values.get("changed_interval") is not None:
             values["changed_interval"] = tuple(values["changed_interval"])
         return cls(**values)
@@ -135,7 +132,7 @@ class StressTest:
 
     @classmethod
     def from_dict(cls, data: dict) -> "StressTest":
-        values = _known(cls, data)
+        values = known_fields(cls, data or {})
         return cls(**{**values, cls.LISTED: tuple(values.get(cls.LISTED, ())),
                       cls.CHANGES: {str(k): ShiftResult.from_dict(v)
                                     for k, v in values.get(cls.CHANGES, {}).items()}})
@@ -199,8 +196,8 @@ class QualityCheck:
 
     @classmethod
     def from_dict(cls, data: dict) -> "QualityCheck":
-        values = _known(cls, data)
-        return cls(**{**values, "flags": {k: FlagRate(**_known(FlagRate, v))
+        values = known_fields(cls, data or {})
+        return cls(**{**values, "flags": {k: FlagRate(**known_fields(FlagRate, v or {}))
                                           for k, v in values.get("flags", {}).items()}})
 
 
@@ -224,7 +221,7 @@ def _part(cls: type, data: Any) -> Any:
     if isinstance(data, cls):
         return data
     reader = getattr(cls, "from_dict", None)
-    return reader(data) if reader is not None else cls(**_known(cls, data))
+    return reader(data) if reader is not None else cls(**known_fields(cls, data or {}))
 
 
 def _plain(value: Any) -> Any:
@@ -277,7 +274,7 @@ class Assessment:
     @classmethod
     def from_dict(cls, data: dict) -> "Assessment":
         """From ``trust.json`` of any version: unknown keys ignored, missing checks empty."""
-        values = {k: v for k, v in _known(cls, data).items() if v is not None}
+        values = {k: v for k, v in known_fields(cls, data or {}).items() if v is not None}
         return cls(
             temperature=values.get("temperature"),
             unconstrained_temperature=values.get("unconstrained_temperature"),
