@@ -55,13 +55,18 @@ def test_real_dataset_splits_and_audit(real_dm, real_data):
     assert set(np.unique(real_dm.val.y)) == set(range(len(real_dm.class_names)))
 
 
-def test_the_audit_finds_the_same_pairs_as_comparing_every_pair(real_data, tmp_path):
+@pytest.fixture(scope="module")
+def default_size_dm(tmp_path_factory, real_data):
+    return XRayDataModule(root=real_data, cache_dir=tmp_path_factory.mktemp("cache")).setup()
+
+
+def test_the_audit_finds_the_same_pairs_as_comparing_every_pair(default_size_dm):
     """Multi-index hashing against the full distance matrix, at the default decoding size."""
     from audit_reference import brute_force_pairs
 
     from xraynet.data.audit import dhash
 
-    dm = XRayDataModule(root=real_data, cache_dir=tmp_path).setup()
+    dm = default_size_dm
     full_train, _ = dm.train_folder()
     paths = full_train.paths + dm.test.paths
     hashes = np.stack([dhash(im[..., 0]) for im in np.concatenate([full_train.x, dm.test.x])])
@@ -73,6 +78,17 @@ def test_the_audit_finds_the_same_pairs_as_comparing_every_pair(real_data, tmp_p
                  if p.kind == "identical"}
     assert found == sorted((i, j) for i, j, _ in reference if (i, j) not in identical)
     assert len(found) + len(identical) >= len(dm.audit_result.leaked_test) > 0
+
+
+def test_the_audit_does_not_depend_on_the_image_size(real_dm, default_size_dm):
+    """The same duplicate pairs, and so the same leak-free test split, at 48 pixels as at the
+    default size (when the hash was taken at the model's size, 48-pixel pairs differed)."""
+    def found(dm):
+        return sorted((p.a, p.b, p.kind, p.distance) for p in dm.audit_result.pairs)
+
+    assert found(real_dm) == found(default_size_dm)
+    assert real_dm.audit_result.leaked_test == default_size_dm.audit_result.leaked_test
+    assert real_dm.test_leak_free.paths == default_size_dm.test_leak_free.paths
 
 
 @pytest.mark.slow

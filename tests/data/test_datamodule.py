@@ -111,3 +111,17 @@ def test_prepare_data_decodes_once_and_setup_splits(dataset: Path, cache_dir):
     assert total == len(stored.paths) and dm.split("train") is dm.train
     with pytest.raises(ValueError, match="unknown split"):
         dm.split("training")
+
+
+def test_the_audit_hash_does_not_depend_on_the_image_size_or_framing(dataset: Path, cache_dir):
+    """Hashed at HASH_IMAGE_SIZE in the default framing, whatever the model's input."""
+    from xraynet.data.audit import HASH_IMAGE_SIZE
+
+    def hashes(**settings):
+        dm = XRayDataModule(root=dataset, cache_dir=cache_dir, **settings).prepare_data()
+        return dm._prepared[1].dhash
+
+    reference = hashes(image_size=HASH_IMAGE_SIZE)
+    assert np.array_equal(hashes(image_size=24), reference)
+    assert np.array_equal(hashes(image_size=32, resize="crop"), reference)
+    assert np.array_equal(hashes(image_size=256), reference)

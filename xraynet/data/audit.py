@@ -18,6 +18,10 @@ from ..defaults import DEFAULT_MAX_DISTANCE
 from .hamming_search import equal_rows, near_pairs
 
 HASH_SIZE = 16  # 256-bit hash
+#: the image side the audit hashes at, whatever the model's (``--image-size``): below about 128
+#: pixels the body box and the resize move a dHash by up to 60 of its 256 bits, so a duplicate
+#: pair could fall out of ``max_distance`` and the leak-free test split depend on the model's size
+HASH_IMAGE_SIZE = 192
 
 
 def dhash(image: np.ndarray, hash_size: int = HASH_SIZE) -> np.ndarray:

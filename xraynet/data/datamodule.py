@@ -17,12 +17,13 @@ import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import DataConfig
+from ..defaults import DEFAULT_RESIZE
 from ..errors import DatasetError
 from ..settings import ConfigError, ConfigView, configure
-from .audit import AuditResult, audit, dhash, duplicate_groups
+from .audit import HASH_IMAGE_SIZE, AuditResult, audit, dhash, duplicate_groups
 from .cache import default_cache_dir
 from .description import DatasetDescription, describe_dataset
-from .decode import DecodeSettings, decode_image
+from .decode import DecodeSettings, fit_to_square, load_grayscale
 from .discovery import FileRecord, fingerprint
 from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
@@ -33,15 +34,23 @@ from .split import stratified_group_folds, stratified_group_split
 log = logging.getLogger("xraynet")
 #: the splits a set-up data module holds (:meth:`XRayDataModule.split`)
 SPLITS = ("train", "val", "test", "test_leak_free")
-CACHE_FORMAT = 3  # bump when the cached layout or decoding changes (3: high-depth and colour files
-# block-averaged strip by strip)
+CACHE_FORMAT = 4  # bump when the cached layout or decoding changes (3: high-depth and colour files
+# block-averaged strip by strip; 4: the audit's hash taken at HASH_IMAGE_SIZE whatever the model's)
 
 
 def _decode_one(path: Path, *, settings: DecodeSettings) -> tuple[np.ndarray, str, np.ndarray]:
-    """One file's image decoded with ``settings``, its digest and its difference hash."""
+    """One file's image decoded with ``settings``, its digest and its difference hash, taken at
+    :data:`~.audit.HASH_IMAGE_SIZE` in the default framing whatever ``settings`` say, so that the
+    duplicate audit (and the leak-free test split) do not depend on the model's input."""
     data = path.read_bytes()  # read once: hashed for the audit, then decoded
-    image = decode_image(io.BytesIO(data), settings)
-    return image, hashlib.sha256(data).hexdigest(), dhash(image)
+    gray = load_grayscale(io.BytesIO(data), settings)
+    image = fit_to_square(gray, settings)
+    hashed = dataclasses.replace(settings, image_size=HASH_IMAGE_SIZE, resize=DEFAULT_RESIZE)
+    if hashed == settings:
+        return image, hashlib.sha256(data).hexdigest(), dhash(image)
+    if settings.image_size < HASH_IMAGE_SIZE:  # drafted too small to hash alike: decode again
+        gray = load_grayscale(io.BytesIO(data), hashed)
+    return image, hashlib.sha256(data).hexdigest(), dhash(fit_to_square(gray, hashed))
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
