@@ -13,7 +13,7 @@ import numpy as np
 from keras import ops
 
 from ..backend import gradient
-from ..models import LAST_CONV_NAME, ensemble_members
+from ..models import LAST_CONV_NAME, ensemble_members, submodel
 from .heatmap import normalise, upsample
 
 
@@ -71,8 +71,7 @@ def _split(model: keras.Model, layer: str):
         target = model.get_layer(layer)
     except ValueError as exc:
         raise ValueError(f"model {model.name!r} has no layer {layer!r} for Grad-CAM") from exc
-    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    features = keras.Model(inputs, target.output, name=f"{model.name}_features")
+    features = submodel(model, target.output, name=f"{model.name}_features")
     names = [lyr.name for lyr in model.layers]
     head = model.layers[names.index(layer) + 1:]
     previous = target

@@ -37,6 +37,7 @@ from ..errors import XRayNetError
 from ..layers import BackboneInput, XRayAugmentation
 from . import efficientnet_lite as lite
 from .cnn import build_cnn
+from .graph import submodel
 from .pth import read_state_dict
 
 #: layers of the classification head (everything after the backbone's feature map)
@@ -108,7 +109,7 @@ def set_fine_tuning(model: keras.Model, top_blocks: int, backbone: str) -> list[
 
 def feature_model(model: keras.Model) -> keras.Model:
     """Raw image -> the pooled backbone features (``gap``), augmentation inactive at inference."""
-    return keras.Model(model.inputs, model.get_layer("gap").output, name=f"{model.name}_features")
+    return submodel(model, model.get_layer("gap").output, name=f"{model.name}_features")
 
 
 def head_model(model: keras.Model) -> keras.Model:
@@ -225,7 +226,7 @@ def _keras_model_backbone(name: str):
         raise XRayNetError(f"backbone {name}: cannot load the model ({exc})") from exc
     source = _without_augmentation(source)
     target = _feature_layer(source)
-    extractor = keras.Model(source.inputs, target.output, name=NESTED_NAME)
+    extractor = submodel(source, target.output, name=NESTED_NAME)
     channels = int(source.inputs[0].shape[-1] or 1)
     # the model takes raw 0..255 pixels (as an xraynet model does): no normalisation but the mode
     return extractor, (0.0,), (1.0 / 255.0,), channels

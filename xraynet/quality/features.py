@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ..models import ensemble_members
+from ..models import ensemble_members, submodel
 
 #: the layer whose output is the feature vector (the CNN's global average pooling)
 FEATURE_LAYER = "gap"
@@ -40,12 +40,11 @@ def feature_model(model: keras.Model) -> keras.Model:
     members' :data:`FEATURE_LAYER` outputs side by side, its probabilities their mean."""
     members = ensemble_members(model)
     if members == [model]:
-        return keras.Model(model.inputs, [model.outputs[0], model.get_layer(FEATURE_LAYER).output])
+        return submodel(model, [model.outputs[0], model.get_layer(FEATURE_LAYER).output])
     inputs = keras.Input(tuple(model.inputs[0].shape[1:]), name="image")
     probabilities, features = [], []
     for member in members:
-        both = keras.Model(member.inputs, [member.outputs[0],
-                                           member.get_layer(FEATURE_LAYER).output])
+        both = submodel(member, [member.outputs[0], member.get_layer(FEATURE_LAYER).output])
         p, f = both(inputs)
         probabilities.append(p)
         features.append(f)
