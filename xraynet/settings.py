@@ -111,10 +111,11 @@ def configure(cls: type, config: Any, overrides: dict[str, Any], *, section: str
     return dataclasses.replace(config if config is not None else cls(), **overrides)
 
 
-def known_fields(cls: type, data: dict) -> dict:
-    """The entries of ``data`` that are fields of the dataclass ``cls`` (unknown keys dropped)."""
+def known_fields(cls: type, data: dict | None) -> dict:
+    """The entries of ``data`` (None: none) that are fields of the dataclass ``cls`` (unknown
+    keys dropped)."""
     names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+    return {k: v for k, v in (data or {}).items() if k in names}
 
 
 class ConfigView:

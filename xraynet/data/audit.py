@@ -9,12 +9,14 @@ evaluation can report metrics on the leak-free test split too.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import io
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from PIL import Image
 
-from ..defaults import DEFAULT_MAX_DISTANCE
+from ..defaults import DEFAULT_MAX_DISTANCE, DEFAULT_RESIZE
+from .decode import DecodeSettings, fit_to_square, load_grayscale
 from .hamming_search import equal_rows, near_pairs
 
 HASH_SIZE = 16  # 256-bit hash
@@ -29,6 +31,19 @@ def dhash(image: np.ndarray, hash_size: int = HASH_SIZE) -> np.ndarray:
     small = Image.fromarray(image).resize((hash_size + 1, hash_size), Image.Resampling.BOX)
     pixels = np.asarray(small, dtype=np.int16)
     return (pixels[:, 1:] > pixels[:, :-1]).ravel()
+
+
+def file_hash(data: bytes, settings: DecodeSettings, *, gray: Image.Image,
+              image: np.ndarray) -> np.ndarray:
+    """The audit's :func:`dhash` of one file: its image at :data:`HASH_IMAGE_SIZE` in the default
+    framing, whatever ``settings`` (the model's decoding, which made ``gray`` and ``image`` from
+    ``data``) say; decoded again only where ``gray`` was drafted too small to hash alike."""
+    hashed = replace(settings, image_size=HASH_IMAGE_SIZE, resize=DEFAULT_RESIZE)
+    if hashed == settings:
+        return dhash(image)
+    if settings.image_size < HASH_IMAGE_SIZE:
+        gray = load_grayscale(io.BytesIO(data), hashed)
+    return dhash(fit_to_square(gray, hashed))
 
 
 @dataclass

@@ -17,10 +17,9 @@ import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import DataConfig
-from ..defaults import DEFAULT_RESIZE
 from ..errors import DatasetError
 from ..settings import ConfigError, ConfigView, configure
-from .audit import HASH_IMAGE_SIZE, AuditResult, audit, dhash, duplicate_groups
+from .audit import AuditResult, audit, duplicate_groups, file_hash
 from .cache import default_cache_dir
 from .description import DatasetDescription, describe_dataset
 from .decode import DecodeSettings, fit_to_square, load_grayscale
@@ -39,18 +38,13 @@ CACHE_FORMAT = 4  # bump when the cached layout or decoding changes (3: high-dep
 
 
 def _decode_one(path: Path, *, settings: DecodeSettings) -> tuple[np.ndarray, str, np.ndarray]:
-    """One file's image decoded with ``settings``, its digest and its difference hash, taken at
-    :data:`~.audit.HASH_IMAGE_SIZE` in the default framing whatever ``settings`` say, so that the
-    duplicate audit (and the leak-free test split) do not depend on the model's input."""
+    """One file's image decoded with ``settings``, its digest and the audit's hash
+    (:func:`~.audit.file_hash`: the same whatever the model's input, so the leak-free test split
+    is too)."""
     data = path.read_bytes()  # read once: hashed for the audit, then decoded
     gray = load_grayscale(io.BytesIO(data), settings)
     image = fit_to_square(gray, settings)
-    hashed = dataclasses.replace(settings, image_size=HASH_IMAGE_SIZE, resize=DEFAULT_RESIZE)
-    if hashed == settings:
-        return image, hashlib.sha256(data).hexdigest(), dhash(image)
-    if settings.image_size < HASH_IMAGE_SIZE:  # drafted too small to hash alike: decode again
-        gray = load_grayscale(io.BytesIO(data), hashed)
-    return image, hashlib.sha256(data).hexdigest(), dhash(fit_to_square(gray, hashed))
+    return image, hashlib.sha256(data).hexdigest(), file_hash(data, settings, gray=gray, image=image)
 
 
 def balanced_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:

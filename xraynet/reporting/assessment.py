@@ -88,9 +88,9 @@ class ShortcutCheck:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ShortcutCheck":
-        values = known_fields(cls, data or {})
+        values = known_fields(cls, data)
         return cls(**{**values, "flagged": tuple(values.get("flagged", ())),
-                      "per_class": {k: ClassBorderShare(**known_fields(ClassBorderShare, v or {}))
+                      "per_class": {k: ClassBorderShare(**known_fields(ClassBorderShare, v))
                                     for k, v in values["per_class"].items()}})
 
 
@@ -111,7 +111,7 @@ class ShiftResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ShiftResult":
-        values = known_fields(cls, data or {})
+        values = known_fields(cls, data)
         if values.get("changed_interval") is not None:
             values["changed_interval"] = tuple(values["changed_interval"])
         return cls(**values)
@@ -132,7 +132,7 @@ class StressTest:
 
     @classmethod
     def from_dict(cls, data: dict) -> "StressTest":
-        values = known_fields(cls, data or {})
+        values = known_fields(cls, data)
         return cls(**{**values, cls.LISTED: tuple(values.get(cls.LISTED, ())),
                       cls.CHANGES: {str(k): ShiftResult.from_dict(v)
                                     for k, v in values.get(cls.CHANGES, {}).items()}})
@@ -196,8 +196,8 @@ class QualityCheck:
 
     @classmethod
     def from_dict(cls, data: dict) -> "QualityCheck":
-        values = known_fields(cls, data or {})
-        return cls(**{**values, "flags": {k: FlagRate(**known_fields(FlagRate, v or {}))
+        values = known_fields(cls, data)
+        return cls(**{**values, "flags": {k: FlagRate(**known_fields(FlagRate, v))
                                           for k, v in values.get("flags", {}).items()}})
 
 
@@ -221,7 +221,7 @@ def _part(cls: type, data: Any) -> Any:
     if isinstance(data, cls):
         return data
     reader = getattr(cls, "from_dict", None)
-    return reader(data) if reader is not None else cls(**known_fields(cls, data or {}))
+    return reader(data) if reader is not None else cls(**known_fields(cls, data))
 
 
 def _plain(value: Any) -> Any:
@@ -274,7 +274,7 @@ class Assessment:
     @classmethod
     def from_dict(cls, data: dict) -> "Assessment":
         """From ``trust.json`` of any version: unknown keys ignored, missing checks empty."""
-        values = {k: v for k, v in known_fields(cls, data or {}).items() if v is not None}
+        values = {k: v for k, v in known_fields(cls, data).items() if v is not None}
         return cls(
             temperature=values.get("temperature"),
             unconstrained_temperature=values.get("unconstrained_temperature"),
