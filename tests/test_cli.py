@@ -209,6 +209,38 @@ def test_evaluate_an_external_class_folder_set(trained_run, tmp_path, capsys):
     assert "Gamma" in err  # the missing class is reported
 
 
+def test_evaluate_an_external_set_of_several_sources(trained_run, tmp_path, capsys):
+    """A folder of sources is scored per source and pooled; a manifest's source column too."""
+    import shutil
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run["result"].run_dir, run_dir)
+    ext = tmp_path / "dev"
+    _external_set(trained_run, ext / "north")
+    rows = ["path,label,source"]
+    for cls in ("Gamma", "Alpha"):
+        (ext / "south" / cls.lower()).mkdir(parents=True)
+        for image in sorted((trained_run["root"] / "test" / cls).iterdir())[:3]:
+            shutil.copy(image, ext / "south" / cls.lower() / image.name)
+            rows.append(f"south/{cls.lower()}/{image.name},{cls},south")
+    code, out, err = _run(capsys, "evaluate", str(run_dir), "--data", str(ext), "--class-map", "b=beta",
+                          "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["metrics"]["n"] == 14 and summary["missing_classes"] == []
+    assert sorted(summary["sources"]) == ["north", "south"] and summary["sources"]["south"]["n"] == 6
+    assert summary["worst_source"] in ("north", "south")
+    assert summary["folders"]["north/b"] == "Beta"
+    card = (run_dir / "model_card.md").read_text()
+    assert "By source (2 sources; worst: " in card and "| pooled | 14 |" in card
+    (ext / "dev.csv").write_text("\n".join(rows) + "\n")
+    code, out, err = _run(capsys, "evaluate", str(run_dir), "--data", str(ext / "dev.csv"), "--json")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["name"] == "dev" and list(summary["sources"]) == ["south"]
+    assert summary["worst_source"] is None and summary["metrics"]["n"] == 6
+
+
 def test_evaluate_an_external_set_with_an_unknown_folder_exits_2_with_one_line(trained_run, tmp_path):
     ext = _external_set(trained_run, tmp_path / "ext")
     proc = subprocess.run([sys.executable, "-m", "xraynet.cli", "evaluate",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from xraynet.evaluation.external import (external_dir_name, external_metrics, read_external_sets,
-                                         write_external)
+                                         source_metrics, worst_source, write_external)
 
 NAMES = ["Covid", "Normal", "Viral Pneumonia"]
 
@@ -60,3 +60,25 @@ def test_write_external_writes_metrics_predictions_and_figure(tmp_path):
                                             ("<script>", "external-script"), ("", "external-set")])
 def test_external_dir_name_stays_inside_the_run_directory(name, expected):
     assert external_dir_name(name) == expected
+
+
+def test_each_source_is_scored_apart_and_the_worst_is_named(tmp_path):
+    y = np.array([0, 1, 2, 0, 1, 1, 1])
+    pred = np.array([0, 1, 2, 0, 2, 2, 1])  # south calls two of its three Normal Viral Pneumonia
+    sources = ["north"] * 3 + ["south"] * 4
+    per = source_metrics(y, _proba(pred), sources, NAMES, n_resamples=100)
+    assert list(per) == ["north", "south"] and per["north"]["macro_f1"] == pytest.approx(1.0)
+    assert per["south"]["classes_present"] == ["Covid", "Normal"]
+    assert per["south"]["sensitivity"]["Normal"] == pytest.approx(1 / 3)
+    assert worst_source(per) == "south" and worst_source({"one": per["north"]}) is None
+    root = tmp_path / "ext"
+    files = [str(root / s / f"{i}.png") for i, s in enumerate(sources)]
+    summary = write_external(tmp_path / "external-ext", name="ext", root=root, files=files, y_true=y,
+                             proba=_proba(pred), class_names=NAMES, folders={}, missing=[],
+                             skipped=[], model="m", sources=sources, n_resamples=100)
+    assert summary["worst_source"] == "south" and summary["metrics"]["n"] == 7
+    assert summary["sources"]["south"]["n"] == 4
+    rows = list(csv.DictReader((tmp_path / "external-ext" / "predictions.csv").open()))
+    assert [r["source"] for r in rows] == sources and rows[4]["path"] == "south/4.png"
+    text = (tmp_path / "external-ext" / "report.txt").read_text()
+    assert "by source (worst: south)" in text and "south (worst)" in text and "pooled" in text

@@ -69,6 +69,7 @@ def cmd_fit(args) -> int:
 def cmd_evaluate(args) -> int:
     from ..bundle import load_bundle
     from ..data.folders import is_split_layout
+    from ..data.sources import is_sourced_manifest
     from ..evaluation import evaluate_splits, write_evaluation
     from ..runs import load_run_data, new_run_dir, own_data_root, run_data_root
 
@@ -76,7 +77,9 @@ def cmd_evaluate(args) -> int:
     storage = storage_from_args(args)
     bundle = load_bundle(args.model)
     root = run_data_root(bundle, args.data)
-    if root != own_data_root(bundle) and (args.class_map or (root.is_dir() and not is_split_layout(root))):
+    external = (is_sourced_manifest(root) if root.is_file()
+                else root.is_dir() and not is_split_layout(root))
+    if root != own_data_root(bundle) and (args.class_map or external):
         return _evaluate_external(args, settings, bundle, root)
     dm = load_run_data(bundle, root, cache_dir=storage.cache_dir, use_cache=storage.cache)
     datasets = {name: dm.dataset(name) for name in ("test", "test_leak_free")}
@@ -89,35 +92,38 @@ def cmd_evaluate(args) -> int:
 
 
 def _evaluate_external(args, settings: EvaluateSettings, bundle, root: Path) -> int:
-    """``evaluate`` on a folder of class sub-folders: write ``external-<name>/`` beside the
-    model and add it to the model's report."""
-    from ..data.folders import class_folder_set, parse_class_map
+    """``evaluate`` on a folder of class sub-folders, a folder of sources or a manifest with a
+    ``source`` column: write ``external-<name>/`` (pooled and per source) beside the model and
+    add it to the model's report."""
+    from ..data.folders import parse_class_map
+    from ..data.sources import set_name, sourced_set
     from ..evaluation.external import external_dir_name, format_external, write_external
     from ..predict import Predictor
     from ..reporting import write_model_report
 
-    folder_set = class_folder_set(root, bundle.class_names, parse_class_map(args.class_map))
-    name = settings.name or root.resolve().name
-    log.info("external set '%s': %d images in %d folder(s) (%s)", name, len(folder_set.files),
-             len(folder_set.folders), ", ".join(f"{f} -> {c}" for f, c in folder_set.folders.items()))
-    if folder_set.missing:
+    labelled = sourced_set(root, bundle.class_names, parse_class_map(args.class_map))
+    name = settings.name or set_name(root)
+    log.info("external set '%s': %d images from %d source(s) (%s)", name, len(labelled.files),
+             len(labelled.source_names), ", ".join(labelled.source_names))
+    if labelled.missing:
         log.warning("warning: no images of %s in %s; macro figures average over the classes present",
-                    ", ".join(folder_set.missing), root)
-    if folder_set.ignored:
-        log.warning("warning: %d non-image file(s) ignored (e.g. %s)", len(folder_set.ignored),
-                    folder_set.ignored[0])
+                    ", ".join(labelled.missing), root)
+    if labelled.ignored:
+        log.warning("warning: %d non-image file(s) ignored (e.g. %s)", len(labelled.ignored),
+                    labelled.ignored[0])
     predictor = Predictor(bundle)
-    images, kept, failed = predictor.decode(folder_set.files)
+    images, kept, failed = predictor.decode(labelled.files)
     for path, reason in failed:
         log.warning("warning: skipped %s: %s", path, reason)
     if not kept:
         raise XRayNetError(f"no readable image in {root}")
     proba = predictor.predict_arrays(images)
     out = bundle.directory / external_dir_name(name)
-    summary = write_external(out, name=name, root=root, files=[str(folder_set.files[i]) for i in kept],
-                             y_true=[folder_set.labels[i] for i in kept], proba=proba,
-                             class_names=bundle.class_names, folders=folder_set.folders,
-                             missing=folder_set.missing, skipped=failed,
+    summary = write_external(out, name=name, root=root, files=[str(labelled.files[i]) for i in kept],
+                             y_true=[labelled.labels[i] for i in kept], proba=proba,
+                             sources=[labelled.sources[i] for i in kept],
+                             class_names=bundle.class_names, folders=labelled.folders,
+                             missing=labelled.missing, skipped=failed,
                              model=str(bundle.directory), seed=settings.seed)
     write_model_report(bundle.directory)
     if args.json:

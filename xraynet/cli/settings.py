@@ -33,7 +33,7 @@ class EvaluateSettings:
 
     seed: int = setting(0, help="bootstrap seed of the confidence intervals", min=0)
     name: str | None = setting(None, help="external set: its name",
-                               default_text="the folder's name")
+                               default_text="the folder's (or manifest's) name")
 
     def __post_init__(self) -> None:
         check(self, section="evaluate")

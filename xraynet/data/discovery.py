@@ -22,6 +22,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     group: str = ""  # e.g. a patient id: every file of a group stays on one side of every split
+    source: str = ""  # the hospital or collection it comes from ("": the dataset's one source)
 
 
 def _class_dirs(split_dir: Path) -> list[Path]:

@@ -85,7 +85,9 @@ class ClassFolderSet:
     ignored: list[Path] = field(default_factory=list)
 
 
-def _resolve_class(folder: str, class_names: list[str], class_map: dict[str, str]) -> str | None:
+def resolve_class(folder: str, class_names: list[str], class_map: dict[str, str]) -> str | None:
+    """The model's class a folder (or label) names: through ``class_map`` first, else by name,
+    case-insensitively; None when it names none."""
     by_lower = {c.lower(): c for c in class_names}
     for key, target in class_map.items():
         if key.lower() == folder.lower():
@@ -115,7 +117,7 @@ def class_folder_set(root: str | Path, class_names: list[str],
     if not dirs:
         raise DatasetError(f"no class folders in {root} (expected one folder per class, e.g. "
                            f"{', '.join(class_names)})")
-    folders = {d.name: _resolve_class(d.name, class_names, class_map) for d in dirs}
+    folders = {d.name: resolve_class(d.name, class_names, class_map) for d in dirs}
     unknown = [name for name, cls in folders.items() if cls is None]
     if unknown:
         raise DatasetError(

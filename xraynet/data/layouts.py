@@ -4,7 +4,8 @@ and group (e.g. a patient id).
 - **split folders** (the Kaggle layout): ``<root>/{train,test}/<class>/<images>``;
 - **class folders**: ``<root>/<class>/**/<images>`` without a split (the data module makes a
   seeded, stratified, duplicate- and group-aware test split and records it);
-- **manifest**: a CSV file ``path,label[,group][,split]``, paths relative to the CSV's folder.
+- **manifest**: a CSV file ``path,label[,group][,split][,source]``, paths relative to the CSV's
+  folder; ``source`` names the hospital or collection of each file (other columns are ignored).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ LAYOUT_NAMES = {"split-folders": "train/test folders of classes", "class-folders
                 "manifest": "CSV manifest"}
 #: columns a manifest must have, and those it may have
 MANIFEST_REQUIRED = ("path", "label")
-MANIFEST_OPTIONAL = ("group", "split")
+MANIFEST_OPTIONAL = ("group", "split", "source")
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,9 @@ class DatasetFiles:
         return all(r.split for r in self.records)
 
     @property
-    def has_groups(self) -> bool:
-        return any(r.group for r in self.records)
+    def sources(self) -> list[str]:
+        """The sources the records name, sorted ("" for records without one)."""
+        return sorted({r.source for r in self.records})
 
 
 def detect_layout(source: str | Path) -> str:
@@ -66,7 +68,7 @@ def detect_layout(source: str | Path) -> str:
         if source.suffix.lower() == ".csv":
             return "manifest"
         raise DatasetError(f"{source} is a file but not a CSV manifest (expected a dataset folder "
-                           "or a .csv of path,label[,group][,split])")
+                           "or a .csv of path,label[,group][,split][,source])")
     if not source.is_dir():
         raise DatasetError(f"dataset folder not found: {source} (expected <root>/{{train,test}}/"
                            "<class>/<images>, <root>/<class>/<images>, or a CSV manifest)")
@@ -151,7 +153,7 @@ def read_manifest(path: Path) -> DatasetFiles:
             continue
         stat = file.stat()
         records.append(FileRecord(file, split, label, stat.st_size, stat.st_mtime_ns,
-                                  row.get("group", "")))
+                                  row.get("group", ""), row.get("source", "")))
     if absent:
         problems.append(f"{len(absent)} listed file(s) not found, e.g. "
                         f"{', '.join(absent[:3])} (paths are relative to {base})")

@@ -39,6 +39,25 @@ def metric_rows(intervals: Any, class_names: list[str], macro_auc: float | None)
     return rows
 
 
+def source_header(class_names: list[str]) -> list[str]:
+    """The header of :func:`source_rows`' table."""
+    return ["source", "images", "macro-F1 (95% CI)", *[f"{c}: sensitivity / specificity" for c in class_names]]
+
+
+def source_rows(per_source: dict[str, dict], class_names: list[str], *, pooled: dict | None = None,
+                worst: str | None = None) -> list[list[str]]:
+    """One row per source of an external set (its images, macro-F1 over the classes it holds
+    with the interval, each class's sensitivity and specificity), the worst source marked, then
+    the pooled row. ``per_source``: source -> its metrics (:func:`~.external.external_metrics`)."""
+    def row(name: str, m: dict) -> list[str]:
+        ci = m["bootstrap"]
+        return [name, str(m["n"]), interval_text(ci["macro_f1"]),
+                *[f"{fmt(ci[f'sensitivity/{c}']['estimate'], 2)} / {fmt(ci[f'specificity/{c}']['estimate'], 2)}"
+                  for c in class_names]]
+    rows = [row(name + (" (worst)" if name == worst else ""), m) for name, m in per_source.items()]
+    return rows + ([row("pooled", pooled)] if pooled is not None else [])
+
+
 def text_table(header: list[str], rows: list[list[str]]) -> str:
     """Rows as aligned plain text (the terminal's version of a report table)."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]

@@ -15,7 +15,8 @@ from ..data.audit import AuditResult
 from ..data.description import DatasetDescription, shipped_description
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..evaluation.tables import METRIC_HEADER, fmt, interval_text, metric_rows
+from ..evaluation.tables import (METRIC_HEADER, fmt, interval_text, metric_rows, source_header,
+                                 source_rows)
 from ..defaults import CONFIDENT
 from .assessment import TRUST_FILE, AcquisitionCheck, Assessment, ExposureCheck, ShiftResult
 
@@ -280,7 +281,8 @@ def _external(run_dir: Path) -> Section:
         return Section("External validation", [Paragraph(
             "No external set evaluated yet. Images from other hospitals are the real test of this "
             "model: 'xraynet evaluate RUN_DIR --data DIR' scores any folder of class sub-folders "
-            "and adds it here.")])
+            "(or of sources, each with class sub-folders, or a manifest with a source column) and "
+            "adds it here, per source and pooled.")])
     blocks = [Paragraph("Images from outside the training collection, scored with the calibrated "
                         "model; estimates with 95% percentile bootstrap intervals. Macro figures "
                         "average over the classes each set holds.")]
@@ -294,6 +296,15 @@ def _external(run_dir: Path) -> Section:
                                    if ext["missing_classes"] else "")
                                 + (f" Skipped {len(ext['skipped'])} unreadable file(s)."
                                    if ext["skipped"] else "")))
+        per_source = ext.get("sources") or {}
+        if len(per_source) > 1:
+            worst = ext.get("worst_source")
+            blocks += [Paragraph(f"By source ({len(per_source)} sources; worst: {worst}, the lowest "
+                                 "macro-F1 over the classes it holds). Each class's sensitivity "
+                                 "and specificity; n/a where a source holds no image of the class."),
+                       Table(source_header(list(m["counts"])),
+                             source_rows(per_source, list(m["counts"]), pooled=m, worst=worst)),
+                       Paragraph("Pooled over every source:")]
         blocks += [Table(METRIC_HEADER, metric_rows(m["bootstrap"], list(m["counts"]),
                                                     m.get("macro_auc_ovr"))),
                    Figure(f"{folder}/{ext.get('confusion_matrix', 'confusion_matrix.png')}",

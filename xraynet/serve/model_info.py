@@ -36,9 +36,12 @@ def model_info(bundle: Bundle) -> dict:
     external = []
     for folder, summary in (read_external_sets(directory) if directory else []):
         ci = summary.get("metrics", {}).get("bootstrap", {})
+        sources = {name: {"n": m.get("n"), "macro_f1": m.get("bootstrap", {}).get("macro_f1")}
+                   for name, m in (summary.get("sources") or {}).items()}
         external.append({"name": summary.get("name", folder), "n": summary.get("metrics", {}).get("n"),
                          "evaluated": summary.get("evaluated"),
-                         **{k: ci[k] for k in ("accuracy", "macro_f1") if k in ci}})
+                         **{k: ci[k] for k in ("accuracy", "macro_f1") if k in ci},
+                         "sources": sources, "worst_source": summary.get("worst_source")})
     documents = [name for name in DOCUMENTS if directory and (directory / name).is_file()]
     return {"name": directory.name if directory else "model", "classes": meta.class_names,
             "architecture": meta.architecture, "image_size": meta.image_size,

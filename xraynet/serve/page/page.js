@@ -15,6 +15,15 @@ function el(tag, text, cls) {
 function pct(x) { return (100 * x).toFixed(0) + "%"; }
 function ci(m) { return m ? `${m.estimate.toFixed(3)} (95% CI ${m.low.toFixed(3)} to ${m.high.toFixed(3)})` : "n/a"; }
 
+function externalText(e) {
+  // pooled, then each source's macro-F1 with the worst source named
+  const sources = Object.entries(e.sources || {});
+  const bySource = sources.length > 1
+    ? ` (by source: ${sources.map(([name, s]) => `${name} ${s.macro_f1 ? s.macro_f1.estimate.toFixed(3) : "n/a"}, ${s.n} images`).join("; ")}; worst: ${e.worst_source})`
+    : "";
+  return `${e.name}: macro-F1 ${ci(e.macro_f1)}, ${e.n} images${bySource}`;
+}
+
 async function loadModel() {
   const body = document.getElementById("model-body");
   try {
@@ -33,7 +42,7 @@ async function loadModel() {
     const lf = m.leak_free_test || {};
     add("Leak-free test", lf.accuracy ? `accuracy ${ci(lf.accuracy)}; macro-F1 ${ci(lf.macro_f1)}; ${lf.n} images` : "not measured");
     add("External validation", m.external.length
-      ? m.external.map(e => `${e.name}: macro-F1 ${ci(e.macro_f1)}, ${e.n} images`).join("; ")
+      ? m.external.map(externalText).join("; ")
       : "none yet (xraynet evaluate MODEL --data DIR)");
     add("Calibration", `temperature ${Number(m.temperature).toFixed(2)} (fitted on validation)`);
     const links = el("span");
