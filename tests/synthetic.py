@@ -72,3 +72,23 @@ def make_place_dataset(root: Path, *, n_train: int = 30, n_test: int = 6, size: 
                        seed: int = 0) -> Path:
     """A dataset of :func:`place_image` images in Kaggle layout; returns ``root``."""
     return make_dataset(root, n_train=n_train, n_test=n_test, size=size, seed=seed, draw=place_image)
+
+
+def make_sourced_manifest(root: Path, sources: dict[str, int], *, size: int = 32, seed: int = 0,
+                          classes: tuple[str, ...] = CLASSES, split: str = "train",
+                          test_per_class: int = 3) -> Path:
+    """Images of several sources (``{source: images per class}``) under ``root/<source>/`` and
+    a manifest ``root/manifest.csv`` (``path,label,split,source``): every source's images are
+    ``split``, plus ``test_per_class`` test images per class of the first source. Returns the
+    manifest."""
+    rng = np.random.default_rng(seed)
+    rows = ["path,label,split,source"]
+    for si, (source, n) in enumerate(sources.items()):
+        for label, name in enumerate(classes):
+            for i in range(n + (test_per_class if si == 0 else 0)):
+                rel = f"{source}/{name}_{i:03d}.png"
+                (root / source).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(shape_image(label % 3, rng, size)).save(root / rel)
+                rows.append(f"{rel},{name},{'test' if i >= n else split},{source}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root / "manifest.csv"

@@ -48,6 +48,30 @@ def test_fit_evaluate_predict_end_to_end(dataset, cache_dir, tmp_path, capsys):
     assert "look unlike the training X-rays" in err
 
 
+def test_fit_on_several_sources_validates_on_the_held_out_one(tmp_path, capsys):
+    """A manifest's sources: --val-source holds one out for validation, and the model card
+    says which sources each class was trained on and that no signal flags a population."""
+    from tests.synthetic import make_sourced_manifest
+
+    manifest = make_sourced_manifest(tmp_path / "hospitals", {"north": 8, "south": 6, "east": 6})
+    (manifest.parent / "dataset.json").write_text(json.dumps(
+        {"name": "three hospitals", "populations": {"Alpha": "adults of north and south"}}))
+    code, out, err = _run(capsys, "fit", "--data", str(manifest), "--val-source", "east",
+                          "--out", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"),
+                          "--image-size", "32", "--depth", "2", "--base-filters", "8",
+                          "--epochs", "2")
+    assert code == 0, err
+    run_dir = Path(out.strip().splitlines()[-1].split("run directory: ")[1])
+    data = json.loads((run_dir / "metadata.json").read_text())["data"]
+    assert data["val_source"] == "east" and data["splits"]["val"] == {"Alpha": 6, "Beta": 6, "Gamma": 6}
+    assert set(data["sources"]) == {"north", "south", "east"}
+    card = (run_dir / "model_card.md").read_text()
+    assert "## Populations the model has seen" in card
+    assert "validated on the held-out source(s) east" in card
+    assert "| Alpha | adults of north and south | east 6; north 8; south 6 |" in card
+    assert "No measured signal tells an input's age or source" in card
+
+
 def test_missing_data_folder_is_a_one_line_error_with_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "xraynet.cli", "audit", "--data",
                            str(tmp_path / "nowhere")], capture_output=True, text=True, timeout=120)

@@ -79,6 +79,11 @@ class DataConfig:
                                    "train/test split (class folders, a manifest without a split "
                                    "column)", min=0.05, max=0.5)
     seed: int = setting(DEFAULT_SEED, help="seed of the validation split", flag="", min=0)
+    val_source: str = setting("", help="validate on whole sources instead of a share of train: "
+                              "the named source(s) of a manifest's source column (comma-"
+                              "separated) are the validation split, never trained on; the "
+                              "members' cross-validation then leaves one source out per fold",
+                              default_text="none: a stratified share of train")
     max_pixels: int = setting(DEFAULT_MAX_PIXELS, help="larger files are refused (decompression "
                               "bombs)", flag="", min=1, max=DEFAULT_MAX_PIXELS)
     dup_max_distance: int = setting(DEFAULT_MAX_DISTANCE, help="dHash distance (of 256 bits) up "

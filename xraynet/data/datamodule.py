@@ -88,6 +88,7 @@ class XRayDataModule(ConfigView):
         self.layout: str | None = None
         self._base: Path | None = None
         self._groups: dict[str, str] = {}
+        self._sources: dict[str, str] = {}  # after setup: each file's source
         self._split_rows: list[tuple[str, str, str, str]] = []
         self.cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
         self.in_memory: bool | None = None  # after setup: whether the images are held in memory
@@ -164,6 +165,8 @@ class XRayDataModule(ConfigView):
         labels = np.array([self.class_names.index(by_path[p].label) for p in paths], np.int32)
         splits = [by_path[p].split for p in paths]
         self._groups = {p: by_path[p].group for p in paths if by_path[p].group}
+        own = self.source.stem if self.source.is_file() else self.source.name
+        self._sources = {p: by_path[p].source or own for p in paths}
         self.audit_result = audit(paths, splits, stored.sha256, stored.dhash,
                                   max_distance=self.dup_max_distance)
         record = None
@@ -236,27 +239,64 @@ class XRayDataModule(ConfigView):
 
     def fold(self, index: int, *, n_folds: int, seed: int, val_seed: int | None = None,
              ) -> tuple["XRayDataModule", np.ndarray]:
-        """Outer fold ``index`` of ``n_folds`` stratified group folds of the train folder
-        (duplicate clusters never split, shuffled by ``seed``): a copy of this data module whose
-        train and validation splits come from the other folds (validation: the usual stratified
-        share, seeded by ``val_seed``, default the module's seed), and the fold's held-out rows of
-        :meth:`train_folder`. The test splits are the module's own, untouched; nothing here
-        reads them."""
+        """Outer fold ``index`` of the train folder's cross-validation: a copy of this data
+        module whose train and validation splits come from the other folds (validation: the
+        usual stratified share, seeded by ``val_seed``, default the module's seed), and the
+        fold's held-out rows of :meth:`train_folder`. The folds are ``n_folds`` stratified group
+        folds (duplicate clusters never split, shuffled by ``seed``), or, where the train folder
+        holds several sources (:meth:`source_folds`), one fold per source. The test splits are
+        the module's own, untouched; nothing here reads them."""
         folder, groups = self.train_folder()
-        rest, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds, seed=seed)[index]
+        by_source = self.source_folds()
+        if by_source:
+            rest, held_out = by_source[index]
+        else:
+            rest, held_out = stratified_group_folds(folder.y, groups, n_splits=n_folds, seed=seed)[index]
         tr, va = stratified_group_split(folder.y[rest], groups[rest], val_fraction=self.val_fraction,
                                         seed=self.seed if val_seed is None else val_seed)
         fold = copy.copy(self)
         fold.train, fold.val = folder.subset(rest[tr]), folder.subset(rest[va])
         return fold, held_out
 
+    def source_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Leave-one-source-out folds of :meth:`train_folder` where it holds several sources:
+        ``(rest, held_out)`` row indices per source, sorted by name; the rest leaves out every
+        duplicate of a held-out image. An empty list for data of one source."""
+        folder, groups = self.train_folder()
+        names = np.array([self._sources.get(p, "") for p in folder.paths])
+        if len(set(names.tolist())) < 2:
+            return []
+        folds = []
+        for name in sorted(set(names.tolist())):
+            held = names == name
+            rest = ~held & ~np.isin(groups, groups[held])
+            folds.append((np.flatnonzero(rest), np.flatnonzero(held)))
+        return folds
+
     def cross_validation(self, n_splits: int, *, seed: int
                          ) -> list[tuple["XRayDataModule", SplitImages]]:
         """Every :meth:`fold` of the train folder: the fold's data module and its held-out
-        images."""
+        images (``n_splits`` folds, or one per source where it holds several)."""
         folder, _ = self.train_folder()
-        folds = [self.fold(k, n_folds=n_splits, seed=seed) for k in range(n_splits)]
+        n = len(self.source_folds()) or n_splits
+        if n != n_splits:
+            log.info("cross-validation: %d sources in the train folder, one fold per source "
+                     "(leave one source out)", n)
+        folds = [self.fold(k, n_folds=n, seed=seed) for k in range(n)]
         return [(fold, folder.subset(held_out)) for fold, held_out in folds]
+
+    def sources(self, split: str | None = None) -> dict[str, dict[str, int]]:
+        """Images per source and class: of one split (``train``, ``val``, ...), or of the
+        train folder (train and validation) where ``split`` is None. Call :meth:`setup` first."""
+        names = ("train", "val") if split is None else (split,)
+        counts: dict[str, dict[str, int]] = {}
+        for name in names:
+            images = self.split(name)
+            for path, y in zip(images.paths, images.y):
+                per_class = counts.setdefault(self._sources.get(path, ""),
+                                              dict.fromkeys(self.class_names, 0))
+                per_class[self.class_names[int(y)]] += 1
+        return dict(sorted(counts.items()))
 
     def split(self, name: str) -> SplitImages:
         """The images of the split ``name``: ``train``, ``val``, ``test`` or ``test_leak_free``
@@ -315,6 +355,8 @@ class XRayDataModule(ConfigView):
         return {"root": str(self.source), "layout": self.layout, "classes": self.class_names,
                 "description": self.description.to_dict(),
                 "splits": splits,
+                **({"sources": self.sources(), "val_source": self.val_source}
+                   if self.train is not None else {}),
                 "skipped": [list(s) for s in self.skipped], "cache_hit": self.cache_hit}
 
     # -- internals ----------------------------------------------------------------------------
@@ -383,6 +425,31 @@ class XRayDataModule(ConfigView):
             self._other = (stored.images, dict(zip(stored.paths, stored.rows.tolist())))
         return split.in_store(*self._other)
 
+    def _source_split(self, full_train: SplitImages, groups: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """``(train, val)`` rows of the train folder where whole sources validate
+        (``val_source``): the named sources' images validate; the others train, less any
+        duplicate of a validation image."""
+        wanted = [n.strip() for n in self.val_source.split(",") if n.strip()]
+        names = np.array([self._sources.get(p, "") for p in full_train.paths])
+        unknown = [n for n in wanted if n not in set(names.tolist())]
+        if unknown:
+            raise DatasetError(f"--val-source {', '.join(unknown)}: no such source in the training "
+                               f"images of {self.source} (sources: {', '.join(sorted(set(names.tolist())))}; "
+                               "a manifest's source column names them)")
+        held = np.isin(names, wanted)
+        train = ~held & ~np.isin(groups, groups[held])
+        if not train.any():
+            raise DatasetError(f"--val-source {self.val_source}: no training image is left")
+        dropped = int((~held & ~train).sum())
+        if dropped:
+            log.info("split: %d training image(s) left out as duplicates of validation images", dropped)
+        missing = [c for i, c in enumerate(self.class_names) if not np.any(full_train.y[train] == i)]
+        if missing:
+            raise DatasetError(f"--val-source {self.val_source}: no training image of {', '.join(missing)} "
+                               "is left in the other sources")
+        return np.flatnonzero(train), np.flatnonzero(held)
+
     def _make_splits(self, stored: StoredImages, y: np.ndarray, splits: np.ndarray):
         paths = stored.paths
         train_idx = np.flatnonzero(splits == "train")
@@ -390,11 +457,14 @@ class XRayDataModule(ConfigView):
         full_train = SplitImages(stored.images, y[train_idx], [paths[i] for i in train_idx],
                                  rows=stored.rows[train_idx])
         groups = self._group_ids(full_train.paths, self.audit_result)
-        try:
-            tr, va = stratified_group_split(full_train.y, groups, val_fraction=self.val_fraction,
-                                            seed=self.seed)
-        except ValueError as exc:
-            raise DatasetError(f"cannot split the training images of {self.source}: {exc}") from exc
+        if self.val_source:
+            tr, va = self._source_split(full_train, groups)
+        else:
+            try:
+                tr, va = stratified_group_split(full_train.y, groups, val_fraction=self.val_fraction,
+                                                seed=self.seed)
+            except ValueError as exc:
+                raise DatasetError(f"cannot split the training images of {self.source}: {exc}") from exc
         self.train, self.val = full_train.subset(tr), full_train.subset(va)
         self._train_folder = (full_train, groups)
         self.test = SplitImages(stored.images, y[test_idx], [paths[i] for i in test_idx],

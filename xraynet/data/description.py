@@ -12,7 +12,8 @@ A description comes from, in this order:
    were not given, and how to give them.
 
 ``dataset.json``: ``{"name": ..., "source": ..., "licence": ..., "provenance": [lines],
-"limitations": [lines]}`` (every key optional). ``DATASET.md``: free text; each non-empty
+"limitations": [lines], "populations": {class: who its images show (ages, sources)}}`` (every
+key optional). ``DATASET.md``: free text; each non-empty
 paragraph becomes one provenance line.
 """
 
@@ -40,6 +41,7 @@ class DatasetDescription:
         licence: its licence.
         provenance: lines on how the images were gathered and labelled.
         limitations: known flaws of the data (populations, sources, duplicates).
+        populations: class -> the population its images show (ages where known, sources).
         origin: where this description came from (a file's name, ``"shipped"`` or ``"none"``).
     """
 
@@ -48,6 +50,7 @@ class DatasetDescription:
     licence: str = ""
     provenance: list[str] = field(default_factory=list)
     limitations: list[str] = field(default_factory=list)
+    populations: dict[str, str] = field(default_factory=dict)
     origin: str = "none"
 
     @property
@@ -94,6 +97,16 @@ KAGGLE = DatasetDescription(
         "The test folder differs from the train folder (image sizes and aspect ratios per class), "
         "so validation figures run higher than test figures.",
     ],
+    populations={
+        "Covid": "mostly adults (a few children), many hospitals in several countries: the "
+                 "ieee8023 COVID-19 image collection (Cohen et al.), gathered from publications "
+                 "and websites",
+        "Normal": "children aged one to five, one centre (Guangzhou Women and Children's "
+                  "Medical Center): the paediatric pneumonia set of Kermany et al.",
+        "Viral Pneumonia": "children aged one to five, one centre (Guangzhou Women and "
+                           "Children's Medical Center): the paediatric pneumonia set of Kermany "
+                           "et al.",
+    },
     origin="shipped",
 )
 
@@ -117,6 +130,8 @@ def read_description(path: str | Path) -> DatasetDescription:
             for key in ("provenance", "limitations"):
                 if isinstance(data.get(key), str):
                     data[key] = [data[key]]
+            if not isinstance(data.get("populations", {}), dict):
+                raise ValueError("populations is not an object of class: population")
             return DatasetDescription.from_dict({**data, "origin": path.name})
         except (ValueError, TypeError) as exc:
             raise DatasetError(f"{path} is not a dataset description ({exc}); see docs/data.md") from exc

@@ -116,7 +116,7 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     sections = [_overview(metadata, splits, trust), _intended_use(metadata), _data(metadata, audit),
                 _preprocessing(config, metadata),
                 _hyperparameters(config, metadata, _read(run_dir, "hyperparameters.json")),
-                _metrics(splits, trust, names), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
+                _metrics(splits, trust, names), _populations(metadata, run_dir), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
                 _exposure(trust), _acquisition(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(limitations(metadata.data))]),
                 _environment(metadata)]
@@ -272,6 +272,45 @@ def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
         blocks.append(Figure("confusion_matrix_val.png", "Confusion matrix, validation"))
     blocks.append(Figure("curves.png", "Loss and AUC per epoch, train and validation"))
     return Section("Performance with confidence intervals", blocks)
+
+
+#: what the tool can and cannot say of an input's population
+POPULATION_SIGNAL = (
+    "An X-ray from a population the model has not seen for a class (an adult's Normal X-ray "
+    "where every Normal training image is a child's, another hospital's scanner) is outside "
+    "what it has learned: its answer may follow the population or the source, not the disease. "
+    "No measured signal tells an input's age or source, so neither this report nor the page "
+    "flags such an input: the reader must ask who the patient is.")
+
+
+def _populations(metadata: BundleMetadata, run_dir: Path) -> Section:
+    """Who each class's training images show (the data's description; ages where known), how
+    many came from each source, and what external sets showed per source."""
+    data = metadata.data
+    described = data_description(data).populations
+    sources = data.get("sources") or {}
+    classes = data.get("classes", metadata.class_names)
+    rows = [[c, described.get(c, "not described (dataset.json's populations)"),
+             "; ".join(f"{s} {n[c]}" for s, n in sources.items() if n.get(c)) or "n/a"]
+            for c in classes]
+    blocks = [Paragraph("Who each class was trained on (train and validation images, by source; "
+                        + (f"validated on the held-out source(s) {data['val_source']})."
+                           if data.get("val_source") else "validation is a share of train).")),
+              Table(["class", "population", "images by source"], rows),
+              Paragraph(POPULATION_SIGNAL)]
+    for _, ext in read_external_sets(run_dir):
+        per_source = ext.get("sources") or {}
+        weak = []
+        for source, m in per_source.items():
+            sens = m.get("sensitivity", {})
+            low = [f"{c} {fmt(v, 2)}" for c, v in sens.items()
+                   if isinstance(v, (int, float)) and v == v and v < 0.8]
+            if low:
+                weak.append(f"{source}: sensitivity {', '.join(low)}")
+        if weak:
+            blocks.append(Paragraph(f"External set {ext['name']}: classes recognised less than 80% "
+                                    f"of the time, by source: {'; '.join(weak)}."))
+    return Section("Populations the model has seen", blocks)
 
 
 def _external(run_dir: Path) -> Section:

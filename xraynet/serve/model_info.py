@@ -8,6 +8,7 @@ from ..bundle import Bundle, read_json
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..reporting.assessment import TRUST_FILE
+from ..reporting.contents import POPULATION_SIGNAL, data_description
 
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")
@@ -47,6 +48,9 @@ def model_info(bundle: Bundle) -> dict:
             "architecture": meta.architecture, "image_size": meta.image_size,
             "resize": meta.resize, "backend": meta.backend, "created": meta.created,
             "training_data": public_summary(meta.data), "leak_free_test": metrics, "external": external,
+            "populations": {"by_class": data_description(meta.data).populations,
+                            "sources": sorted(meta.data.get("sources") or {}),
+                            "flagged": False, "why": POPULATION_SIGNAL},
             "temperature": meta.temperature, "quality_gate": meta.quality,
             "documents": {name: f"/run/{name}" for name in documents},
             "notice": "Not for clinical use: a research prototype, not a medical device."}

@@ -44,6 +44,9 @@ async function loadModel() {
     add("External validation", m.external.length
       ? m.external.map(externalText).join("; ")
       : "none yet (xraynet evaluate MODEL --data DIR)");
+    const pop = m.populations || {};
+    const byClass = Object.entries(pop.by_class || {});
+    add("Populations seen", `${byClass.length ? byClass.map(([c, who]) => `${c}: ${who}`).join("; ") : "not described"}${pop.sources && pop.sources.length ? ` (sources: ${pop.sources.join(", ")})` : ""}. ${pop.why || ""}`);
     add("Calibration", `temperature ${Number(m.temperature).toFixed(2)} (fitted on validation)`);
     const links = el("span");
     for (const [name, href] of Object.entries(m.documents)) {
