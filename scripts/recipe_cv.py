@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--summary", default="RECIPES.md", help="Markdown summary (default: RECIPES.md)")
     p.add_argument("--epochs", type=int, help="override every recipe's epochs (smoke runs)")
     p.add_argument("--image-size", type=int, help="override every recipe's image size (smoke runs)")
+    p.add_argument("--external", help="an external set every fit also predicts, reported per source "
+                   "and pooled beside the cross-validation (a folder of sources DIR/<source>/<class>/, "
+                   "a folder of classes, or a manifest with a source column); never trained on")
     p.add_argument("--max-fits", type=int, default=0, help="stop after this many fits (0: all)")
     p.add_argument("--baseline", default="base", help="recipe the others are compared with (default: base)")
     p.add_argument("--summarise-only", action="store_true", help="only rewrite the summary from --results")
@@ -60,7 +63,8 @@ def run_job(args: argparse.Namespace) -> int:
     setup_process(quiet=True)
     recipe, fold, seed = args.job.split(",")
     records = run_fold(str(resolve_data_dir(args.data)), recipe, fold=int(fold), seed=int(seed),
-                       n_folds=args.folds, split_seed=args.split_seed, overrides=overrides(args))
+                       n_folds=args.folds, split_seed=args.split_seed, overrides=overrides(args),
+                       external=args.external)
     for record in records:
         with open(args.results, "a") as fh:
             fh.write(json.dumps(record) + "\n")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xraynet.data import XRayDataModule
+from xraynet.data import XRayDataModule, sourced_set
 from xraynet.data.decode import center_aspect, fit_to_square, load_grayscale
 from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
                             TrainerConfig)
@@ -268,13 +268,29 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                    len(result.history.get("loss", [])), round(time.perf_counter() - start, 1))
 
 
+def external_inputs(external: str, class_names: list[str], settings) -> dict:
+    """An external set (a folder of sources, of classes, or a manifest with a source column:
+    :func:`~xraynet.data.sourced_set`) decoded as the fold's model reads its images: ``x``,
+    the labels ``y`` and each image's ``source``. Unreadable files are left out."""
+    labelled = sourced_set(external, class_names)
+    images, kept = [], []
+    for i, path in enumerate(labelled.files):
+        try:
+            images.append(fit_to_square(load_grayscale(path, settings), settings))
+            kept.append(i)
+        except Exception:  # noqa: BLE001 - an unreadable external file is skipped, as evaluate does
+            continue
+    return {"x": np.stack(images)[..., None], "y": [labelled.labels[i] for i in kept],
+            "source": [labelled.sources[i] for i in kept]}
+
+
 def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
              split_seed: int = 1000, overrides: dict | None = None,
-             cache_dir: str | None = None) -> list[dict]:
+             cache_dir: str | None = None, external: str | None = None) -> list[dict]:
     """Train ``recipe`` on outer fold ``fold`` (:func:`fit_fold`) and predict its held-out train
-    images: one record per inference policy (one, unless the recipe names several in
-    ``inference``: record name -> ``None`` for one pass, or the :func:`view_predictor`
-    settings)."""
+    images (and, with ``external``, every image of that external set: :func:`external_inputs`):
+    one record per inference policy (one, unless the recipe names several in ``inference``:
+    record name -> ``None`` for one pass, or the :func:`view_predictor` settings)."""
     inference = {**RECIPES[recipe], **(overrides or {})}.get("inference", {recipe: None})
     fit = fit_fold(data, recipe, fold=fold, seed=seed, n_folds=n_folds, split_seed=split_seed,
                    overrides=overrides, cache_dir=cache_dir)
@@ -290,6 +306,7 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
               "p_exposed": {f"{g:g}": apply_gamma(x_held_out, g) for g in EXPOSURE_GAMMAS},
               "p_acquired": {v.name: stressed_inputs(grays, settings, v, seed=seed)[..., None]
                              for v in ACQUISITION_VARIANTS}}
+    outside = external_inputs(external, dm.class_names, settings) if external else None
     records = []
     for name, policy in inference.items():
         score = view_predictor(fit.model, seed=seed, **(policy or {}))
@@ -302,6 +319,8 @@ def run_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
                         **{key: predict(x) if isinstance(x, np.ndarray)
                            else {variant: predict(v) for variant, v in x.items()}
                            for key, x in inputs.items()},
+                        **({"external": {"classes": dm.class_names, "y": outside["y"], "source": outside["source"],
+                                         "p": predict(outside["x"])}} if outside else {}),
                         "best_epoch": fit.best_epoch, "epochs_run": fit.epochs_run,
                         "seconds": fit.seconds})
     return records
@@ -349,8 +368,42 @@ def summarise(records: list[dict], *, baseline: str = "base") -> list[dict]:
         row.update(stress_scores(mine, "p_framed", "framed"))
         row.update(stress_scores(mine, "p_exposed", "exposed"))
         row.update(acquisition_scores(mine))
+        row.update(external_scores(mine))
         rows.append(row)
     return rows
+
+
+def external_scores(records: list[dict]) -> dict:
+    """For records with an external set's predictions (``external``): the mean over fits of the
+    pooled macro-F1 (``external_f1``), of the worst source's macro-F1 (``external_worst_f1``,
+    the source most often worst in ``external_worst``) and of the lowest per-source class
+    sensitivity (``external_weakest``, with its ``source/class`` most often lowest); empty
+    without them."""
+    from collections import Counter
+
+    from xraynet.evaluation import external_metrics, source_metrics, worst_source
+
+    records = [r for r in records if r.get("external")]
+    if not records:
+        return {}
+    names = records[0]["external"]["classes"]
+    pooled, worst_f1, worst, weakest, weakest_at = [], [], [], [], []
+    for r in records:
+        ext = r["external"]
+        y, p = np.asarray(ext["y"]), np.asarray(ext["p"], np.float64)
+        p = p / p.sum(axis=1, keepdims=True)  # rounded to 5 places when recorded
+        pooled.append(external_metrics(y, p, names, n_resamples=1)["macro_f1"])
+        per = source_metrics(y, p, ext["source"], names, n_resamples=1)
+        name = worst_source(per) or next(iter(per))
+        worst.append(name)
+        worst_f1.append(per[name]["macro_f1"])
+        sens = [(v, f"{s}/{c}") for s, m in per.items() for c, v in m["sensitivity"].items() if v == v]
+        weakest.append(min(sens)[0])
+        weakest_at.append(min(sens)[1])
+    return {"external_f1": float(np.mean(pooled)), "external_worst_f1": float(np.mean(worst_f1)),
+            "external_worst": Counter(worst).most_common(1)[0][0],
+            "external_weakest": float(np.mean(weakest)),
+            "external_weakest_at": Counter(weakest_at).most_common(1)[0][0]}
 
 
 def acquisition_scores(records: list[dict]) -> dict:
@@ -401,9 +454,10 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
              "mean of seeds: accuracy | reframed: accuracy | reframed: worst | prediction changes "
              "with framing | re-exposed: accuracy | re-exposed: worst | prediction changes with "
              "exposure | acquisition: worst accuracy | acquisition: most changed (variant) | "
-             "seconds per fit |",
+             "external: pooled macro-F1 | external: worst source macro-F1 (source) | external: "
+             "lowest class sensitivity (source/class) | seconds per fit |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-             "| --- |"]
+             "| --- | --- | --- | --- |"]
     for row in rows:
         lines.append(f"| {row['recipe']} | {row['n']} | {fmt(row, 'accuracy')} | {fmt(row, 'nll')} | "
                      f"{fmt(row, 'accuracy_diff', 'accuracy_diff_se')} | "
@@ -413,6 +467,10 @@ def markdown(rows: list[dict], *, command: str, notes: list[str] = (), baseline:
                      f"{fmt(row, 'exposed_worst')} | {fmt(row, 'exposed_flips')} | "
                      f"{fmt(row, 'acquired_worst')} | {fmt(row, 'acquired_changed')}"
                      f"{' (' + row['acquired_variant'] + ')' if 'acquired_variant' in row else ''} | "
+                     f"{fmt(row, 'external_f1')} | {fmt(row, 'external_worst_f1')}"
+                     f"{' (' + row['external_worst'] + ')' if 'external_worst' in row else ''} | "
+                     f"{fmt(row, 'external_weakest')}"
+                     f"{' (' + row['external_weakest_at'] + ')' if 'external_weakest_at' in row else ''} | "
                      f"{row['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
@@ -443,6 +501,9 @@ def ensemble_records(records: list[dict], members: list[tuple[str, int]], name: 
         for key in ("p_framed", "p_exposed", "p_acquired"):
             if all(m.get(key) for m in found.values()):
                 record[key] = {v: mean(key, v) for v in first[key]}
+        if all(m.get("external") for m in found.values()):
+            record["external"] = {**first["external"], "p": np.round(np.mean(
+                [m["external"]["p"] for m in found.values()], axis=0), 5).tolist()}
         out.append(record)
     return out
 

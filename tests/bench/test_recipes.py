@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from xraynet_bench.recipes import (ACQUISITION_VARIANTS, EXPOSURE_GAMMAS, FRAMING_ASPECTS, RECIPES,
-                                   acquisition_scores, ensemble_records, fold_data, markdown, run_fold,
+                                   acquisition_scores, ensemble_records, external_scores, fold_data,
+                                   markdown, run_fold,
                                    stress_scores, summarise, view_predictor)
 from xraynet import ModelConfig, Trainer, XRayClassifier
 from xraynet.data import XRayDataModule
@@ -17,9 +18,18 @@ from xraynet_bench.refit import refit, refit_dataset
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
+def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir, tmp_path):
+    import shutil
+
+    for source, classes in (("north", ("Alpha", "Beta")), ("south", ("Gamma",))):
+        for cls in classes:
+            shutil.copytree(dataset / "test" / cls, tmp_path / "ext" / source / cls)
     [record] = run_fold(str(dataset), "base", fold=1, seed=3, n_folds=3, cache_dir=str(cache_dir),
-                        overrides={"epochs": 2, "image_size": 32})
+                        overrides={"epochs": 2, "image_size": 32}, external=str(tmp_path / "ext"))
+    ext = record["external"]
+    assert ext["classes"] == ["Alpha", "Beta", "Gamma"] and ext["y"] == [0] * 8 + [1] * 8 + [2] * 8
+    assert ext["source"] == ["north"] * 16 + ["south"] * 8 and np.array(ext["p"]).shape == (24, 3)
+    assert {"external_f1", "external_worst", "external_weakest_at"} <= set(external_scores([record]))
     folder, _ = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup().train_folder()
     assert all(p.startswith("train/") for p in folder.paths)
     assert 0 < len(record["index"]) < len(folder) and max(record["index"]) < len(folder)
@@ -32,6 +42,20 @@ def test_a_fold_is_scored_on_held_out_train_images_only(dataset, cache_dir):
     assert np.allclose(record["p_exposed"]["1"], p, atol=1e-4)  # gamma 1 is the image itself
     assert set(record["p_acquired"]) == {v.name for v in ACQUISITION_VARIANTS}
     assert all(np.array(v).shape == p.shape for v in record["p_acquired"].values())
+
+
+def test_external_scores_average_each_fits_pooled_worst_source_and_weakest_class():
+    def record(pred):
+        p = np.eye(3)[pred].tolist()
+        return {"recipe": "r", "external": {"classes": ["A", "B", "C"], "y": [0, 1, 1, 2, 2],
+                                            "source": ["n", "n", "s", "s", "s"], "p": p}}
+
+    perfect, one_off = record([0, 1, 1, 2, 2]), record([0, 1, 2, 2, 2])  # s: one B called C
+    scores = external_scores([perfect, one_off, one_off])
+    assert scores["external_f1"] == pytest.approx((1 + 2 * (1 + 2 / 3 + 0.8) / 3) / 3)
+    assert scores["external_worst"] == "s" and scores["external_weakest_at"] == "s/B"
+    assert scores["external_weakest"] == pytest.approx((1 + 0.5 + 0.5) / 3)
+    assert external_scores([{"recipe": "r"}]) == {}
 
 
 def test_views_average_the_image_and_seeded_draws_of_the_models_augmentation():

@@ -4,6 +4,7 @@ from .audit import AuditResult, DuplicatePair
 from .datamodule import XRayDataModule
 from .decode import DecodeSettings, ImageDecodeError, decode_image
 from .loaders import SplitImages, SplitDataset
+from .sources import SourcedSet, sourced_set
 
 __all__ = ["AuditResult", "DecodeSettings", "DuplicatePair", "ImageDecodeError", "SplitImages",
-           "SplitDataset", "XRayDataModule", "decode_image"]
+           "SplitDataset", "SourcedSet", "XRayDataModule", "decode_image", "sourced_set"]
