@@ -155,7 +155,9 @@ def default_search(data: str, *, out: str, cache_dir: str, extra: list[str]) -> 
     import argparse
     import csv
 
+    from tuning import SearchSettings
     from tuning.commands import add_tune_args, run_tune
+    from xraynet.cli.arguments import settings_from_args
 
     parser = argparse.ArgumentParser()
     add_tune_args(parser)
@@ -164,8 +166,9 @@ def default_search(data: str, *, out: str, cache_dir: str, extra: list[str]) -> 
     t = time.perf_counter()
     run_tune(args)
     wall = time.perf_counter() - t
-    table = Path(out) / "tuning" / args.search__project / "trials.csv"
+    search = settings_from_args(args, SearchSettings, section="search")
+    table = Path(out) / "tuning" / search.project / "trials.csv"
     rows = list(csv.DictReader(table.open()))
     budget = sum(int(r["epochs"]) - int(r["initial_epoch"] or 0) for r in rows if r["epochs"])
     return {"trials": len(rows), "epoch_budget": budget, "in_process_seconds": wall,
-            "max_epochs": args.search__max_epochs, "peak_rss_mib": peak_rss_mib()}
+            "max_epochs": search.max_epochs, "peak_rss_mib": peak_rss_mib()}

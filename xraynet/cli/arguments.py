@@ -21,7 +21,7 @@ from ..settings import flag_of
 log = logging.getLogger("xraynet")
 
 DATA_HELP = ("dataset: a folder of train/ and test/ class folders (the Kaggle layout), a folder "
-             "of class folders, or a CSV manifest path,label[,group][,split] (default: "
+             "of class folders, or a CSV manifest path,label[,group][,split][,source] (default: "
              "$XRAYNET_DATA, ./data/Covid19-dataset, ../shared/data/Covid19-dataset)")
 
 
@@ -56,8 +56,10 @@ def _value_type(hint: Any) -> type:
 def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
                       skip: tuple[str, ...] = ()) -> None:
     """One flag per field of the settings dataclass ``cls`` that has one (see
-    :func:`~xraynet.settings.setting`); its default, help and choices come from the field. The
-    value lands in ``args.<section>__<field>`` (see :func:`settings_from_args`)."""
+    :func:`~xraynet.settings.setting`); its default, help and choices come from the field. A
+    typed value lands in ``args.<section>__<field>`` (see :func:`settings_from_args`); a flag not
+    typed leaves no attribute (``argparse.SUPPRESS``), so a typed flag always wins over a config
+    file, even where its value is the default (:func:`given_settings`)."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         flag = flag_of(f) if "help" in f.metadata else None
@@ -67,24 +69,32 @@ def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
         default = f.default if f.default is not dataclasses.MISSING else None
         dest = f"{section}__{f.name}"
         if kind is bool:
-            p.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=default,
+            p.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
+                           default=argparse.SUPPRESS,
                            help=f"{meta['help']} (default: {'on' if default else 'off'})")
             continue
         bounds = [f"{k} {meta[k]:g}" for k in ("min", "above", "max") if meta.get(k) is not None]
         shown = (meta.get("default_text") or ("off" if default is None else f"{default:g}"
                                               if isinstance(default, float) else default))
-        p.add_argument(flag, dest=dest, type=kind, default=default, choices=meta.get("choices"),
+        p.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, choices=meta.get("choices"),
                        metavar=None if meta.get("choices") else f.name.split("_")[-1].upper(),
                        help=f"{meta['help']} (default: {shown}"
                             + (f"; {', '.join(bounds)}" if bounds else "") + ")")
 
 
+def given_settings(args: argparse.Namespace, cls: type, *, section: str) -> dict:
+    """The settings of ``cls`` whose flags (:func:`add_setting_flags`) were typed on the command
+    line, by field name: what a config file gives way to."""
+    prefix, names = f"{section}__", {f.name for f in dataclasses.fields(cls)}
+    return {k[len(prefix):]: v for k, v in vars(args).items()
+            if k.startswith(prefix) and k[len(prefix):] in names}
+
+
 def settings_from_args(args: argparse.Namespace, cls: type, *, section: str, **values: Any) -> Any:
-    """The settings dataclass ``cls`` from the flags of :func:`add_setting_flags` (``values``
-    win); validated on construction (:class:`~xraynet.settings.ConfigError`)."""
-    prefix = f"{section}__"
-    given = {k[len(prefix):]: v for k, v in vars(args).items() if k.startswith(prefix)}
-    return cls(**{**given, **values})
+    """The settings dataclass ``cls`` from the flags of :func:`add_setting_flags` that were
+    typed, its own defaults for the others (``values`` win over both); validated on
+    construction (:class:`~xraynet.settings.ConfigError`)."""
+    return cls(**{**given_settings(args, cls, section=section), **values})
 
 
 def add_data_args(p: argparse.ArgumentParser, *, image_size: bool = True,

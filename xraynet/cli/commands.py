@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ..errors import XRayNetError
 from .arguments import make_datamodule, settings_from_args, storage_from_args
-from .run_config import resolved_config, run_config_from_args, run_config_from_file
+from .run_config import (count_classes, resolved_config, run_config_from_args, run_config_from_file,
+                         run_flags_given)
 from .settings import EvaluateSettings, ExplainSettings, PredictSettings, ReportSettings
 
 log = logging.getLogger("xraynet")
@@ -31,10 +32,14 @@ def cmd_fit(args) -> int:
 
     if args.resume:
         config = read_run_config(Path(args.resume))
+        ignored = run_flags_given(args) + (["--config"] if args.config else [])
+        if ignored:
+            log.warning("warning: --resume continues %s with the settings it recorded; ignored: %s",
+                        args.resume, ", ".join(ignored))
     elif args.config:
         config = run_config_from_file(args.config, args)
-    else:
-        config = run_config_from_args(args, n_classes=3)  # validated before any decoding
+    else:  # validated before any decoding; the classes are counted from the file list
+        config = run_config_from_args(args, n_classes=count_classes(args) if args.print_config else 3)
     if args.print_config:
         print(json.dumps(resolved_config(config), indent=2))
         return 0

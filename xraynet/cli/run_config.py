@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from ..errors import XRayNetError
-from .arguments import add_data_args, add_setting_flags, settings_from_args, storage_from_args
+from .arguments import (add_data_args, add_setting_flags, given_settings, settings_from_args,
+                        storage_from_args)
 
 
 def add_fit_args(p: argparse.ArgumentParser) -> None:
@@ -67,14 +68,15 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
 
 def run_config_from_file(path: str | Path, args: argparse.Namespace):
     """The run config in ``path`` (``.json`` or ``.toml``; any format :func:`~xraynet.config.
-    migrate_config` reads), with the settings whose flags were given a value other than their
-    default, and ``--data`` / ``--out`` when given, put in its place."""
+    migrate_config` reads), with every setting whose flag was typed (whatever its value), and
+    ``--data`` / ``--out`` when given, put in its place."""
     import tomllib
-    from dataclasses import MISSING, fields, replace
+    from dataclasses import replace
 
-    from ..config import (RUNS_DIR, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
-                          RunConfig, TrainerConfig)
+    from ..config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
+                          TrainerConfig, backbone_kind)
     from ..locate import resolve_data_dir
+    from .settings import StorageSettings
 
     path = Path(path)
     try:
@@ -91,23 +93,51 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
         raise XRayNetError(f"{path} is not a run config ({exc})") from exc
 
     def given(cls: type, section: str) -> dict:
-        prefix, defaults = f"{section}__", {f.name: f.default for f in fields(cls) if f.default is not MISSING}
-        return {k[len(prefix):]: v for k, v in vars(args).items()
-                if k.startswith(prefix) and k[len(prefix):] in defaults and v != defaults[k[len(prefix):]]}
+        return given_settings(args, cls, section=section)
 
     trainer_given = given(TrainerConfig, "trainer")
-    out = storage_from_args(args).out
-    trainer = replace(base.trainer, **trainer_given, **({"out_dir": out} if out != RUNS_DIR else {}))
+    out = {"out_dir": storage_from_args(args).out} if "out" in given(StorageSettings, "storage") else {}
+    trainer = replace(base.trainer, **trainer_given, **out)
+    model_given = given(ModelConfig, "model")
+    if "backbone" in model_given:  # the file's training length was resolved for its own kind
+        if (backbone_kind(model_given["backbone"]) not in ("cnn", None)) != base.model.pretrained:
+            fresh = replace(trainer, epochs=None, patience=None).resolved(base.model.pretrained)
+            trainer = replace(trainer, **{k: None for k in ("epochs", "patience")
+                                          if k not in trainer_given
+                                          and getattr(trainer, k) == getattr(fresh, k)})
     seed = {"seed": trainer.seed} if "seed" in trainer_given else {}
     data = replace(base.data, **given(DataConfig, "data"), **seed,
                    **({"root": str(resolve_data_dir(args.data))} if args.data else {}))
     aug = base.model.augmentation
     if aug is not None:
         aug = replace(aug, **given(AugmentationConfig, "aug"))
-    model = replace(base.model, **given(ModelConfig, "model"), **seed, augmentation=aug,
+    model = replace(base.model, **model_given, **seed, augmentation=aug,
                     image_size=data.image_size)
     return RunConfig(data=data, model=model, module=replace(base.module, **given(OptimConfig, "module")),
                      trainer=trainer)
+
+
+def run_flags_given(args: argparse.Namespace) -> list[str]:
+    """The run-config flags typed on the command line (``--batch-size``, ...), as typed."""
+    import dataclasses
+
+    from ..config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
+    from ..settings import flag_of
+
+    flags = []
+    for cls, section in ((DataConfig, "data"), (TrainerConfig, "trainer"), (OptimConfig, "module"),
+                         (ModelConfig, "model"), (AugmentationConfig, "aug")):
+        by_name = {f.name: f for f in dataclasses.fields(cls)}
+        flags += [flag_of(by_name[name]) for name in given_settings(args, cls, section=section)]
+    return flags
+
+
+def count_classes(args: argparse.Namespace) -> int:
+    """How many classes the data of ``--data`` holds, from its file list alone (no decoding)."""
+    from ..data.layouts import find_files
+    from ..locate import resolve_data_dir
+
+    return len(find_files(resolve_data_dir(args.data)).class_names)
 
 
 def resolved_config(config) -> dict:
