@@ -7,7 +7,7 @@ VENV=${XRAYNET_VENV:-.venv}
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[jax,tensorflow,torch,pretrained,hub,reference,serve,dicom,dev,bench]" >&2
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[jax,tensorflow,torch,pretrained,hub,reference,serve,dicom,export,dev,bench]" >&2
 # Debian's Chromium renders report.html in the browser test (Playwright drives the system binary;
 # it never downloads a browser). Installed when missing, where apt-get and root rights exist.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

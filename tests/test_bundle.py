@@ -116,3 +116,23 @@ def test_predict_bytes_decodes_like_predict_files_and_refuses_non_images(trained
     assert set(spread.std) == set(predictor.class_names)
     with pytest.raises(ImageDecodeError):
         predictor.predict_bytes(b"not an image", "notes.txt")
+
+
+def test_an_incomplete_bundle_loads_with_one_warning_that_predict_shows(trained_run, tmp_path, capsys):
+    import shutil
+
+    from xraynet.cli import main
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run["result"].run_dir, run_dir)
+    assert load_bundle(run_dir).missing == ()
+    (run_dir / "quality.npz").unlink()
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    meta["calibration"] = {}
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    image = next((trained_run["root"] / "test" / "Alpha").iterdir())
+    assert main(["predict", str(run_dir), str(image)]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "incomplete bundle" in line]
+    assert len(warnings) == 1
+    assert "no temperature fitted on validation" in warnings[0] and "no input-quality gate" in warnings[0]
+    assert len(load_bundle(run_dir).missing) == 2

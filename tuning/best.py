@@ -6,9 +6,9 @@ import dataclasses
 import logging
 from pathlib import Path
 
-from xraynet import ModelConfig, Trainer, XRayDataModule
+from xraynet import ModelConfig, Trainer, XRayDataModule, export_bundle, load_bundle
 from xraynet.backend import backend_name
-from xraynet.config import DataConfig, EnsembleConfig, TrainerConfig
+from xraynet.config import DataConfig, EnsembleConfig, OptimConfig, TrainerConfig
 from xraynet.metadata import EnsembleMember
 from xraynet.settings import known_fields
 from xraynet.bundle import read_json, read_metadata, read_run_config, save_bundle, write_json
@@ -38,17 +38,13 @@ def latest_best_file(out_dir: str | Path) -> Path:
     return found[-1]
 
 
-def export_saved_model(model, run_dir: Path) -> Path | None:
-    """``model.export()`` as a TensorFlow SavedModel where the backend supports it."""
-    if backend_name() not in ("tensorflow", "jax"):
-        log.info("SavedModel export is not supported on the %s backend; model.keras only",
-                 backend_name())
-        return None
-    target = run_dir / "saved_model"
+def export_saved_model(run_dir: Path) -> Path | None:
+    """The bundle in ``run_dir`` exported as a TensorFlow SavedModel (calibrated, its
+    description beside it: :func:`xraynet.export_bundle`) where the backend can; None where not."""
     try:
-        model.export(str(target), format="tf_saved_model", verbose=False)
-    except Exception as exc:  # export depends on optional pieces (tensorflow, jax2tf)
-        log.warning("warning: SavedModel export failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        target = export_bundle(load_bundle(run_dir), "saved_model", run_dir / "saved_model")
+    except XRayNetError as exc:  # another backend, or a converter's failure: model.keras stays
+        log.info("no SavedModel: %s", str(exc).splitlines()[0])
         return None
     log.info("SavedModel exported to %s", target)
     return target
@@ -107,12 +103,13 @@ def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | 
     dm = XRayDataModule(config=DataConfig(**known_fields(DataConfig, data_cfg)),
                         cache_dir=cache_dir, use_cache=use_cache).setup()
     base = ModelConfig.from_dict(payload["base_model"])
+    optim = OptimConfig(**known_fields(OptimConfig, payload.get("optim", {})))
     seed = int(payload["search"]["seed"])
     selection = None
     if chosen.select_folds > 0:
         ranked, held = cross_validate(
             candidates_of(payload, base, chosen.candidates), dm, base=base,
-            folds=chosen.select_folds, seed=seed, trainer=trainer,
+            folds=chosen.select_folds, seed=seed, trainer=trainer, optim=optim,
             path=best_path.parent / SELECTION_FILE)
         log.info("members' choice by %d-fold cross-validation of the train folder:\n%s",
                  chosen.select_folds, format_ranking(ranked))
@@ -132,14 +129,14 @@ def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | 
         member_dir = run_dir if len(configs) == 1 else run_dir / "members" / f"member{i + 1}"
         if len(configs) > 1:
             log.info("member %d of %d: %s", i + 1, len(configs), values)
-        module = module_from_values(values, dataclasses.replace(base, seed=seed + i))
+        module = module_from_values(values, dataclasses.replace(base, seed=seed + i), optim)
         fit = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed + i)
         results.append(fit.fit(module, dm, run_dir=member_dir))
     write_json(run_dir / "hyperparameters.json",
                {**payload, "source": str(best_path), "members": configs,
                 "selection": selection})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
-    export_saved_model(model, run_dir)
+    export_saved_model(run_dir)
     evaluation = evaluate_run(model, dm, run_dir)
     write_report(model, dm, run_dir, seed=seed, probabilities=evaluation.probabilities)
     return run_dir, evaluation.text

@@ -21,9 +21,18 @@ def register(sub) -> dict:
     return {"tune": run_tune, "train-best": run_train_best}
 
 
+#: training settings the search decides itself (Hyperband's epochs, the searched batch size,
+#: the search's own seed, patience and objective)
+SEARCH_OWNS = ("epochs", "batch_size", "seed", "patience", "monitor")
+
+
 def add_tune_args(p: argparse.ArgumentParser) -> None:
+    from xraynet.config import OptimConfig
+
     add_data_args(p)
     add_setting_flags(p, SearchSettings, section="search")
+    add_setting_flags(p, OptimConfig, section="module", skip=("learning_rate",))
+    add_setting_flags(p, TrainerConfig, section="trainer", skip=SEARCH_OWNS)
     p.add_argument("--fresh", action="store_true",
                    help="discard a previous search of the same project (default: resume it)")
 
@@ -31,7 +40,7 @@ def add_tune_args(p: argparse.ArgumentParser) -> None:
 def run_tune(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from xraynet import ModelConfig
+    from xraynet import ModelConfig, OptimConfig
 
     from .search import run_search
 
@@ -39,8 +48,10 @@ def run_tune(args: argparse.Namespace) -> int:
                                   directory=str(Path(storage_from_args(args).out) / "tuning"))
     dm = make_datamodule(args, seed=settings.seed).setup()
     base = ModelConfig(image_size=dm.image_size, n_classes=len(dm.class_names), seed=settings.seed)
+    optim = settings_from_args(args, OptimConfig, section="module")
+    trainer = settings_from_args(args, TrainerConfig, section="trainer", seed=settings.seed)
     start = time.perf_counter()
-    path = run_search(dm, base, settings, fresh=args.fresh)
+    path = run_search(dm, base, settings, fresh=args.fresh, trainer=trainer, optim=optim)
     if path is not None:
         print(f"search finished in {time.perf_counter() - start:.0f}s; best hyperparameters: {path}")
         print(f"results table: {path.parent / 'trials.csv'}")

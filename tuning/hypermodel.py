@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import keras
 import keras_tuner as kt
 
-from xraynet import ModelConfig, OptimConfig, Trainer, XRayClassifier, XRayDataModule
+from xraynet import (DataConfig, ModelConfig, OptimConfig, RunConfig, Trainer, XRayClassifier,
+                     XRayDataModule)
 from xraynet.config import TrainerConfig
 
 from xraynet.transfer import unfreeze, warm_up_and_unfreeze
@@ -18,14 +18,15 @@ from .space import define, model_values, searched_backbones  # noqa: F401 (publi
 
 def module_from_values(values: dict, base: ModelConfig, optim: OptimConfig | None = None) -> XRayClassifier:
     """The xraynet classifier for a set of hyperparameter values (search or best JSON): every
-    value that names a model or optimisation setting replaces it in ``base`` and ``optim``
-    (default :class:`~xraynet.config.OptimConfig`'s defaults), validated the same way."""
-    model_keys = {f.name for f in dataclasses.fields(ModelConfig)}
-    optim_keys = {f.name for f in dataclasses.fields(OptimConfig)}
-    model = dataclasses.replace(base, **{k: v for k, v in values.items() if k in model_keys})
-    optim = dataclasses.replace(optim or OptimConfig(), **{k: (float(v) if k == "learning_rate" else v)
-                                                         for k, v in values.items() if k in optim_keys})
-    return XRayClassifier.from_config(model, optim)
+    value replaces its setting in ``base`` and ``optim`` (default
+    :class:`~xraynet.config.OptimConfig`'s defaults) through
+    :meth:`~xraynet.config.RunConfig.with_overrides`, which refuses a key that names no setting;
+    the training settings among them (``batch_size``) are the caller's."""
+    config = RunConfig(data=DataConfig(image_size=base.image_size), model=base,
+                       module=optim or OptimConfig())
+    config = config.with_overrides(**{k: (float(v) if k == "learning_rate" else v)
+                                      for k, v in values.items()})
+    return XRayClassifier(model=config.model, config=config.module)
 
 
 class XRayHyperModel(kt.HyperModel):

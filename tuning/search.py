@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from xraynet import ModelConfig, XRayDataModule
+from xraynet import ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
 from xraynet.errors import XRayNetError
 
@@ -72,9 +72,13 @@ class XRayHyperband(kt.Hyperband):
 
 
 def make_tuner(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
-               fresh: bool = False) -> XRayHyperband:
-    """The tuner; resumes the search in ``settings.project_dir`` unless ``fresh``."""
-    hypermodel = XRayHyperModel(datamodule=datamodule, base=base, backbones=settings.backbone_list)
+               fresh: bool = False, trainer: TrainerConfig | None = None,
+               optim: OptimConfig | None = None) -> XRayHyperband:
+    """The tuner; resumes the search in ``settings.project_dir`` unless ``fresh``. Every trial
+    trains with ``trainer``'s and ``optim``'s settings but what the search decides (epochs,
+    batch size, learning rate, seed)."""
+    hypermodel = XRayHyperModel(datamodule=datamodule, base=base, backbones=settings.backbone_list,
+                                trainer=trainer, optim=optim)
     return XRayHyperband(
         hypermodel, objective=kt.Objective(settings.objective, "min" if "loss" in
                                            settings.objective else "max"),
@@ -126,7 +130,7 @@ def top_configurations(tuner: kt.Tuner, n: int) -> list[dict]:
 
 
 def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDataModule,
-                  base: ModelConfig, seconds: float) -> Path:
+                  base: ModelConfig, seconds: float, optim: OptimConfig | None = None) -> Path:
     """``best_hyperparameters.json`` and ``trials.csv`` in the project folder; returns the JSON.
 
     ``search_seconds`` is this call's wall time (the last part of a resumed search);
@@ -145,7 +149,7 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
                "score": best["score"], "top": top,
                "objective": settings.objective, "search": asdict(settings),
                "data": asdict(datamodule.config), "base_model": base.to_dict(),
-               "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1),
+               "optim": asdict(optim or OptimConfig()), "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1),
                "trial_seconds_total": round(sum(r["wall_seconds"] or 0.0 for r in rows), 1)}
     path = settings.project_dir / BEST_FILE
     path.write_text(json.dumps(payload, indent=2) + "\n")
@@ -163,12 +167,17 @@ def format_top(rows: list[dict], n: int = 5) -> str:
     return "\n".join(lines)
 
 
-def search_inputs(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings) -> dict:
-    """What decides a search's trials: the data settings (not the folder's path), the base model
-    and the search settings (not where the state lives)."""
+def search_inputs(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings,
+                  trainer: TrainerConfig | None = None, optim: OptimConfig | None = None) -> dict:
+    """What decides a search's trials: the data settings (not the folder's path), the base model,
+    the search settings (not where the state lives) and the trials' training and optimisation
+    settings (not where runs are written)."""
     data = {k: v for k, v in asdict(datamodule.config).items() if k != "root"}
     search = {k: v for k, v in asdict(settings).items() if k not in ("directory", "project")}
-    return json.loads(json.dumps({"data": data, "base_model": base.to_dict(), "search": search}))
+    training = {k: v for k, v in asdict(trainer or TrainerConfig()).items()
+                if k not in ("out_dir", "tensorboard")}
+    return json.loads(json.dumps({"data": data, "base_model": base.to_dict(), "search": search,
+                                  "trainer": training, "optim": asdict(optim or OptimConfig())}))
 
 
 def check_resumable(project_dir: Path, inputs: dict) -> None:
@@ -179,8 +188,8 @@ def check_resumable(project_dir: Path, inputs: dict) -> None:
         return
     saved = json.loads(path.read_text())
     changed = [f"{section}.{key}: {saved.get(section, {}).get(key)!r} -> {value!r}"
-               for section, values in inputs.items() for key, value in values.items()
-               if saved.get(section, {}).get(key) != value]
+               for section, values in inputs.items() if section in saved  # older: fewer sections
+               for key, value in values.items() if saved[section].get(key) != value]
     if changed:
         raise XRayNetError(f"the search in {project_dir} was started with other settings "
                            f"({'; '.join(changed)}); pass --fresh to discard it, or "
@@ -188,18 +197,21 @@ def check_resumable(project_dir: Path, inputs: dict) -> None:
 
 
 def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings, *,
-               fresh: bool = False) -> Path | None:
+               fresh: bool = False, trainer: TrainerConfig | None = None,
+               optim: OptimConfig | None = None) -> Path | None:
     """Run or resume the search; returns the best-hyperparameters JSON (None on a worker).
-    Resuming with other data, model or search settings is refused (:func:`check_resumable`)."""
+    ``trainer`` and ``optim``: the trials' training and optimisation settings but what the
+    search decides (default: their defaults). Resuming with other data, model, search, training
+    or optimisation settings is refused (:func:`check_resumable`)."""
     seed_everything(settings.seed)
     datamodule.setup()
     resuming = not fresh and settings.project_dir.is_dir()
     chief = os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
-    inputs = search_inputs(datamodule, base, settings)
+    inputs = search_inputs(datamodule, base, settings, trainer, optim)
     if resuming and chief:
         check_resumable(settings.project_dir, inputs)
     try:
-        tuner = make_tuner(datamodule, base, settings, fresh=fresh)
+        tuner = make_tuner(datamodule, base, settings, fresh=fresh, trainer=trainer, optim=optim)
     except (ValueError, KeyError, TypeError, OSError) as exc:  # a damaged saved state
         if not resuming:
             raise
@@ -219,6 +231,6 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
         tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
     if not chief:
         return None  # a worker: the chief writes the results
-    path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start)
+    path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start, optim)
     print(format_top(trial_rows(tuner)))
     return path

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
 from xraynet import ModelConfig, Trainer, XRayDataModule
-from xraynet.config import TrainerConfig
+from xraynet.config import OptimConfig, TrainerConfig
 from xraynet.data.loaders import SplitImages, SplitDataset
 from xraynet.errors import XRayNetError
 from xraynet.evaluation.calibration import negative_log_likelihood
@@ -68,11 +68,11 @@ TRAINER_KEYS = ("epochs", "patience", "devices", "mixup", "resize_mix")
 
 
 def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitImages, *, base: ModelConfig,
-                seed: int, trainer: TrainerConfig) -> dict:
+                seed: int, trainer: TrainerConfig, optim: OptimConfig | None = None) -> dict:
     """Train ``values`` on one fold with the members' training settings (``trainer``; batch
     size and seed from ``values`` and ``seed``) and predict its held-out images: their labels
     and probabilities."""
-    module = module_from_values(values, dataclasses.replace(base, seed=seed))
+    module = module_from_values(values, dataclasses.replace(base, seed=seed), optim)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         fitted = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed,
@@ -110,7 +110,7 @@ def members_estimate(held_out: dict[str, tuple[np.ndarray, np.ndarray]],
 
 
 def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, folds: int,
-                   seed: int, trainer: TrainerConfig, path: Path
+                   seed: int, trainer: TrainerConfig, path: Path, optim: OptimConfig | None = None
                    ) -> tuple[list[dict], dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Score every candidate on ``folds`` folds of the train folder (resuming from ``path``).
     Returns the candidates with their pooled scores, best (lowest log-loss) first, and each
@@ -127,10 +127,10 @@ def cross_validate(found: list[dict], dm: XRayDataModule, *, base: ModelConfig, 
     for ci, cand in enumerate(found):
         scores = []
         for fi, (fold, held_out) in enumerate(splits):
-            key = _key(cand["hyperparameters"], fi, folds, seed, trainer, dm)
+            key = _key(cand["hyperparameters"], fi, len(splits), seed, trainer, dm, optim)
             if key not in done:
                 done[key] = fold_scores(cand["hyperparameters"], fold, held_out, base=base,
-                                        seed=seed, trainer=trainer)
+                                        seed=seed, trainer=trainer, optim=optim)
                 _append(path, {"key": key, **done[key]})
                 log.info("members' choice: candidate %d of %d (%s), fold %d of %d: held-out "
                          "log-loss %.3f (%.0f s)", ci + 1, len(found), cand["source"], fi + 1,
@@ -158,11 +158,12 @@ def format_ranking(ranked: list[dict]) -> str:
 
 
 def _key(values: dict, fold: int, folds: int, seed: int, trainer: TrainerConfig,
-         dm: XRayDataModule) -> str:
+         dm: XRayDataModule, optim: OptimConfig | None = None) -> str:
     data = {k: v for k, v in dataclasses.asdict(dm.config).items() if k != "root"}
     settings = {k: getattr(trainer, k) for k in TRAINER_KEYS}
+    own = {"optim": dataclasses.asdict(optim)} if optim is not None and optim != OptimConfig() else {}
     return json.dumps({"hyperparameters": values, "fold": fold, "folds": folds, "seed": seed,
-                       "trainer": settings, "data": data}, sort_keys=True)
+                       "trainer": settings, "data": data, **own}, sort_keys=True)
 
 
 def _append(path: Path, row: dict) -> None:

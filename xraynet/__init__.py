@@ -23,7 +23,7 @@ _EXPORTS = {
     "AuditResult": "data", "SplitImages": "data", "XRayDataModule": "data",
     "AugmentationConfig": "config", "DataConfig": "config", "ModelConfig": "config",
     "OptimConfig": "config", "RunConfig": "config", "TrainerConfig": "config",
-    "Bundle": "bundle", "load_bundle": "bundle", "save_bundle": "bundle",
+    "Bundle": "bundle", "load_bundle": "bundle", "export_bundle": "export",
     "BundleError": "errors", "DatasetError": "errors", "XRayNetError": "errors",
     "ConfigError": "settings",
     "classification_metrics": "evaluation", "evaluate_run": "evaluation", "evaluate_splits": "evaluation",
@@ -41,7 +41,8 @@ __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from .bundle import Bundle, load_bundle, save_bundle
+    from .bundle import Bundle, load_bundle
+    from .export import export_bundle
     from .config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
                          TrainerConfig)
     from .data import AuditResult, SplitImages, XRayDataModule

@@ -10,6 +10,7 @@ Layout of a bundle directory::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,13 @@ from .errors import BundleError
 from .metadata import BundleMetadata
 from .settings import known_fields
 
+log = logging.getLogger("xraynet")
+
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
+#: the fitted input-quality gate beside the model (:mod:`xraynet.quality`)
+QUALITY_FILE = "quality.npz"
 #: what to do with a bundle whose files are damaged
 REBUILD_HINT = ("restore {directory} from a backup, or train it again (xraynet fit, or "
                 "scripts/train_best.py)")
@@ -87,12 +92,14 @@ def read_metadata(directory: str | Path) -> BundleMetadata:
 
 @dataclass
 class Bundle:
-    """A loaded bundle: the model with its run config and typed metadata."""
+    """A loaded bundle: the model with its run config and typed metadata; ``missing``: what a
+    complete bundle has and this one lacks (:func:`missing_parts`)."""
 
     model: keras.Model
     directory: Path
     meta: BundleMetadata
     config: dict = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
 
     @property
     def class_names(self) -> list[str]:
@@ -144,8 +151,20 @@ def save_bundle(model: keras.Model, directory: str | Path, *, config: dict, meta
     return directory
 
 
+def missing_parts(meta: BundleMetadata, directory: str | Path) -> list[str]:
+    """What the bundle in ``directory`` lacks of a complete one (the save step's temperature
+    fitted on validation, and the input-quality gate), each with what its absence means."""
+    missing = []
+    if meta.calibration.get("fitted_on") != "validation":
+        missing.append("no temperature fitted on validation (probabilities are uncalibrated)")
+    if not (Path(directory) / QUALITY_FILE).is_file():
+        missing.append("no input-quality gate (inputs are checked by their pixels only)")
+    return missing
+
+
 def load_bundle(path: str | Path) -> Bundle:
-    """Load a bundle from its directory or from the ``model.keras`` inside it."""
+    """Load a bundle from its directory or from the ``model.keras`` inside it. An incomplete
+    bundle (:func:`missing_parts`) loads with one warning line saying what it lacks."""
     path = Path(path).expanduser()
     directory = path.parent if path.suffix == ".keras" else path
     model_path = path if path.suffix == ".keras" else path / MODEL_FILE
@@ -160,4 +179,8 @@ def load_bundle(path: str | Path) -> Bundle:
     config = (migrate_config(read_json(config_path, "run config",
                                        fix=REBUILD_HINT.format(directory=directory)))
               if config_path.is_file() else {})
-    return Bundle(model=model, directory=directory, config=config, meta=meta)
+    missing = missing_parts(meta, directory)
+    if missing:
+        log.warning("warning: incomplete bundle %s: %s; 'xraynet report %s' fits both on its "
+                    "validation and train images", directory, "; ".join(missing), directory)
+    return Bundle(model=model, directory=directory, config=config, meta=meta, missing=tuple(missing))

@@ -10,7 +10,7 @@ itself on construction and reports every invalid value, one line each
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE,
                        DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
@@ -358,6 +358,34 @@ class RunConfig:
                 "data": asdict(self.data), "model": asdict(self.model),
                 "module": asdict(self.module), "trainer": asdict(self.trainer)}
 
+    def with_overrides(self, **flat) -> "RunConfig":
+        """This config with settings named by their field alone (``learning_rate=3e-4,
+        rotation=5, epochs=10``): the one converter from flat keys (a search's hyperparameters,
+        a study's recipe, the command line's flags) to the typed config. ``seed`` sets the one
+        seed of data, model and trainer; ``image_size`` the data's and the model's; an
+        augmentation setting gives the model its augmentation where it had none.
+
+        Raises:
+            ConfigError: a key that names no setting (all of them listed), or an invalid value.
+        """
+        owners = flat_setting_owners()
+        unknown = sorted(k for k in flat if k not in owners)
+        if unknown:
+            raise ConfigError([f"unknown setting(s) {', '.join(unknown)}: known are the fields of "
+                               "DataConfig, ModelConfig, AugmentationConfig, OptimConfig and "
+                               "TrainerConfig"])
+        parts: dict[str, dict] = {}
+        for key, value in flat.items():
+            for section in owners[key]:
+                parts.setdefault(section, {})[key] = value
+        model = replace(self.model, **parts.get("model", {}))
+        if "augmentation" in parts:
+            model = replace(model, augmentation=replace(model.augmentation or AugmentationConfig(),
+                                                        **parts["augmentation"]))
+        return replace(self, data=replace(self.data, **parts.get("data", {})), model=model,
+                       module=replace(self.module, **parts.get("module", {})),
+                       trainer=replace(self.trainer, **parts.get("trainer", {})))
+
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
         """From ``config.json`` of any format (see :func:`migrate_config`)."""
@@ -367,6 +395,20 @@ class RunConfig:
                    module=OptimConfig(**known_fields(OptimConfig, data.get("module", {}))),
                    trainer=TrainerConfig(**known_fields(TrainerConfig, data.get("trainer", {}))),
                    backend=data.get("backend"))
+
+
+def flat_setting_owners() -> dict[str, tuple[str, ...]]:
+    """Each setting's field name -> the sections of :class:`RunConfig` that hold it (``seed``
+    and ``image_size`` more than one; ``augmentation``: the model's
+    :class:`AugmentationConfig`). ``ModelConfig.augmentation`` itself is not a flat key."""
+    sections = {"data": DataConfig, "model": ModelConfig, "augmentation": AugmentationConfig,
+                "module": OptimConfig, "trainer": TrainerConfig}
+    owners: dict[str, tuple[str, ...]] = {}
+    for section, cls in sections.items():
+        for f in fields(cls):
+            if not (section == "model" and f.name == "augmentation"):
+                owners[f.name] = (*owners.get(f.name, ()), section)
+    return owners
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,16 @@ from .data.split_record import SPLITS_FILE
 from .errors import XRayNetError
 
 
+#: the run directory's folder of exported models (``xraynet export``)
+EXPORT_DIR = "export"
+
+
+def export_description_path(exported: str | Path) -> Path:
+    """Where an exported model's description is written: ``<exported>.json`` beside it."""
+    exported = Path(exported)
+    return exported.with_name(exported.name + ".json")
+
+
 def new_run_dir(out_dir: str | Path, prefix: str = "fit") -> Path:
     """``<out_dir>/<prefix>-<YYYYmmdd-HHMMSS>-<backend>``, made unique if needed (not created)."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")

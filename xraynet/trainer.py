@@ -77,12 +77,6 @@ class Trainer(ConfigView):
             return len(keras.distribution.list_devices())
         return self.devices
 
-    @classmethod
-    def from_config(cls, config: TrainerConfig, **kwargs) -> "Trainer":
-        """The trainer of a :class:`~xraynet.config.TrainerConfig` (``kwargs``: callbacks,
-        verbose, or settings that override the config's)."""
-        return cls(config=config, **kwargs)
-
     @property
     def out_dir(self) -> Path:
         return Path(self.config.out_dir)

@@ -23,16 +23,14 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from xraynet.data import XRayDataModule, sourced_set
 from xraynet.data.decode import center_aspect, fit_to_square, load_grayscale
-from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
-                            TrainerConfig)
-from xraynet.settings import known_fields
+from xraynet.config import AugmentationConfig, ModelConfig, RunConfig, TrainerConfig
 from xraynet.evaluation.robustness import EXPOSURE_GAMMAS as CHANGED_EXPOSURES
 from xraynet.evaluation.acquisition import VARIANTS as ACQUISITION_VARIANTS
 from xraynet.evaluation.acquisition import stressed_inputs
@@ -158,8 +156,8 @@ FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: gammas of the exposure stress test (pixel 255 * (x / 255) ** gamma: 0.8 brighter, 1.25 darker),
 #: the unchanged exposure included
 EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
-TRAINER_KEYS = ("epochs", "patience", "batch_size", "mixup", "resize_mix")
-MODULE_KEYS = ("learning_rate", "label_smoothing", "ema_momentum", "warmup_views")
+#: what a recipe may name beside the run config's settings: the study's own keys
+STUDY_KEYS = ("inference", "inner_split_seed")
 
 
 #: augmentation fields a geometric-only test-time view leaves out
@@ -213,17 +211,14 @@ class FoldFit:
 def recipe_config(recipe: str, *, seed: int, n_classes: int = 3,
                   overrides: dict | None = None) -> tuple[dict, RunConfig]:
     """``recipe``'s settings (:data:`RECIPE_BASE`, the recipe, ``overrides``) and the run config
-    they make: every setting a recipe names put into its config, the rest at the defaults."""
+    they make: every setting a recipe names put into its config through
+    :meth:`~xraynet.config.RunConfig.with_overrides` (a key that names no setting, other than
+    the study's own :data:`STUDY_KEYS`, is an error), the rest at the defaults; ``seed`` is the
+    run's one seed."""
     spec = {**RECIPE_BASE, **RECIPES[recipe], **(overrides or {})}
-    model_keys = {f.name for f in fields(ModelConfig)} - {"augmentation", "seed", "n_classes"}
-    augmentation = AugmentationConfig(**known_fields(AugmentationConfig, spec))
-    model = ModelConfig(n_classes=n_classes, augmentation=augmentation, seed=seed,
-                        **{k: v for k, v in spec.items() if k in model_keys})
-    config = RunConfig(data=DataConfig(image_size=model.image_size, resize=spec["resize"]),
-                       model=model,
-                       module=OptimConfig(**{k: spec[k] for k in MODULE_KEYS if k in spec}),
-                       trainer=TrainerConfig(seed=seed, tensorboard=False,
-                                             **{k: spec[k] for k in TRAINER_KEYS if k in spec}))
+    base = RunConfig(model=ModelConfig(n_classes=n_classes, augmentation=AugmentationConfig()),
+                     trainer=TrainerConfig(tensorboard=False))
+    config = base.with_overrides(seed=seed, **{k: v for k, v in spec.items() if k not in STUDY_KEYS})
     return spec, config
 
 

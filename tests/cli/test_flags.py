@@ -8,8 +8,8 @@ import pytest
 
 from tuning.settings import MemberSettings, SearchSettings
 from xraynet.cli import build_parser
-from xraynet.cli.settings import (EvaluateSettings, ExplainSettings, PredictSettings,
-                                  ReportSettings, StorageSettings)
+from xraynet.cli.settings import (EvaluateSettings, ExplainSettings, ExportSettings,
+                                  PredictSettings, ReportSettings, StorageSettings)
 from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, ServeConfig,
                             TrainerConfig)
 from xraynet.distributed import ClusterConfig
@@ -20,8 +20,8 @@ SECTIONS = {"trainer": TrainerConfig, "module": OptimConfig, "model": ModelConfi
             "aug": AugmentationConfig, "data": DataConfig, "storage": StorageSettings,
             "evaluate": EvaluateSettings, "predict": PredictSettings, "explain": ExplainSettings,
             "report": ReportSettings, "serve": ServeConfig, "search": SearchSettings,
-            "members": MemberSettings, "cluster": ClusterConfig}
-COMMANDS = {"fit", "evaluate", "predict", "explain", "report", "audit", "info", "download",
+            "members": MemberSettings, "cluster": ClusterConfig, "export": ExportSettings}
+COMMANDS = {"fit", "evaluate", "predict", "explain", "report", "audit", "info", "download", "export",
             "tune", "train-best", "serve"}
 
 

@@ -16,7 +16,8 @@ import sys
 from .arguments import (Parser, add_common_args, add_data_args, add_setting_flags, run_command,
                         setup_logging, setup_process)
 from .run_config import add_fit_args
-from .settings import EvaluateSettings, ExplainSettings, PredictSettings, ReportSettings
+from .settings import (EvaluateSettings, ExplainSettings, ExportSettings, PredictSettings,
+                       ReportSettings)
 
 __all__ = ["main", "build_parser"]
 
@@ -50,13 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_fit_args(sub.add_parser("fit", help="train a model, save its bundle and report on test"))
 
     ev = sub.add_parser("evaluate", help="score a saved model on the test split (full and leak-free), "
-                        "or on any folder of class sub-folders (external validation)")
+                        "or on other sources' X-rays (external validation, per source and pooled)")
     ev.add_argument("model", help=MODEL_HELP)
     add_data_args(ev, image_size=False, data_help=(
         "omitted: the model's own dataset (its recorded test split is scored); a dataset in "
-        "the Kaggle layout (its test split); or any folder of class sub-folders "
-        "DIR/<class>/**/<images> (an external set: written to external-<name>/ in the model's "
-        "run directory and added to its report)"))
+        "the Kaggle layout (its test split); or an external set, scored per source and pooled: "
+        "a folder of class sub-folders DIR/<class>/**/<images>, a folder of sources "
+        "DIR/<source>/<class>/..., or a CSV manifest path,label[,source] (written to "
+        "external-<name>/ in the model's run directory and added to its report)"))
     ev.add_argument("--class-map", action="append", metavar="FOLDER=CLASS",
                     help="external set: the model's class for a folder of another name "
                          "(repeatable; names match case-insensitively without it)")
@@ -80,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("model", help=MODEL_HELP)
     add_data_args(rp, image_size=False, data_help="dataset folder (default: the one the run used)")
     add_setting_flags(rp, ReportSettings, section="report")
+
+    xp = sub.add_parser("export", help="export a saved model for deployment (ONNX or a TensorFlow "
+                        "SavedModel) with its calibration and input/output spec")
+    xp.add_argument("model", help=MODEL_HELP)
+    add_setting_flags(xp, ExportSettings, section="export")
 
     add_data_args(sub.add_parser("audit", help="find duplicate images within and across splits"))
     add_data_args(sub.add_parser("info", help="backend, library versions and dataset summary"))

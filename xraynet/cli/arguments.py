@@ -32,21 +32,6 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum`` (else a one-line parser error)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below the minimum {minimum}")
-        return value
-
-    parse.__name__ = "int"
-    return parse
-
-
 def _value_type(hint: Any) -> type:
     """int, float, str or bool from a field's type hint (``float | None`` gives float)."""
     args = [a for a in typing.get_args(hint) if a is not type(None)]

@@ -14,7 +14,8 @@ from ..errors import XRayNetError
 from .arguments import make_datamodule, settings_from_args, storage_from_args
 from .run_config import (count_classes, resolved_config, run_config_from_args, run_config_from_file,
                          run_flags_given)
-from .settings import EvaluateSettings, ExplainSettings, PredictSettings, ReportSettings
+from .settings import (EvaluateSettings, ExplainSettings, ExportSettings, PredictSettings,
+                       ReportSettings)
 
 log = logging.getLogger("xraynet")
 
@@ -211,6 +212,20 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from ..bundle import load_bundle
+    from ..export import export_bundle, export_problems
+    from ..runs import export_description_path
+
+    settings = settings_from_args(args, ExportSettings, section="export")
+    problems = export_problems(settings.format)  # before the model loads
+    if problems:
+        raise XRayNetError("\n".join(problems))
+    path = export_bundle(load_bundle(args.model), settings.format, settings.out or None)
+    print(f"exported {settings.format} to {path}; its description: {export_description_path(path)}")
+    return 0
+
+
 def cmd_audit(args) -> int:
     from ..runs import new_run_dir, write_audit
 
@@ -244,6 +259,6 @@ def cmd_download(args) -> int:
     return 0
 
 
-COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict,
+COMMANDS = {"fit": cmd_fit, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export,
             "explain": cmd_explain, "report": cmd_report, "audit": cmd_audit,
             "info": cmd_info, "download": cmd_download}

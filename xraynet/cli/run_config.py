@@ -73,8 +73,7 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
     import tomllib
     from dataclasses import replace
 
-    from ..config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, RunConfig,
-                          TrainerConfig, backbone_kind)
+    from ..config import RunConfig, backbone_kind
     from ..locate import resolve_data_dir
     from .settings import StorageSettings
 
@@ -92,41 +91,42 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
     except (TypeError, ValueError, KeyError) as exc:
         raise XRayNetError(f"{path} is not a run config ({exc})") from exc
 
-    def given(cls: type, section: str) -> dict:
-        return given_settings(args, cls, section=section)
+    flat = typed_settings(args)
+    if args.data:
+        flat["root"] = str(resolve_data_dir(args.data))
+    if "out" in given_settings(args, StorageSettings, section="storage"):
+        flat["out_dir"] = storage_from_args(args).out
+    if "backbone" in flat and (backbone_kind(flat["backbone"]) not in ("cnn", None)) != base.model.pretrained:
+        # the file's training length was resolved for its own kind: the new kind takes its own
+        own = replace(base.trainer, epochs=None, patience=None).resolved(base.model.pretrained)
+        flat.update({k: None for k in ("epochs", "patience")
+                     if k not in flat and getattr(base.trainer, k) == getattr(own, k)})
+    return base.with_overrides(**flat)
 
-    trainer_given = given(TrainerConfig, "trainer")
-    out = {"out_dir": storage_from_args(args).out} if "out" in given(StorageSettings, "storage") else {}
-    trainer = replace(base.trainer, **trainer_given, **out)
-    model_given = given(ModelConfig, "model")
-    if "backbone" in model_given:  # the file's training length was resolved for its own kind
-        if (backbone_kind(model_given["backbone"]) not in ("cnn", None)) != base.model.pretrained:
-            fresh = replace(trainer, epochs=None, patience=None).resolved(base.model.pretrained)
-            trainer = replace(trainer, **{k: None for k in ("epochs", "patience")
-                                          if k not in trainer_given
-                                          and getattr(trainer, k) == getattr(fresh, k)})
-    seed = {"seed": trainer.seed} if "seed" in trainer_given else {}
-    data = replace(base.data, **given(DataConfig, "data"), **seed,
-                   **({"root": str(resolve_data_dir(args.data))} if args.data else {}))
-    aug = base.model.augmentation
-    if aug is not None:
-        aug = replace(aug, **given(AugmentationConfig, "aug"))
-    model = replace(base.model, **model_given, **seed, augmentation=aug,
-                    image_size=data.image_size)
-    return RunConfig(data=data, model=model, module=replace(base.module, **given(OptimConfig, "module")),
-                     trainer=trainer)
+
+def run_sections() -> tuple[tuple[type, str], ...]:
+    """The run config's settings dataclasses and the sections their flags land in."""
+    from ..config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
+
+    return ((DataConfig, "data"), (TrainerConfig, "trainer"), (OptimConfig, "module"),
+            (ModelConfig, "model"), (AugmentationConfig, "aug"))
+
+
+def typed_settings(args: argparse.Namespace) -> dict:
+    """Every run-config setting whose flag was typed, by field name (flat, as
+    :meth:`~xraynet.config.RunConfig.with_overrides` takes them)."""
+    return {k: v for cls, section in run_sections()
+            for k, v in given_settings(args, cls, section=section).items()}
 
 
 def run_flags_given(args: argparse.Namespace) -> list[str]:
     """The run-config flags typed on the command line (``--batch-size``, ...), as typed."""
     import dataclasses
 
-    from ..config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
     from ..settings import flag_of
 
     flags = []
-    for cls, section in ((DataConfig, "data"), (TrainerConfig, "trainer"), (OptimConfig, "module"),
-                         (ModelConfig, "model"), (AugmentationConfig, "aug")):
+    for cls, section in run_sections():
         by_name = {f.name: f for f in dataclasses.fields(cls)}
         flags += [flag_of(by_name[name]) for name in given_settings(args, cls, section=section)]
     return flags

@@ -14,6 +14,8 @@ from ..settings import check, setting
 
 #: what ``explain --method`` may name
 EXPLAIN_METHODS = ("gradcam", "occlusion", "both")
+#: what ``export --format`` may name
+EXPORT_FORMATS = ("onnx", "saved_model")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,20 @@ class ExplainSettings:
 
     def __post_init__(self) -> None:
         check(self, section="explain")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """``xraynet export``."""
+
+    format: str = setting("onnx", help="what to export: an ONNX model (onnxruntime, any "
+                          "backend) or a TensorFlow SavedModel (TF Serving; the tensorflow and "
+                          "jax backends)", choices=EXPORT_FORMATS)
+    out: str = setting("", help="where to write the exported model (its description beside it, "
+                       "as <out>.json)", default_text="RUN/export/model.onnx or RUN/export/saved_model")
+
+    def __post_init__(self) -> None:
+        check(self, section="export")
 
 
 @dataclass(frozen=True)

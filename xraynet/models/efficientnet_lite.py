@@ -72,10 +72,6 @@ def blocks_of(variant: str) -> list[Block]:
     return blocks
 
 
-def native_size(variant: str) -> int:
-    return VARIANTS[variant][2]
-
-
 def _bn(name: str) -> layers.BatchNormalization:
     return layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=name)
 

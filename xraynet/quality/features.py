@@ -20,12 +20,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from ..bundle import QUALITY_FILE
 from ..models import ensemble_members, submodel
 
 #: the layer whose output is the feature vector (the CNN's global average pooling)
 FEATURE_LAYER = "gap"
-#: the bundle's file holding the fitted gate
-QUALITY_FILE = "quality.npz"
 #: the validation quantile of the distance that the limit is drawn from
 DEFAULT_QUANTILE = 0.99
 #: the limit is this many times that quantile: about 50 validation distances put the quantile near

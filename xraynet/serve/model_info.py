@@ -52,5 +52,6 @@ def model_info(bundle: Bundle) -> dict:
                             "sources": sorted(meta.data.get("sources") or {}),
                             "flagged": False, "why": POPULATION_SIGNAL},
             "temperature": meta.temperature, "quality_gate": meta.quality,
+            "incomplete": list(bundle.missing),
             "documents": {name: f"/run/{name}" for name in documents},
             "notice": "Not for clinical use: a research prototype, not a medical device."}

@@ -48,6 +48,7 @@ async function loadModel() {
     const byClass = Object.entries(pop.by_class || {});
     add("Populations seen", `${byClass.length ? byClass.map(([c, who]) => `${c}: ${who}`).join("; ") : "not described"}${pop.sources && pop.sources.length ? ` (sources: ${pop.sources.join(", ")})` : ""}. ${pop.why || ""}`);
     add("Calibration", `temperature ${Number(m.temperature).toFixed(2)} (fitted on validation)`);
+    if (m.incomplete && m.incomplete.length) add("Incomplete bundle", m.incomplete.join("; "));
     const links = el("span");
     for (const [name, href] of Object.entries(m.documents)) {
       const a = el("a", name); a.href = href; a.target = "_blank"; a.rel = "noopener";
