@@ -132,3 +132,21 @@ def test_the_objects_take_a_config_plus_overrides_validated_alike():
     assert (dm.image_size, dm.val_fraction, dm.source.name) == (64, 0.3, "somewhere")
     with pytest.raises(ConfigError, match="data.root"):
         XRayDataModule(image_size=64)
+
+
+def test_with_overrides_puts_flat_keys_in_their_sections_and_refuses_unknown_ones():
+    from xraynet.config import RunConfig
+    from xraynet.settings import ConfigError
+
+    config = RunConfig().with_overrides(seed=7, image_size=64, weight_decay=0.01, schedule="constant",
+                                        optimizer="adam", rotation=3.0, epochs=5, val_source="east")
+    assert (config.data.seed, config.model.seed, config.trainer.seed) == (7, 7, 7)
+    assert config.data.image_size == config.model.image_size == 64
+    assert (config.module.weight_decay, config.module.schedule, config.module.optimizer) == (
+        0.01, "constant", "adam")
+    assert config.model.augmentation.rotation == 3.0 and config.trainer.epochs == 5
+    assert config.data.val_source == "east"
+    with pytest.raises(ConfigError, match="unknown setting.*lerning_rate"):
+        RunConfig().with_overrides(lerning_rate=0.1)
+    with pytest.raises(ConfigError, match="--epochs"):
+        RunConfig().with_overrides(epochs=0)

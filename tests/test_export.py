@@ -30,12 +30,12 @@ def _exported_output(fmt, path, x):
         return session.run(None, {session.get_inputs()[0].name: x})[0]
     import tensorflow as tf
 
-    return tf.saved_model.load(str(path)).serve(tf.constant(x)).numpy()
+    loaded = tf.saved_model.load(str(path))  # held while its function runs
+    return loaded.serve(tf.constant(x)).numpy()
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_the_exported_model_gives_the_bundles_calibrated_probabilities(fmt, trained_run, tmp_path, capsys):
-    from xraynet.bundle import read_json
     from xraynet.predict import Predictor
 
     run_dir = tmp_path / "run"
@@ -53,7 +53,7 @@ def test_the_exported_model_gives_the_bundles_calibrated_probabilities(fmt, trai
         return
     assert code == 0, err
     path = run_dir / "export" / ("model.onnx" if fmt == "onnx" else "saved_model")
-    spec = read_json(path.with_name(path.name + ".json"), "export description")
+    spec = json.loads(path.with_name(path.name + ".json").read_text())
     assert spec["output"]["classes"] == ["Alpha", "Beta", "Gamma"] and spec["output"]["temperature"] == 1.7
     assert spec["input"]["shape"] == [None, 32, 32, 1] and spec["preprocessing"]["image_size"] == 32
     x = _images(trained_run)

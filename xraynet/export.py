@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from .backend import backend_name
@@ -26,8 +27,11 @@ log = logging.getLogger("xraynet")
 #: export format -> Keras' name for it
 KERAS_FORMATS = {"onnx": "onnx", "saved_model": "tf_saved_model"}
 #: backend -> the packages its ONNX export needs (the ``export`` extra)
-ONNX_PACKAGES = {"tensorflow": ("onnx", "tf2onnx"), "jax": ("onnx", "jax2onnx"),
-                 "torch": ("onnx", "onnxscript")}
+ONNX_PACKAGES = {"tensorflow": ("onnx", "tf2onnx"), "torch": ("onnx", "onnxscript")}
+#: backend -> the backend whose converter exports its ONNX models: jax2onnx writes a MaxPool that
+#: onnxruntime refuses ("Unsupported pooling size"), so under JAX the bundle (backend-agnostic)
+#: is exported by TensorFlow's converter in a child process
+ONNX_EXPORTER = {"jax": "tensorflow"}
 EXPORT_EXTRA = "pip install 'xraynet[export]'"
 INPUT_NAME, OUTPUT_NAME = "image", "probabilities"
 
@@ -56,7 +60,9 @@ def calibrated_model(bundle: Bundle) -> keras.Model:
     inputs = keras.Input((size, size, 1), name=INPUT_NAME, dtype="float32")
     probabilities = bundle.model(inputs, training=False)
     outputs = TemperatureScaling(bundle.temperature, name=OUTPUT_NAME)(probabilities)
-    return keras.Model(inputs, outputs, name=f"{bundle.model.name}_calibrated")
+    model = keras.Model(inputs, outputs, name=f"{bundle.model.name}_calibrated")
+    model(np.zeros((1, size, size, 1), np.float32))  # built and called once: export traces it
+    return model
 
 
 def export_problems(fmt: str, backend: str | None = None) -> list[str]:
@@ -66,9 +72,12 @@ def export_problems(fmt: str, backend: str | None = None) -> list[str]:
         return [f"--format saved_model needs the tensorflow or jax backend (this is {backend}; "
                 "KERAS_BACKEND=tensorflow xraynet export ...), or use --format onnx"]
     if fmt == "onnx":
-        missing = [p for p in ONNX_PACKAGES.get(backend, ("onnx",)) if importlib.util.find_spec(p) is None]
+        exporter = ONNX_EXPORTER.get(backend, backend)
+        needs = ONNX_PACKAGES.get(exporter, ("onnx",)) + ((exporter,) if exporter != backend else ())
+        missing = [p for p in needs if importlib.util.find_spec(p) is None]
         if missing:
-            return [f"--format onnx on {backend} needs {', '.join(missing)}: {EXPORT_EXTRA}"]
+            return [f"--format onnx on {backend} needs {', '.join(missing)}: {EXPORT_EXTRA}"
+                    + (f" and pip install 'xraynet[{exporter}]'" if exporter in missing else "")]
     if fmt == "saved_model" and importlib.util.find_spec("tensorflow") is None:
         return [f"--format saved_model needs tensorflow: pip install 'xraynet[tensorflow]'"]
     return []
@@ -120,11 +129,35 @@ def export_bundle(bundle: Bundle, fmt: str = "onnx", out: str | Path | None = No
         raise XRayNetError("\n".join(problems))
     path = Path(out).expanduser() if out else default_export_path(bundle, fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
+    exporter = ONNX_EXPORTER.get(backend_name()) if fmt == "onnx" else None
+    if exporter is not None:
+        return _export_in_child(bundle, fmt, path, exporter)
     model = calibrated_model(bundle)
     log.info("exporting %s as %s to %s", bundle.directory.name, fmt, path)
     try:
         model.export(str(path), format=KERAS_FORMATS[fmt], verbose=False)
     except Exception as exc:  # the converters raise many types
-        raise XRayNetError(f"export to {fmt} failed on {backend_name()}: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise XRayNetError(f"export to {fmt} failed on {backend_name()}: {first}") from exc
     write_json(export_description_path(path), describe_export(bundle, fmt, path))
+    return path
+
+
+def _export_in_child(bundle: Bundle, fmt: str, path: Path, backend: str) -> Path:
+    """Export ``bundle`` with ``backend``'s converter in a child process (``xraynet export``
+    under ``KERAS_BACKEND=backend``): a bundle loads on every backend."""
+    import os
+    import subprocess
+    import sys
+
+    log.info("exporting with %s's converter (%s's does not give a model onnxruntime runs)",
+             backend, backend_name())
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    proc = subprocess.run([sys.executable, "-m", "xraynet.cli", "-q", "export", str(bundle.directory),
+                           "--format", fmt, "--out", str(path)], env=env, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        raise XRayNetError(errors[0].removeprefix("error: ") if errors else
+                           f"export to {fmt} with {backend} failed (exit {proc.returncode})")
     return path

@@ -157,7 +157,7 @@ FRAMING_ASPECTS = (1.0, 1.2, 1.4)
 #: the unchanged exposure included
 EXPOSURE_GAMMAS = tuple(sorted({*CHANGED_EXPOSURES, 1.0}))
 #: what a recipe may name beside the run config's settings: the study's own keys
-STUDY_KEYS = ("inference", "inner_split_seed")
+STUDY_KEYS = ("inference", "inner_split_seed", "refit")
 
 
 #: augmentation fields a geometric-only test-time view leaves out

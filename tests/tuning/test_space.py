@@ -120,3 +120,19 @@ def test_the_top_table_leaves_a_hyperparameter_blank_where_a_trial_has_none():
     lines = format_top(rows).splitlines()
     assert lines[0].split() == ["backbone", "fine_tune_blocks", "val_loss", "depth"]
     assert lines[2].split() == ["cnn", "0.3", "4"]
+
+
+def test_the_trials_train_with_the_searchs_optimiser_settings():
+    from tuning.hypermodel import XRayHyperModel
+    from xraynet.config import OptimConfig
+
+    class _Data:
+        def setup(self):
+            return self
+
+    hp = kt.HyperParameters()
+    model = XRayHyperModel(datamodule=_Data(), base=ModelConfig(), backbones=["cnn"],
+                           optim=OptimConfig(weight_decay=0.05, schedule="constant"))
+    module = model.module(hp)
+    assert module.config.weight_decay == 0.05 and module.config.schedule == "constant"
+    assert module.config.learning_rate == hp.values["learning_rate"]  # searched, not the default
