@@ -138,7 +138,7 @@ def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | 
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(run_dir)
     evaluation = evaluate_run(model, dm, run_dir)
-    write_report(model, dm, run_dir, seed=seed, probabilities=evaluation.probabilities)
+    write_report(model, dm, run_dir, probabilities=evaluation.probabilities)  # the run's seed
     return run_dir, evaluation.text
 
 

@@ -5,6 +5,7 @@ every file's split), and the one loader of a saved run's model and data that ``e
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from pathlib import Path
 
 from .backend import backend_name
@@ -44,6 +45,23 @@ def write_audit(datamodule: XRayDataModule, run_dir: str | Path) -> None:
                                         "layout": datamodule.layout})
     (run_dir / "audit.txt").write_text("\n".join(audit.summary_lines()) + "\n")
     datamodule.write_splits(run_dir)
+
+
+def run_seed(run_dir: str | Path) -> int:
+    """The run's seed, as its ``config.json`` records it (an ensemble's: its first member's, the
+    search's seed); the default seed for a run without one. What every report of the run draws
+    its bootstrap intervals with, whichever command writes it."""
+    from .config import DEFAULT_SEED, EnsembleConfig, config_from_dict
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        return DEFAULT_SEED
+    try:
+        config = config_from_dict(json.loads(path.read_text()))
+    except (ValueError, TypeError, KeyError):
+        return DEFAULT_SEED
+    first = config.members[0] if isinstance(config, EnsembleConfig) else config
+    return first.trainer.seed
 
 
 def recorded_splits(directory: str | Path | None) -> Path | None:

@@ -63,3 +63,22 @@ def test_predict_applies_the_stored_temperature(trained_run):
 
     expected = apply_temperature(raw, predictor.bundle.temperature)
     assert np.allclose(predictor.predict_arrays(x), expected, atol=1e-5)
+
+
+def test_every_report_of_a_run_draws_its_intervals_with_the_runs_seed(trained_run, tmp_path):
+    """write_report's default seed is the run's (what `xraynet report` uses), not 0."""
+    import json
+
+    from xraynet.config import DEFAULT_SEED
+    from xraynet.runs import run_seed
+
+    run_dir = trained_run["result"].run_dir
+    assert run_seed(run_dir) == json.loads((run_dir / "config.json").read_text())["trainer"]["seed"]
+    assert run_seed(tmp_path) == DEFAULT_SEED
+    member = json.loads((run_dir / "config.json").read_text())
+    second = {**member, "trainer": {**member["trainer"], "seed": 99}}
+    (tmp_path / "config.json").write_text(json.dumps({"schema_version": member["schema_version"],
+                                                      "data": member["data"],
+                                                      "members": [{**member, "trainer": {
+                                                          **member["trainer"], "seed": 7}}, second]}))
+    assert run_seed(tmp_path) == 7

@@ -65,8 +65,7 @@ def cmd_fit(args) -> int:
         return 0  # its share is trained; process 0 writes the run
     print("\n".join(dm.audit_result.summary_lines()[:3]))
     evaluation = evaluate_run(result.model, dm, result.run_dir)
-    write_report(result.model, dm, result.run_dir, seed=config.trainer.seed,
-                 probabilities=evaluation.probabilities)
+    write_report(result.model, dm, result.run_dir, probabilities=evaluation.probabilities)
     print(evaluation.text)
     print(f"run directory: {result.run_dir}")
     return 0
@@ -191,7 +190,6 @@ def cmd_explain(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from ..config import DEFAULT_SEED
     from ..evaluation import evaluate_run
     from ..reporting import write_report
     from ..runs import load_run, write_audit
@@ -200,12 +198,9 @@ def cmd_report(args) -> int:
     storage = storage_from_args(args)
     bundle, dm = load_run(args.model, data=args.data, cache_dir=storage.cache_dir,
                           use_cache=storage.cache)
-    run_config = bundle.run_config
-    seed = settings.seed if settings.seed is not None else (
-        run_config.trainer.seed if run_config else DEFAULT_SEED)
     write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
     evaluation = evaluate_run(bundle.model, dm, bundle.directory)
-    write_report(bundle.model, dm, bundle.directory, seed=seed,
+    write_report(bundle.model, dm, bundle.directory, seed=settings.seed,  # None: the run's
                  probabilities=evaluation.probabilities)
     print(evaluation.text)
     print(f"report written to {bundle.directory / 'report.html'} and model_card.md")

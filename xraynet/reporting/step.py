@@ -18,11 +18,16 @@ log = logging.getLogger("xraynet")
 
 
 def write_report(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
-                 seed: int = 0, probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
+                 seed: int | None = None, probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
     """Assess the model in ``run_dir`` (:func:`assess_model`: calibration on validation, test
     intervals, shortcut, exposure and acquisition checks, explanations) and render its report.
+    ``seed``: the bootstrap's (default: the run's own, :func:`~xraynet.runs.run_seed`, so every
+    command that writes a run's report draws the same intervals).
     ``probabilities``: the model's uncalibrated probabilities per split where the caller has them
     (e.g. :attr:`~xraynet.evaluation.scoring.Evaluation.probabilities`). Returns the assessment."""
+    from ..runs import run_seed
+
+    seed = run_seed(run_dir) if seed is None else seed
     assessment = assess_model(model, datamodule, run_dir, seed=seed, probabilities=probabilities)
     card, page = write_model_report(run_dir)
     log.info("model report: %s and %s", page, card)
