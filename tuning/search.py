@@ -17,6 +17,7 @@ import keras_tuner as kt
 from xraynet import ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
 from xraynet.errors import XRayNetError
+from xraynet.stopping import early_stopping, monitor_mode
 
 from .hypermodel import XRayHyperModel
 from .settings import SearchSettings
@@ -80,8 +81,7 @@ def make_tuner(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
     hypermodel = XRayHyperModel(datamodule=datamodule, base=base, backbones=settings.backbone_list,
                                 trainer=trainer, optim=optim)
     return XRayHyperband(
-        hypermodel, objective=kt.Objective(settings.objective, "min" if "loss" in
-                                           settings.objective else "max"),
+        hypermodel, objective=kt.Objective(settings.objective, monitor_mode(settings.objective)),
         max_epochs=settings.max_epochs, factor=settings.factor,
         hyperband_iterations=settings.iterations, seed=settings.seed,
         directory=settings.directory, project_name=settings.project, overwrite=fresh,
@@ -225,7 +225,7 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
              settings.project_dir, settings.expected_trials(), settings.max_epochs,
              settings.objective)
     start = time.perf_counter()
-    stop = keras.callbacks.EarlyStopping(monitor=settings.objective, patience=settings.patience)
+    stop = early_stopping(settings.objective, settings.patience)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=OPTIMIZER_RELOAD_WARNING)
         tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)

@@ -15,6 +15,7 @@ import numpy as np
 from .backend import backend_name, data_parallel, has_tensorboard, seed_everything, versions
 from .bundle import CONFIG_FILE, save_bundle, write_json
 from .completion import complete_bundle
+from .stopping import early_stopping, monitor_mode
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.scoring import read_history, write_curves
@@ -83,7 +84,7 @@ class Trainer(ConfigView):
 
     @property
     def mode(self) -> str:
-        return "min" if "loss" in self.monitor else "max"
+        return monitor_mode(self.monitor)
 
     def callbacks(self, run_dir: Path, *, resuming: bool, start_value: float | None = None,
                   patience: int | None = None) -> list[keras.callbacks.Callback]:
@@ -100,8 +101,7 @@ class Trainer(ConfigView):
                                             mode=self.mode, save_best_only=True,
                                             save_weights_only=True,
                                             initial_value_threshold=best_so_far),
-            keras.callbacks.EarlyStopping(monitor=self.monitor, mode=self.mode,
-                                          patience=patience or self.patience or 1),
+            early_stopping(self.monitor, patience or self.patience or 1),
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resuming),
         ]
         if self.tensorboard and has_tensorboard():

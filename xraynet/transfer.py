@@ -22,6 +22,7 @@ import keras
 import numpy as np
 
 from .models.backbones import feature_model, head_model, set_fine_tuning
+from .stopping import WARMUP_MONITOR, early_stopping, warmup_patience
 
 log = logging.getLogger("xraynet")
 #: computed features kept in memory (a search's trials share their backbone's features)
@@ -42,17 +43,17 @@ def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: 
     module.compile(head, module.learning_rate, ema=False)
     weights = datamodule.class_weights()
     keras.utils.set_random_seed(seed)
-    callbacks: list = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=max(
-        5, module.warmup_epochs // 4), restore_best_weights=True)]
+    callbacks: list = [early_stopping(WARMUP_MONITOR, warmup_patience(module.warmup_epochs),
+                                      restore_best_weights=True)]
     if run_dir is not None:
         callbacks.append(keras.callbacks.CSVLogger(str(Path(run_dir) / WARMUP_HISTORY)))
     history = head.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=module.warmup_epochs,
                        batch_size=batch_size, class_weight=weights, shuffle=True,
                        callbacks=callbacks, verbose=verbose)
     opened = unfreeze(model, module)
-    best = float(np.min(history.history["val_loss"]))
-    log.info("head warm-up: %d epochs, best val_loss %.4f; fine-tuning %d layers of the backbone",
-             len(history.history["val_loss"]), best, len(opened))
+    best = float(np.min(history.history[WARMUP_MONITOR]))
+    log.info("head warm-up: %d epochs, best %s %.4f; fine-tuning %d layers of the backbone",
+             len(history.history[WARMUP_MONITOR]), WARMUP_MONITOR, best, len(opened))
     return history.history
 
 
