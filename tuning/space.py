@@ -18,10 +18,11 @@ import dataclasses
 import keras_tuner as kt
 
 from xraynet.config import MIN_FEATURE_SIDE, ModelConfig, OptimConfig, TrainerConfig, feature_side
+from xraynet.registry import list_backbones
 
 #: name -> range; read by :func:`define` and shown in the README.
 SPACE = {
-    "backbone": {"type": "choice", "values": ["cnn", "efficientnet_lite0"]},
+    "backbone": {"type": "choice", "values": list_backbones(searched=True)},  # the registry's
     "fine_tune_blocks": {"type": "int", "min": 0, "max": 4},
     "depth": {"type": "int", "min": 2, "max": 5},
     "base_filters": {"type": "choice", "values": [8, 16, 32]},

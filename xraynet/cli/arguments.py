@@ -51,19 +51,20 @@ def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
         if flag is None or f.name in skip:
             continue
         meta, kind = f.metadata, _value_type(hints[f.name])
+        text = meta["help"] + (f": {meta['values_text']()}" if meta.get("values_text") else "")
         default = f.default if f.default is not dataclasses.MISSING else None
         dest = f"{section}__{f.name}"
         if kind is bool:
             p.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction,
                            default=argparse.SUPPRESS,
-                           help=f"{meta['help']} (default: {'on' if default else 'off'})")
+                           help=f"{text} (default: {'on' if default else 'off'})")
             continue
         bounds = [f"{k} {meta[k]:g}" for k in ("min", "above", "max") if meta.get(k) is not None]
         shown = (meta.get("default_text") or ("off" if default is None else f"{default:g}"
                                               if isinstance(default, float) else default))
         p.add_argument(flag, dest=dest, type=kind, default=argparse.SUPPRESS, choices=meta.get("choices"),
                        metavar=None if meta.get("choices") else f.name.split("_")[-1].upper(),
-                       help=f"{meta['help']} (default: {shown}"
+                       help=f"{text} (default: {shown}"
                             + (f"; {', '.join(bounds)}" if bounds else "") + ")")
 
 

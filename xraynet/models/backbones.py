@@ -1,4 +1,5 @@
-"""The backbone registry: what sits between the preprocessing layers and the classification head.
+"""Building the backbones of the registry (:mod:`xraynet.registry`): what sits between the
+preprocessing layers and the classification head.
 
 ``ModelConfig.backbone`` names one of (see :func:`xraynet.config.backbone_kind`):
 
@@ -9,7 +10,9 @@
 - ``keras_hub:<preset>``: a KerasHub image backbone from a local preset directory (a preset
   *name* would download, so it is refused offline with how to point at a directory);
 - a path to a ``.keras`` model (e.g. one trained by xraynet on the user's own data): its last
-  feature map (``last_conv`` where it has one), its own augmentation left out.
+  feature map (``last_conv`` where it has one), its own augmentation left out;
+- any backbone declared with :func:`~xraynet.registry.register_backbone`: its builder's feature
+  map.
 
 Every transfer model has the same outline as the CNN, so Grad-CAM, the input-quality gate and
 the ensembles find what they need by name: ``image`` -> ``augment`` -> ``normalize``
@@ -32,7 +35,8 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from ..config import KERAS_HUB_PREFIX, LAST_CONV_NAME, ModelConfig, backbone_kind
+from ..config import LAST_CONV_NAME, ModelConfig, backbone_kind
+from ..registry import IMAGENET_MEAN, IMAGENET_STD, KERAS_HUB_PREFIX, backbone_spec
 from ..errors import XRayNetError
 from ..layers import BackboneInput, XRayAugmentation
 from . import efficientnet_lite as lite
@@ -44,7 +48,6 @@ from .pth import read_state_dict
 HEAD_LAYERS = ("gap", "dropout", "probabilities")
 #: the nested backbone of a keras_hub or .keras transfer model
 NESTED_NAME = "backbone"
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 PRETRAINED_EXTRA = "pip install 'xraynet[pretrained]'"
 
 
@@ -62,6 +65,12 @@ def build_model(config: ModelConfig) -> keras.Model:
                           name="normalize")(x)
         features = lite.efficientnet_lite_features(x, config.backbone, last_name=LAST_CONV_NAME)
         nested = None
+    elif kind == "registered":  # a backbone of register_backbone: its builder gives the features
+        spec = backbone_spec(config.backbone)
+        x = BackboneInput(config.intensity, mean=spec.mean, std=spec.std, channels=spec.channels,
+                          name="normalize")(x)
+        features = layers.Activation("linear", name=LAST_CONV_NAME)(spec.builder()(x, config))
+        nested = None
     else:
         nested, mean, std, channels = (_keras_hub_backbone(config.backbone) if kind == "keras_hub"
                                        else _keras_model_backbone(config.backbone))
@@ -75,7 +84,8 @@ def build_model(config: ModelConfig) -> keras.Model:
     if kind == "efficientnet_lite":
         lite.load_reference_weights(model, read_state_dict(weights_file(config.backbone)),
                                     config.backbone)
-    set_fine_tuning(model, 0, config.backbone)
+    if config.pretrained:  # a backbone trained from scratch trains whole
+        set_fine_tuning(model, 0, config.backbone)
     return model
 
 
@@ -96,8 +106,12 @@ def set_fine_tuning(model: keras.Model, top_blocks: int, backbone: str) -> list[
             lyr.trainable = True
             open_names.append(lyr.name)
         return open_names
-    opened = (set(lite.block_layer_names(model, backbone, top_blocks))
-              if backbone in lite.VARIANTS else set())
+    if backbone in lite.VARIANTS:
+        opened = set(lite.block_layer_names(model, backbone, top_blocks))
+    else:  # a registered backbone's blocks: its layers with weights, the top ones opened
+        inner = [lyr.name for lyr in model.layers if lyr.weights and lyr.name not in HEAD_LAYERS
+                 and not isinstance(lyr, layers.BatchNormalization)]
+        opened = set(inner[len(inner) - top_blocks:] if top_blocks > 0 else [])
     for lyr in model.layers:
         if not lyr.weights or lyr.name in HEAD_LAYERS:
             continue
@@ -160,6 +174,11 @@ def backbone_source(config: ModelConfig) -> dict:
     if kind == "cnn":
         return {"name": "cnn", "kind": kind, "weights": "random initialisation (trained from scratch)"}
     common = {"name": name, "kind": kind, "fine_tune_blocks": config.fine_tune_blocks}
+    if kind == "registered":
+        spec = backbone_spec(name)
+        return {**common, "weights": spec.description or "a registered backbone",
+                "builder": getattr(spec.builder(), "__module__", "") + "." + getattr(
+                    spec.builder(), "__qualname__", "")}
     if kind == "efficientnet_lite":
         path, package = weights_file(name), weights_package(name)
         return {**common, "weights": "ImageNet (EfficientNet-Lite, Tan & Le 2019)",
@@ -182,7 +201,8 @@ def describe(config: ModelConfig) -> str:
     if kind == "cnn":
         return "one convolutional network"
     what = {"efficientnet_lite": f"{config.backbone.replace('_', '-')} pretrained on ImageNet",
-            "keras_hub": "a KerasHub backbone", "keras_model": "the user's own Keras model"}[kind]
+            "keras_hub": "a KerasHub backbone", "keras_model": "the user's own Keras model",
+            "registered": f"the registered backbone {config.backbone}"}[kind]
     tuned = (f"top {config.fine_tune_blocks} blocks fine-tuned" if config.fine_tune_blocks
              else "frozen (linear probe)")
     return f"{what}, {tuned}, with a new classification head"
