@@ -76,8 +76,7 @@ def fold_scores(values: dict, fold: XRayDataModule, held_out: SplitImages, *, ba
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         fitted = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed,
-                         out_dir=tmp, tensorboard=False, verbose=0).fit(module, fold,
-                                                                        run_dir=Path(tmp) / "run")
+                         out_dir=tmp, tensorboard=False, verbose=0).train(module, fold, work_dir=tmp)
         proba = fitted.model.predict(SplitDataset(held_out, n_classes=len(fold.class_names),
                                                   batch_size=32), verbose=0)
     return {"y": held_out.y.tolist(), "proba": np.round(np.asarray(proba, np.float64), 6).tolist(),

@@ -132,16 +132,35 @@ class Trainer(ConfigView):
                          Path(run_dir) if run_dir is not None else new_run_dir(self.out_dir))
 
     def _fit(self, module: XRayClassifier, datamodule: XRayDataModule, run_dir: Path) -> FitResult:
-        chief = self.process.is_chief
+        """The run: its config and audit first (``--resume`` reads the config), then
+        :meth:`train` in the run directory, then :meth:`save_run`."""
         resuming = (run_dir / "backup").is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
-        resolved = RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
-                             trainer=self.config).resolved(backend_name())
-        run, config = resolved.trainer, resolved.to_dict()
-        write_json(run_dir / CONFIG_FILE, config)
+        write_json(run_dir / CONFIG_FILE, self.run_config(module, datamodule).to_dict())
         write_audit(datamodule, run_dir)
+        trained = self.train(module, datamodule, work_dir=run_dir, resuming=resuming)
+        if trained.model is None:
+            return trained  # a cluster's other process: process 0 writes the run
+        return self.save_run(trained, module, datamodule)
 
+    def run_config(self, module: XRayClassifier, datamodule: XRayDataModule) -> RunConfig:
+        """The run's resolved config (what ``config.json`` records)."""
+        return RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
+                         trainer=self.config).resolved(backend_name())
+
+    def train(self, module: XRayClassifier, datamodule: XRayDataModule, *, work_dir: str | Path,
+              resuming: bool = False) -> FitResult:
+        """Training alone: a pretrained backbone's warm-up, then :meth:`fit_loop` with the
+        checkpoint and early-stopping callbacks, and the best epoch's weights restored. Writes
+        only its working files into ``work_dir`` (checkpoints, backups, the history CSVs);
+        :meth:`save_run` makes a run of the result. Cross-validation folds and studies call this
+        alone. Returns the model (None on a cluster's other processes), its history and best
+        epoch, with ``run_dir`` = ``work_dir``."""
+        work_dir = Path(work_dir)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        chief = self.process.is_chief
+        run = self.run_config(module, datamodule).trainer
         seed_everything(self.seed)
         train, val = self.fit_datasets(datamodule)
         with data_parallel(self.parallel_devices, across_processes=self.process.count > 1):
@@ -150,12 +169,12 @@ class Trainer(ConfigView):
             fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
             if module.pretrained:
                 warm_up_and_unfreeze(model, module, datamodule, batch_size=self.batch_size,
-                                     seed=self.seed, run_dir=run_dir)
+                                     seed=self.seed, run_dir=work_dir)
                 if fine_tune:  # a linear probe is the warmed-up model: nothing to compare
-                    start_value = self._keep_as_best(model, val, run_dir)
+                    start_value = self._keep_as_best(model, val, work_dir)
             if fine_tune:
                 self.fit_loop(model, module, datamodule, epochs=run.epochs, datasets=(train, val),
-                              callbacks=self.callbacks(run_dir, resuming=resuming,
+                              callbacks=self.callbacks(work_dir, resuming=resuming,
                                                        start_value=start_value,
                                                        patience=run.patience))
             if self.process.count > 1:  # the replicated weights, read while the cluster stands
@@ -163,26 +182,41 @@ class Trainer(ConfigView):
         if self.process.count > 1:
             leave_cluster(self.process)
             if not chief:
-                return FitResult(run_dir, None)
+                return FitResult(work_dir, None)
             model = module.build()  # the chief goes on alone, with a model of its own
             model.set_weights(weights)
-        if fine_tune and (run_dir / BEST_WEIGHTS).is_file():
+        if fine_tune and (work_dir / BEST_WEIGHTS).is_file():
             with warnings.catch_warnings():  # the warm-up's checkpoint has no optimizer state yet
                 warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                model.load_weights(run_dir / BEST_WEIGHTS)
-        history_file = run_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
-        history = read_history(history_file)
+                model.load_weights(work_dir / BEST_WEIGHTS)
+        history = read_history(self._history_file(module, work_dir))
         best_epoch, best_value = self._best(history)
         if fine_tune and start_value is not None and (best_value is None or (
                 start_value <= best_value if self.mode == "min" else start_value >= best_value)):
             best_epoch, best_value = 0, start_value  # no fine-tuning epoch beat the warm-up
         log.info("best epoch %s (%s = %s)", best_epoch, self.monitor,
                  None if best_value is None else round(best_value, 4))
-        metadata = self._metadata(datamodule, module, best_epoch, best_value)
-        save_bundle(model, run_dir, config=config, metadata=metadata)
-        complete_bundle(model, datamodule, run_dir)  # temperature and quality gate: no test image
-        write_curves(history_file, run_dir)
-        return FitResult(run_dir, model, history, best_epoch, best_value)
+        return FitResult(work_dir, model, history, best_epoch, best_value)
+
+    def save_run(self, trained: FitResult, module: XRayClassifier,
+                 datamodule: XRayDataModule) -> FitResult:
+        """Make a run of :meth:`train`'s result in its directory: the bundle (model, config,
+        metadata), completed with its temperature and input-quality gate (validation and train
+        only: :func:`~xraynet.completion.complete_bundle`), and the curves."""
+        run_dir = trained.run_dir
+        metadata = self._metadata(datamodule, module, trained.best_epoch, trained.best_value)
+        save_bundle(trained.model, run_dir, config=self.run_config(module, datamodule).to_dict(),
+                    metadata=metadata)
+        complete_bundle(trained.model, datamodule, run_dir)  # temperature and gate: no test image
+        write_curves(self._history_file(module, run_dir), run_dir)
+        return trained
+
+    @staticmethod
+    def _history_file(module: XRayClassifier, work_dir: Path) -> Path:
+        """The history of the stage that chose the model: fine-tuning's, or a linear probe's
+        warm-up."""
+        fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
+        return work_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
 
     def fit_datasets(self, datamodule: XRayDataModule):
         """The training and validation datasets of these settings (batch size, seed, devices,

@@ -254,7 +254,7 @@ def fit_fold(data: str, recipe: str, *, fold: int, seed: int, n_folds: int = 10,
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         trainer = Trainer(config=config.trainer, out_dir=tmp, verbose=0)
-        result = trainer.fit(module, dm, run_dir=Path(tmp) / "run")
+        result = trainer.train(module, dm, work_dir=tmp)  # training alone: no bundle written
         fitted = result.model
         if spec.get("refit"):
             from .refit import refit as second_phase

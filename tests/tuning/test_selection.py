@@ -91,7 +91,7 @@ def test_cross_validation_ranks_the_candidates_and_resumes_without_refitting(
     def no_fit(*args, **kwargs):
         raise AssertionError("a finished fold was trained again")
 
-    monkeypatch.setattr(Trainer, "fit", no_fit)
+    monkeypatch.setattr(Trainer, "train", no_fit)  # folds call training alone
     again, _ = cross_validate(found, dm, base=BASE, folds=2, seed=1, trainer=trainer, path=path)
     assert json.dumps(again, sort_keys=True) == json.dumps(ranked, sort_keys=True)
     with pytest.raises(AssertionError):  # other trainer settings are other fits
