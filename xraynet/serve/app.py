@@ -59,7 +59,8 @@ def _authorised(request: Request, token: str) -> bool:
 
 
 def create_app(service: InferenceService, settings: ServeConfig | None = None) -> FastAPI:
-    """The application around a loaded :class:`~.service.InferenceService`."""
+    """The application around a loaded :class:`~.service.InferenceService`: the guard
+    (token, security headers), the page, the JSON API and the run directory's documents."""
     settings = settings or service.settings
     bundle = service.predictor.bundle
     run_dir = Path(bundle.directory).resolve() if bundle.directory else None
@@ -67,8 +68,15 @@ def create_app(service: InferenceService, settings: ServeConfig | None = None) -
                   description="Chest X-ray classifier (Covid-19, Viral Pneumonia, Normal). "
                               "Not for clinical use.", docs_url=None, redoc_url=None)
     app.state.service = service
-    decode_settings = replace(service.predictor.settings, max_pixels=min(
-        service.predictor.settings.max_pixels, int(settings.max_megapixels * 1e6)))
+    _add_guard(app, settings)
+    _add_page(app)
+    _add_api(app, service, settings, run_dir)
+    _add_run_documents(app, run_dir)
+    return app
+
+
+def _add_guard(app: FastAPI, settings: ServeConfig) -> None:
+    """Every response: the bearer token checked where one is set, and the security headers."""
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -86,6 +94,10 @@ def create_app(service: InferenceService, settings: ServeConfig | None = None) -
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _add_page(app: FastAPI) -> None:
+    """The page, its static files and the API's documentation page."""
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page() -> Response:
@@ -108,6 +120,14 @@ def create_app(service: InferenceService, settings: ServeConfig | None = None) -
             return _error(404, "not found (the API page needs swagger-ui-py: "
                                "pip install 'xraynet[serve]')")
         return FileResponse(found, media_type=DOCS_ASSETS[name])
+
+
+def _add_api(app: FastAPI, service: InferenceService, settings: ServeConfig,
+             run_dir: Path | None) -> None:
+    """``/api/health``, ``/api/model`` and ``/api/predict`` (admission, decoding, analysis)."""
+    bundle = service.predictor.bundle
+    decode_settings = replace(service.predictor.settings, max_pixels=min(
+        service.predictor.settings.max_pixels, int(settings.max_megapixels * 1e6)))
 
     @app.get("/api/health", summary="Liveness, and how busy the model is")
     def health() -> dict:
@@ -162,14 +182,16 @@ def create_app(service: InferenceService, settings: ServeConfig | None = None) -
         except TimedOut as exc:
             return _error(504, str(exc))
 
+
+def _add_run_documents(app: FastAPI, run_dir: Path | None) -> None:
+    """The run directory's report files, read-only (``/run/<name>``)."""
+
     @app.get("/run/{path:path}", include_in_schema=False)
     def run_file(path: str) -> Response:
         found = _run_path(run_dir, path)
         if found is None:
             return _error(404, "not found")
         return FileResponse(found, media_type=RUN_SUFFIXES[found.suffix])
-
-    return app
 
 
 def _page_file(name: str) -> bytes:
