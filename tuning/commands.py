@@ -13,6 +13,9 @@ from xraynet.config import TrainerConfig
 
 from .settings import MemberSettings, SearchSettings
 
+__all__ = ["add_train_best_args", "add_tune_args", "register", "run_train_best", "run_tune",
+           "SEARCH_OWNS"]
+
 
 def register(sub) -> dict:
     """Add ``tune`` and ``train-best`` to the ``xraynet`` CLI's sub-parsers; their handlers."""

@@ -11,6 +11,9 @@ import platform
 
 import keras
 
+__all__ = ["backend_name", "cpu_threads", "data_parallel", "enable_compilation_cache", "gradient",
+           "has_tensorboard", "LIBRARIES", "seed_everything", "versions"]
+
 LIBRARIES = ("keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "keras-tuner",
              "scikit-learn", "numpy", "pillow", "matplotlib")
 

@@ -23,6 +23,10 @@ from .errors import BundleError
 from .metadata import BundleMetadata
 from .settings import known_fields
 
+__all__ = ["Bundle", "CONFIG_FILE", "load_bundle", "METADATA_FILE", "missing_parts", "MODEL_FILE",
+           "QUALITY_FILE", "read_json", "read_metadata", "read_run_config", "REBUILD_HINT",
+           "save_bundle", "write_json"]
+
 log = logging.getLogger("xraynet")
 
 MODEL_FILE = "model.keras"

@@ -19,6 +19,12 @@ from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PAT
 from .registry import KERAS_HUB_PREFIX, backbone_spec, list_backbones
 from .settings import ConfigError, check, known_fields, problems, setting
 
+__all__ = ["AugmentationConfig", "backbone_kind", "config_from_dict", "DataConfig", "DEFAULT_SEED",
+           "EnsembleConfig", "feature_side", "flat_setting_owners", "LAST_CONV_NAME",
+           "migrate_config", "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
+           "OPTIMIZERS", "PRETRAINED_REDUCTION", "RunConfig", "RUNS_DIR", "SCHEDULES",
+           "SCHEMA_VERSION", "ServeConfig", "TrainerConfig"]
+
 #: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
 SCHEMA_VERSION = 2
 #: Name of the last convolutional block's output (the Grad-CAM target layer).

@@ -14,6 +14,8 @@ import json
 import os
 from pathlib import Path
 
+__all__ = ["choose_default_backend", "configured_backend", "PREFERENCE"]
+
 PREFERENCE = ("tensorflow", "jax", "torch")
 
 

@@ -10,6 +10,11 @@ what it is and names the study that chose it (docs/studies/; the history is ther
 - Training length: per backbone kind (docs/studies/BACKBONE.md).
 """
 
+__all__ = ["CONFIDENT", "DEFAULT_ASPECT_JITTER", "DEFAULT_BLUR_AUG", "DEFAULT_FILL",
+           "DEFAULT_GAMMA_AUG", "DEFAULT_IMAGE_SIZE", "DEFAULT_INTENSITY", "DEFAULT_MAX_DISTANCE",
+           "DEFAULT_MAX_PIXELS", "DEFAULT_NOISE_AUG", "DEFAULT_RESIZE", "DEFAULT_RESOLUTION_AUG",
+           "DEFAULT_STEM_STRIDE", "FILL_MODES", "INTENSITY_MODES", "RESIZE_MODES"]
+
 #: side of the square grayscale input, in pixels
 DEFAULT_IMAGE_SIZE = 192
 #: stride of the model's first convolution

@@ -12,6 +12,9 @@ from keras import ops
 
 from .defaults import FILL_MODES, INTENSITY_MODES
 
+__all__ = ["adjust_gamma", "AntiAlias", "BackboneInput", "gaussian_blur", "IntensityNormalization",
+           "XRayAugmentation"]
+
 
 def adjust_gamma(x, gamma):
     """Exposure change of raw 0..255 pixels: ``255 * (x / 255) ** gamma`` (gamma: a number or a

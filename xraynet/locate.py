@@ -7,6 +7,9 @@ from pathlib import Path
 
 from .errors import DatasetError
 
+__all__ = ["DATASET_NAME", "default_locations", "download_dataset", "ENV_VAR", "KAGGLE_HANDLE",
+           "resolve_data_dir"]
+
 DATASET_NAME = "Covid19-dataset"
 KAGGLE_HANDLE = "pranavraikokte/covid19-image-dataset"
 ENV_VAR = "XRAYNET_DATA"

@@ -10,6 +10,8 @@ from .models import ModelConfig
 from .models.backbones import build_model
 from .settings import ConfigView, configure
 
+__all__ = ["recompute_batch_norm", "RECOMPUTE_BATCHES", "RecomputeBatchNorm", "XRayClassifier"]
+
 
 class XRayClassifier(ConfigView):
     """Builds and compiles the classifier.

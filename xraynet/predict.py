@@ -19,6 +19,8 @@ from .layers import XRayAugmentation
 from .models import AugmentationConfig, ensemble_members
 from .quality import Quality, QualityGate, feature_model
 
+__all__ = ["Prediction", "Predictor", "tta_augmentation", "write_predictions_csv"]
+
 log = logging.getLogger("xraynet")
 
 

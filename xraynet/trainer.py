@@ -29,6 +29,8 @@ from .runs import new_run_dir, write_audit
 from .transfer import WARMUP_HISTORY, warm_up_and_unfreeze
 from .settings import ConfigView, configure
 
+__all__ = ["BEST_WEIGHTS", "FitResult", "Trainer"]
+
 log = logging.getLogger("xraynet")
 BEST_WEIGHTS = "checkpoints/best.weights.h5"
 

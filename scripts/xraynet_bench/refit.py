@@ -18,7 +18,7 @@ from xraynet.trainer import Trainer
 def refit_dataset(dm: XRayDataModule, *, batch_size: int, seed: int) -> SplitDataset:
     """Training and validation images together, reshuffled every epoch (seeded), each weighted by
     its class's balanced weight over both."""
-    both = dm.train.concat(dm.val)
+    both = dm.split("train").concat(dm.split("val"))
     return SplitDataset(both, n_classes=len(dm.class_names), batch_size=batch_size, shuffle=True,
                         seed=seed, class_weight=balanced_weights(both.y, len(dm.class_names)))
 

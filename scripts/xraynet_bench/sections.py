@@ -46,7 +46,7 @@ def input_pipeline(data: str, *, image_size: int, cache_dir: str, batch_size: in
     from xraynet.data import XRayDataModule
 
     def one_epoch(dm) -> int:
-        x = dm.train.x
+        x = dm.split("train").x
         order = np.random.default_rng(0).permutation(len(x))
         for i in range(0, len(x), batch_size):
             x[order[i:i + batch_size]]
@@ -89,8 +89,8 @@ def training(data: str, *, image_size: int, cache_dir: str, epochs: int = 4,
               callbacks=[epoch_timer(keras.callbacks.Callback, seconds)], verbose=0)
     steady = float(np.median(seconds[1:])) if len(seconds) > 1 else seconds[0]
     per_image = training_flops(model)
-    rate = len(dm.train) / steady
-    return {"epochs": epochs, "train_images": len(dm.train), "epoch_seconds": seconds,
+    rate = len(dm.split("train")) / steady
+    return {"epochs": epochs, "train_images": len(dm.split("train")), "epoch_seconds": seconds,
             "first_epoch_overhead_seconds": seconds[0] - steady, "images_per_second": rate,
             "training_flops_per_image": per_image, "forward_flops_per_image": per_image // 3,
             "achieved_gflops": rate * per_image / 1e9, "peak_rss_mib": peak_rss_mib()}

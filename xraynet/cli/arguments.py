@@ -18,6 +18,10 @@ from typing import Any, Callable
 from ..errors import XRayNetError
 from ..settings import flag_of
 
+__all__ = ["add_common_args", "add_data_args", "add_setting_flags", "DATA_HELP", "given_settings",
+           "make_datamodule", "Parser", "run_command", "script_main", "settings_from_args",
+           "setup_logging", "setup_process", "storage_from_args"]
+
 log = logging.getLogger("xraynet")
 
 DATA_HELP = ("dataset: a folder of train/ and test/ class folders (the Kaggle layout), a folder "

@@ -19,6 +19,9 @@ from ..defaults import DEFAULT_MAX_DISTANCE, DEFAULT_RESIZE
 from .decode import DecodeSettings, fit_to_square, load_grayscale
 from .hamming_search import equal_rows, near_pairs
 
+__all__ = ["audit", "AuditResult", "dhash", "duplicate_groups", "DuplicatePair", "file_hash",
+           "HASH_IMAGE_SIZE", "HASH_SIZE", "identical_pairs"]
+
 HASH_SIZE = 16  # 256-bit hash
 #: the image side the audit hashes at, whatever the model's (``--image-size``): below about 128
 #: pixels the body box and the resize move a dHash by up to 60 of its 256 bits, so a duplicate

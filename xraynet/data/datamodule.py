@@ -30,6 +30,8 @@ from .store import ImageStore, StoredImages
 from .loaders import SplitImages, SplitDataset
 from .split import stratified_group_folds, stratified_group_split
 
+__all__ = ["balanced_weights", "CACHE_FORMAT", "SPLITS", "XRayDataModule"]
+
 log = logging.getLogger("xraynet")
 #: the splits a set-up data module holds (:meth:`XRayDataModule.split`)
 SPLITS = ("train", "val", "test", "test_leak_free")

@@ -23,6 +23,11 @@ from .dicom import DicomError, is_dicom, load_dicom
 from .shrink import reduce_factor, shrink_to_uint8, stretch, value_range
 from ..defaults import DEFAULT_IMAGE_SIZE, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, RESIZE_MODES
 
+__all__ = ["center_aspect", "colourfulness", "decode_cost", "decode_files_with_facts",
+           "decode_image", "decode_with_facts", "DecodeSettings", "fit_to_square",
+           "HIGH_DEPTH_MODES", "ImageDecodeError", "ImageFacts", "load_grayscale",
+           "load_with_facts"]
+
 # Pillow's global settings stay as they are (no import-time side effects): truncated files are
 # errors by Pillow's default; its decompression-bomb warning is silenced around each open, since
 # the pixel limit of DecodeSettings (default DEFAULT_MAX_PIXELS, 8x the largest scan of the Kaggle

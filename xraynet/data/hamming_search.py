@@ -22,6 +22,9 @@ from itertools import combinations
 
 import numpy as np
 
+__all__ = ["as_words", "bands", "BANDS_PER_KEY", "candidate_share", "equal_rows", "hamming",
+           "index_keys", "key_design", "KEY_GROUPS", "KEY_MIX", "KeySorter", "near_pairs"]
+
 #: bands one index key joins (``r``), all from one group
 BANDS_PER_KEY = 3
 #: groups the bands are dealt into (``g``); two hashes within the distance agree on at least

@@ -16,6 +16,8 @@ import numpy as np
 
 from .store import read_rows
 
+__all__ = ["ImageSource", "SplitDataset", "SplitImages"]
+
 
 class ImageSource(Protocol):
     """What a split dataset reads from: its images by index, and every label and path."""

@@ -25,6 +25,10 @@ from PIL import Image, ImageFilter
 from ..data.decode import DecodeSettings, ImageDecodeError, fit_to_square, load_grayscale
 from .robustness import changed_predictions
 
+__all__ = ["acquisition_check", "ACQUISITION_CHUNK", "ACQUISITION_FLAG", "at_scale", "blur",
+           "border_crop", "jpeg", "load_grays", "noise", "squeeze", "stressed_images",
+           "stressed_inputs", "Variant", "VARIANTS"]
+
 #: flag a variant when it changes more than this share of the predictions
 ACQUISITION_FLAG = 0.10
 #: files the suite decodes and changes at once

@@ -14,6 +14,9 @@ import numpy as np
 
 from ..defaults import CONFIDENT  # stress tests count the confident predictions a change moves
 
+__all__ = ["apply_gamma", "changed_predictions", "exposure_check", "EXPOSURE_FLAG",
+           "EXPOSURE_GAMMAS", "exposure_scores", "wilson_interval"]
+
 #: exposure changes of the stress test: ``255 * (x / 255) ** gamma``, 0.8 brighter, 1.25 darker
 EXPOSURE_GAMMAS = (0.8, 1.25)
 #: flag a model when more than this share of its predictions changes with exposure alone

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..data.decode import ImageFacts
 
+__all__ = ["COLOUR_LIMIT", "MIN_SIDE", "pixel_reasons", "UNIFORM_STD_LIMIT"]
+
 #: a file whose colour channels differ by more than this (mean, grey levels) is a colour image
 COLOUR_LIMIT = 15.0
 #: a file whose shorter side is below this (pixels) is too small to show lungs in detail

@@ -23,6 +23,9 @@ import numpy as np
 from ..bundle import QUALITY_FILE
 from ..models import ensemble_members, submodel
 
+__all__ = ["DEFAULT_MARGIN", "DEFAULT_QUANTILE", "FEATURE_LAYER", "feature_model", "FeatureGate",
+           "fit_feature_gate", "load_feature_gate"]
+
 #: the layer whose output is the feature vector (the CNN's global average pooling)
 FEATURE_LAYER = "gap"
 #: the validation quantile of the distance that the limit is drawn from

@@ -18,6 +18,8 @@ from ..data.decode import DecodeSettings, decode_files_with_facts
 from .features import QUALITY_FILE, FeatureGate, feature_model, fit_feature_gate
 from .gate import Quality, QualityGate
 
+__all__ = ["batched_features", "FEATURE_CHUNK", "fit_gate", "flag_summary", "gate_flag_rates"]
+
 
 #: images whose features are computed at once
 FEATURE_CHUNK = 64
