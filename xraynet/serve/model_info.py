@@ -8,8 +8,12 @@ from ..bundle import Bundle, read_json
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
 from ..reporting.assessment import TRUST_FILE
-from ..reporting.contents import POPULATION_SIGNAL, data_description
+from ..reporting.contents import data_description
 
+#: what the page says of inputs from populations a class was not trained on (the model card says more)
+POPULATION_NOT_FLAGGED = ("An X-ray from another population (an adult's Normal X-ray, another "
+                          "hospital's scanner) is not flagged: no measured signal tells an "
+                          "input's age or source. Ask who the patient is.")
 #: the run directory's documents the server offers read-only, when present
 DOCUMENTS = ("report.html", "model_card.md")
 
@@ -50,7 +54,7 @@ def model_info(bundle: Bundle) -> dict:
             "training_data": public_summary(meta.data), "leak_free_test": metrics, "external": external,
             "populations": {"by_class": data_description(meta.data).populations,
                             "sources": sorted(meta.data.get("sources") or {}),
-                            "flagged": False, "why": POPULATION_SIGNAL},
+                            "flagged": False, "why": POPULATION_NOT_FLAGGED},
             "temperature": meta.temperature, "quality_gate": meta.quality,
             "incomplete": list(bundle.missing),
             "documents": {name: f"/run/{name}" for name in documents},
