@@ -28,6 +28,7 @@ from .layouts import find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .store import ImageStore, StoredImages
 from .loaders import SplitImages, SplitDataset
+from .sources import set_name
 from .split import stratified_group_folds, stratified_group_split
 
 __all__ = ["balanced_weights", "CACHE_FORMAT", "SPLITS", "XRayDataModule"]
@@ -167,7 +168,7 @@ class XRayDataModule(ConfigView):
         labels = np.array([self.class_names.index(by_path[p].label) for p in paths], np.int32)
         splits = [by_path[p].split for p in paths]
         self._groups = {p: by_path[p].group for p in paths if by_path[p].group}
-        own = self.source.stem if self.source.is_file() else self.source.name
+        own = set_name(self.source)  # a layout without sources is one, named as evaluate names it
         self._sources = {p: by_path[p].source or own for p in paths}
         self.audit_result = audit(paths, splits, stored.sha256, stored.dhash,
                                   max_distance=self.dup_max_distance)
@@ -265,7 +266,7 @@ class XRayDataModule(ConfigView):
         ``(rest, held_out)`` row indices per source, sorted by name; the rest leaves out every
         duplicate of a held-out image. An empty list for data of one source."""
         folder, groups = self.train_folder()
-        names = np.array([self._sources.get(p, "") for p in folder.paths])
+        names = self._source_names(folder.paths)
         if len(set(names.tolist())) < 2:
             return []
         folds = []
@@ -427,13 +428,17 @@ class XRayDataModule(ConfigView):
             self._other = (stored.images, dict(zip(stored.paths, stored.rows.tolist())))
         return split.in_store(*self._other)
 
+    def _source_names(self, paths: list[str]) -> np.ndarray:
+        """The source of each of ``paths`` (relative paths of set-up images)."""
+        return np.array([self._sources.get(p, "") for p in paths])
+
     def _source_split(self, full_train: SplitImages, groups: np.ndarray
                       ) -> tuple[np.ndarray, np.ndarray]:
         """``(train, val)`` rows of the train folder where whole sources validate
         (``val_source``): the named sources' images validate; the others train, less any
         duplicate of a validation image."""
         wanted = [n.strip() for n in self.val_source.split(",") if n.strip()]
-        names = np.array([self._sources.get(p, "") for p in full_train.paths])
+        names = self._source_names(full_train.paths)
         unknown = [n for n in wanted if n not in set(names.tolist())]
         if unknown:
             raise DatasetError(f"--val-source {', '.join(unknown)}: no such source in the training "
