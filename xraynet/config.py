@@ -20,7 +20,7 @@ from .registry import KERAS_HUB_PREFIX, backbone_spec, list_backbones
 from .settings import ConfigError, check, known_fields, problems, setting
 
 __all__ = ["AugmentationConfig", "backbone_kind", "config_from_dict", "DataConfig", "DEFAULT_SEED",
-           "EnsembleConfig", "feature_side", "flat_setting_owners", "LAST_CONV_NAME",
+           "EnsembleConfig", "feature_side", "flat_setting_owners", "is_pretrained", "LAST_CONV_NAME",
            "migrate_config", "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
            "OPTIMIZERS", "PRETRAINED_REDUCTION", "RunConfig", "RUNS_DIR", "SCHEDULES",
            "SCHEMA_VERSION", "ServeConfig", "TrainerConfig"]
@@ -49,6 +49,13 @@ def backbone_kind(name: str) -> str | None:
     ``"keras_hub"``, ``"keras_model"`` or ``"registered"``; None when it names none."""
     spec = backbone_spec(name)
     return spec.kind if spec is not None else None
+
+
+def is_pretrained(name: str) -> bool:
+    """Whether the backbone ``name`` comes trained, as its registry entry says (False for a
+    name the registry does not know)."""
+    spec = backbone_spec(name)
+    return spec is not None and spec.pretrained
 
 
 def feature_side(image_size: int, stem_stride: int, depth: int) -> int:
@@ -201,8 +208,7 @@ class ModelConfig:
     @property
     def pretrained(self) -> bool:
         """Whether the backbone comes trained (its registry entry says; the CNN does not)."""
-        spec = backbone_spec(self.backbone)
-        return spec is not None and spec.pretrained
+        return is_pretrained(self.backbone)
 
     def feature_side(self) -> int:
         """Side of the CNN's last block's feature map (what Grad-CAM resolves)."""

@@ -73,7 +73,7 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
     import tomllib
     from dataclasses import replace
 
-    from ..config import RunConfig, backbone_kind
+    from ..config import RunConfig, is_pretrained
     from ..locate import resolve_data_dir
     from .settings import StorageSettings
 
@@ -96,7 +96,7 @@ def run_config_from_file(path: str | Path, args: argparse.Namespace):
         flat["root"] = str(resolve_data_dir(args.data))
     if "out" in given_settings(args, StorageSettings, section="storage"):
         flat["out_dir"] = storage_from_args(args).out
-    if "backbone" in flat and (backbone_kind(flat["backbone"]) not in ("cnn", None)) != base.model.pretrained:
+    if "backbone" in flat and is_pretrained(flat["backbone"]) != base.model.pretrained:
         # the file's training length was resolved for its own kind: the new kind takes its own
         own = replace(base.trainer, epochs=None, patience=None).resolved(base.model.pretrained)
         flat.update({k: None for k in ("epochs", "patience")
