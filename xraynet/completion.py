@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .bundle import METADATA_FILE, read_metadata, write_json
+from .bundle import METADATA_FILE, missing_parts, read_metadata, write_json
 from .evaluation.calibration import FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS, fit_temperature
 from .metadata import BundleMetadata
 from .quality import QUALITY_FILE, fit_gate, load_feature_gate
@@ -26,7 +26,7 @@ log = logging.getLogger("xraynet")
 
 def is_complete(metadata: BundleMetadata, run_dir: str | Path) -> bool:
     """Whether the bundle in ``run_dir`` has its validation temperature and its gate."""
-    return (metadata.calibration.get("fitted_on") == "validation"
+    return (not missing_parts(metadata, run_dir)  # what load_bundle warns of, and a readable gate
             and load_feature_gate(Path(run_dir) / QUALITY_FILE) is not None)
 
 

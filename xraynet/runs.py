@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from .backend import backend_name
-from .bundle import Bundle, load_bundle, write_json
+from .bundle import CONFIG_FILE, Bundle, load_bundle, write_json
 from .data.datamodule import XRayDataModule
 from .data.split_record import SPLITS_FILE
 from .errors import XRayNetError
@@ -53,7 +53,7 @@ def run_seed(run_dir: str | Path) -> int:
     its bootstrap intervals with, whichever command writes it."""
     from .config import DEFAULT_SEED, EnsembleConfig, config_from_dict
 
-    path = Path(run_dir) / "config.json"
+    path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         return DEFAULT_SEED
     try:

@@ -47,6 +47,12 @@ class FitResult:
     best_value: float | None = None
 
 
+def fine_tunes(module: XRayClassifier) -> bool:
+    """Whether ``module``'s training has a fitting stage after any warm-up: the CNN's whole
+    training, or a pretrained backbone's fine-tuning (not a linear probe)."""
+    return not module.pretrained or module.model_config.fine_tune_blocks > 0
+
+
 class Trainer(ConfigView):
     """Runs training and testing; owns callbacks, checkpoints and the run directory.
 
@@ -168,7 +174,7 @@ class Trainer(ConfigView):
         with data_parallel(self.parallel_devices, across_processes=self.process.count > 1):
             model = module.build()
             start_value = None
-            fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
+            fine_tune = fine_tunes(module)
             if module.pretrained:
                 warm_up_and_unfreeze(model, module, datamodule, batch_size=self.batch_size,
                                      seed=self.seed, run_dir=work_dir)
@@ -207,8 +213,8 @@ class Trainer(ConfigView):
         only: :func:`~xraynet.completion.complete_bundle`), and the curves."""
         run_dir = trained.run_dir
         metadata = self._metadata(datamodule, module, trained.best_epoch, trained.best_value)
-        save_bundle(trained.model, run_dir, config=self.run_config(module, datamodule).to_dict(),
-                    metadata=metadata)
+        config = self.run_config(module, datamodule).to_dict()
+        save_bundle(trained.model, run_dir, config=config, metadata=metadata)
         complete_bundle(trained.model, datamodule, run_dir)  # temperature and gate: no test image
         write_curves(self._history_file(module, run_dir), run_dir)
         return trained
@@ -217,8 +223,7 @@ class Trainer(ConfigView):
     def _history_file(module: XRayClassifier, work_dir: Path) -> Path:
         """The history of the stage that chose the model: fine-tuning's, or a linear probe's
         warm-up."""
-        fine_tune = not module.pretrained or module.model_config.fine_tune_blocks > 0
-        return work_dir / ("history.csv" if fine_tune else WARMUP_HISTORY)
+        return work_dir / ("history.csv" if fine_tunes(module) else WARMUP_HISTORY)
 
     def fit_datasets(self, datamodule: XRayDataModule):
         """The training and validation datasets of these settings (batch size, seed, devices,

@@ -117,8 +117,9 @@ def write_external(out_dir: str | Path, *, name: str, root: str | Path, files: l
     out_dir.mkdir(parents=True, exist_ok=True)
     sources = list(sources) if sources is not None else [name] * len(files)
     metrics = external_metrics(y_true, proba, class_names, seed=seed, n_resamples=n_resamples)
-    per_source = source_metrics(y_true, proba, sources, class_names, seed=seed,
-                                n_resamples=n_resamples)
+    per_source = ({sources[0]: metrics} if len(set(sources)) == 1  # one source: the pooled figures
+                  else source_metrics(y_true, proba, sources, class_names, seed=seed,
+                                      n_resamples=n_resamples))
     summary = {"name": name, "root": str(root), "model": model,
                "evaluated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "folders": folders, "missing_classes": missing,
