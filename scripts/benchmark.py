@@ -12,6 +12,7 @@ from pathlib import Path
 def main() -> int:
     from xraynet_bench.report import markdown, targets
     from xraynet_bench.serving import section_of, splice_section
+    from xraynet_bench.targets_table import gather_targets
     from xraynet_bench.suite import Plan, Runner, installed_backends
     from xraynet.cli.arguments import setup_logging
     from xraynet.locate import resolve_data_dir
@@ -59,7 +60,7 @@ def main() -> int:
         kept = section_of(previous, heading)
         if kept:
             text = splice_section(text, kept, heading=heading)
-    Path(args.report).write_text(text)
+    Path(args.report).write_text(gather_targets(text, previous=previous))
     for t in results["targets"]:
         print(f"{'met' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a':8s} "
               f"{t['target']}: {t['value']}")

@@ -255,6 +255,7 @@ def main() -> int:
                         "the section (with --remeasure-audit: the decode first)")
     args = p.parse_args()
     from xraynet_bench.serving import public_command, splice_section
+    from xraynet_bench.targets_table import gather_targets
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -292,8 +293,8 @@ def main() -> int:
     plot(results, Path("docs/scale.png"), fit)
     section = markdown(results, real, command, fit, measured, audit_measured, decode_measured)
     report = Path(args.report)
-    report.write_text(splice_section(report.read_text() if report.exists() else "", section,
-                                     heading="## Scale"))
+    report.write_text(gather_targets(splice_section(report.read_text() if report.exists() else "",
+                                                    section, heading="## Scale")))
     print(section)
     return 0
 

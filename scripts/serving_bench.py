@@ -67,6 +67,7 @@ def main() -> int:
                           run_load, start_server)
     from xraynet.bundle import read_metadata
     from xraynet_bench.serving import public_command, serving_markdown, splice_section
+    from xraynet_bench.targets_table import gather_targets
 
     images = image_files(str(Path(args.data) / "test"))
     proc, url, started = start_server(args.model)
@@ -120,7 +121,7 @@ def main() -> int:
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     report = Path(args.report)
     section = serving_markdown(results)
-    report.write_text(splice_section(report.read_text() if report.exists() else "", section))
+    report.write_text(gather_targets(splice_section(report.read_text() if report.exists() else "", section)))
     print(section)
     return 0
 

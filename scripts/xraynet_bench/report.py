@@ -6,6 +6,8 @@ import statistics
 
 GIB = 1024.0  # MiB
 EPS = 1e-9  # float slack: the mean of three 0.95s is 0.9499999999999998
+#: today's goal for the default fit's leak-free macro-F1, mean of the seeds (issue 41)
+DEFAULT_FIT_GOAL = 0.93
 
 
 def _stats(values: list[float]) -> dict:
@@ -44,8 +46,8 @@ def targets(results: dict) -> list[dict]:
     default = results["plan"]["default_backend"]
     inf = results["inference"][default]
     rows = [
-        ("default fit: leak-free macro-F1 mean over seeds", lf["mean"], ">= 0.90", lf["mean"] >= 0.90 - EPS),
-        ("default fit: leak-free macro-F1 min over seeds", lf["min"], ">= 0.85", lf["min"] >= 0.85 - EPS),
+        ("default fit: leak-free macro-F1 mean over seeds", lf["mean"], f">= {DEFAULT_FIT_GOAL}",
+         lf["mean"] >= DEFAULT_FIT_GOAL - EPS),
     ]
     stressed = [f["stress"]["max_changed"] for f in results["fits"] if "stress" in f]
     if stressed:

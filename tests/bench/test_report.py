@@ -40,8 +40,7 @@ def _results(accs):
 def test_targets_follow_the_measured_figures():
     met = {t["target"]: t["met"] for t in targets(_results([0.95, 0.967, 0.95]))}
     assert all(met.values())
-    low = {t["target"]: t["met"] for t in targets(_results([0.92, 0.84, 0.92]))}
-    assert low["default fit: leak-free macro-F1 min over seeds"] is False
+    low = {t["target"]: t["met"] for t in targets(_results([0.95, 0.84, 0.95]))}
     assert low["default fit: leak-free macro-F1 mean over seeds"] is False
     results = _results([0.95, 0.95, 0.95])
     results["fits"][1] = _fit(43, 0.95, changed=0.12)
@@ -54,7 +53,7 @@ def test_accuracy_summary_and_markdown():
     assert summary["test_leak_free"]["accuracy"]["mean"] == 0.95
     assert summary["test_leak_free"]["accuracy"]["min"] == 0.9
     text = markdown(_results([0.95, 0.95, 0.95]), command="python scripts/benchmark.py")
-    assert "| default fit: leak-free macro-F1 mean over seeds | 0.95 | >= 0.90 | yes |" in text
+    assert "| default fit: leak-free macro-F1 mean over seeds | 0.95 | >= 0.93 | yes |" in text
     assert "Acquisition-shift stress suite of each default fit" in text and "| 42 | 5% (0.95) |" in text
 
 
