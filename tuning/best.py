@@ -17,7 +17,7 @@ from xraynet.evaluation import evaluate_run, write_member_curves
 from xraynet.errors import XRayNetError
 from xraynet.reporting import write_report
 from xraynet.models.ensemble import MEMBER_PREFIX, average_ensemble
-from xraynet.runs import new_run_dir, write_audit
+from xraynet.runs import HISTORY_FILE, HYPERPARAMETERS_FILE, member_dir, new_run_dir, write_audit
 from xraynet.trainer import FitResult
 
 from .hypermodel import module_from_values
@@ -126,13 +126,13 @@ def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | 
     run_dir = new_run_dir(out_dir, prefix="best")
     results: list[FitResult] = []
     for i, values in enumerate(configs):
-        member_dir = run_dir if len(configs) == 1 else run_dir / "members" / f"member{i + 1}"
+        directory = run_dir if len(configs) == 1 else member_dir(run_dir, i)
         if len(configs) > 1:
             log.info("member %d of %d: %s", i + 1, len(configs), values)
         module = module_from_values(values, dataclasses.replace(base, seed=seed + i), optim)
         fit = Trainer(config=trainer, batch_size=int(values["batch_size"]), seed=seed + i)
-        results.append(fit.fit(module, dm, run_dir=member_dir))
-    write_json(run_dir / "hyperparameters.json",
+        results.append(fit.fit(module, dm, run_dir=directory))
+    write_json(run_dir / HYPERPARAMETERS_FILE,
                {**payload, "source": str(best_path), "members": configs,
                 "selection": selection})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
@@ -158,6 +158,6 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     save_bundle(model, run_dir, config=config.to_dict(), metadata=metadata)
     complete_bundle(model, dm, run_dir, refit=True)  # the ensemble's own temperature and gate (not member 1's)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it
-    write_member_curves({f"member {i + 1}": r.run_dir / "history.csv" for i, r in enumerate(results)},
+    write_member_curves({f"member {i + 1}": r.run_dir / HISTORY_FILE for i, r in enumerate(results)},
                         run_dir)
     return model

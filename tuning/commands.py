@@ -10,6 +10,7 @@ import time
 from xraynet.cli.arguments import (add_data_args, add_setting_flags, make_datamodule,
                                    settings_from_args, storage_from_args)
 from xraynet.config import TrainerConfig
+from xraynet.runs import SEARCH_TABLE_FILE
 
 from .settings import MemberSettings, SearchSettings
 
@@ -57,7 +58,7 @@ def run_tune(args: argparse.Namespace) -> int:
     path = run_search(dm, base, settings, fresh=args.fresh, trainer=trainer, optim=optim)
     if path is not None:
         print(f"search finished in {time.perf_counter() - start:.0f}s; best hyperparameters: {path}")
-        print(f"results table: {path.parent / 'trials.csv'}")
+        print(f"results table: {path.parent / SEARCH_TABLE_FILE}")
     return 0
 
 

@@ -18,17 +18,15 @@ from xraynet import ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
 from xraynet.errors import XRayNetError
 from xraynet.stopping import early_stopping, monitor_mode
+from xraynet.runs import (SEARCH_BEST_FILE as BEST_FILE, SEARCH_INPUTS_FILE as INPUTS_FILE,
+                          SEARCH_TABLE_FILE as TABLE_FILE, SEARCH_WALL_FILE as WALL_FILE)
 
 from .hypermodel import XRayHyperModel
 from .settings import SearchSettings
 
 log = logging.getLogger("xraynet")
-BEST_FILE = "best_hyperparameters.json"
-TABLE_FILE = "trials.csv"
-WALL_FILE = "wall_time.json"
 #: what a search was started with (data settings, base model, search settings), so that resuming
 #: it with other settings is refused instead of mixing trials of two searches
-INPUTS_FILE = "search_inputs.json"
 #: distinct configurations kept, best first, in ``best_hyperparameters.json`` (for ensembles).
 TOP_CONFIGURATIONS = 5
 

@@ -30,13 +30,13 @@ from xraynet import ModelConfig, Trainer, XRayDataModule
 from xraynet.config import OptimConfig, TrainerConfig
 from xraynet.data.loaders import SplitImages, SplitDataset
 from xraynet.errors import XRayNetError
+from xraynet.runs import SEARCH_SELECTION_FILE as SELECTION_FILE
 from xraynet.evaluation.calibration import negative_log_likelihood
 
 from .hypermodel import module_from_values
 from .space import default_values
 
 log = logging.getLogger("xraynet")
-SELECTION_FILE = "selection.jsonl"
 #: where a candidate comes from
 SEARCH, DEFAULT = "search", "default"
 

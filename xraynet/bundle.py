@@ -22,6 +22,7 @@ from .config import DataConfig, EnsembleConfig, RunConfig, config_from_dict, mig
 from .errors import BundleError
 from .metadata import BundleMetadata
 from .settings import known_fields
+from .runs import CONFIG_FILE, METADATA_FILE, MODEL_FILE, QUALITY_FILE
 
 __all__ = ["Bundle", "CONFIG_FILE", "load_bundle", "METADATA_FILE", "missing_parts", "MODEL_FILE",
            "QUALITY_FILE", "read_json", "read_metadata", "read_run_config", "REBUILD_HINT",
@@ -29,11 +30,6 @@ __all__ = ["Bundle", "CONFIG_FILE", "load_bundle", "METADATA_FILE", "missing_par
 
 log = logging.getLogger("xraynet")
 
-MODEL_FILE = "model.keras"
-CONFIG_FILE = "config.json"
-METADATA_FILE = "metadata.json"
-#: the fitted input-quality gate beside the model (:mod:`xraynet.quality`)
-QUALITY_FILE = "quality.npz"
 #: what to do with a bundle whose files are damaged
 REBUILD_HINT = ("restore {directory} from a backup, or train it again (xraynet fit, or "
                 "scripts/train_best.py)")

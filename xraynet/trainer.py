@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from .backend import backend_name, data_parallel, has_tensorboard, seed_everything, versions
-from .bundle import CONFIG_FILE, save_bundle, write_json
+from .bundle import save_bundle, write_json
 from .completion import complete_bundle
 from .stopping import early_stopping, monitor_mode
 from .config import RunConfig, TrainerConfig
@@ -25,14 +25,14 @@ from .models.backbones import backbone_source, describe
 from .distributed import Process, leave_cluster
 from .errors import XRayNetError
 from .module import XRayClassifier
-from .runs import new_run_dir, write_audit
-from .transfer import WARMUP_HISTORY, warm_up_and_unfreeze
+from .runs import (BACKUP_DIR, CONFIG_FILE, BEST_WEIGHTS, CHECKPOINT_DIR, HISTORY_FILE, TENSORBOARD_DIR,
+                   WARMUP_HISTORY, new_run_dir, write_audit)
+from .transfer import warm_up_and_unfreeze
 from .settings import ConfigView, configure
 
 __all__ = ["BEST_WEIGHTS", "FitResult", "Trainer"]
 
 log = logging.getLogger("xraynet")
-BEST_WEIGHTS = "checkpoints/best.weights.h5"
 
 
 @dataclass
@@ -99,22 +99,22 @@ class Trainer(ConfigView):
         """Checkpoint of the best epoch, early stopping, CSV history, backup and TensorBoard
         (``start_value``: the monitor's value of the weights the fit starts from, which an epoch
         must beat to replace them)."""
-        history = read_history(run_dir / "history.csv") if resuming else {}
+        history = read_history(run_dir / HISTORY_FILE) if resuming else {}
         seen = history.get(self.monitor, []) + ([start_value] if start_value is not None else [])
         best_so_far = (min(seen) if self.mode == "min" else max(seen)) if seen else None
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
         callbacks = [
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            keras.callbacks.BackupAndRestore(str(run_dir / BACKUP_DIR)),
             keras.callbacks.ModelCheckpoint(str(run_dir / BEST_WEIGHTS), monitor=self.monitor,
                                             mode=self.mode, save_best_only=True,
                                             save_weights_only=True,
                                             initial_value_threshold=best_so_far),
             early_stopping(self.monitor, patience or self.patience or 1),
-            keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=resuming),
+            keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=resuming),
         ]
         if self.tensorboard and has_tensorboard():
             callbacks.append(keras.callbacks.TensorBoard(
-                str(run_dir / "tensorboard"), write_graph=backend_name() == "tensorflow"))
+                str(run_dir / TENSORBOARD_DIR), write_graph=backend_name() == "tensorflow"))
         return callbacks + self.extra_callbacks
 
     def fit(self, module: XRayClassifier, datamodule: XRayDataModule, *,
@@ -142,7 +142,7 @@ class Trainer(ConfigView):
     def _fit(self, module: XRayClassifier, datamodule: XRayDataModule, run_dir: Path) -> FitResult:
         """The run: its config and audit first (``--resume`` reads the config), then
         :meth:`train` in the run directory, then :meth:`save_run`."""
-        resuming = (run_dir / "backup").is_dir()
+        resuming = (run_dir / BACKUP_DIR).is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
         write_json(run_dir / CONFIG_FILE, self.run_config(module, datamodule).to_dict())
@@ -223,7 +223,7 @@ class Trainer(ConfigView):
     def _history_file(module: XRayClassifier, work_dir: Path) -> Path:
         """The history of the stage that chose the model: fine-tuning's, or a linear probe's
         warm-up."""
-        return work_dir / ("history.csv" if fine_tunes(module) else WARMUP_HISTORY)
+        return work_dir / (HISTORY_FILE if fine_tunes(module) else WARMUP_HISTORY)
 
     def fit_datasets(self, datamodule: XRayDataModule):
         """The training and validation datasets of these settings (batch size, seed, devices,
@@ -254,7 +254,7 @@ class Trainer(ConfigView):
         (fine-tuning keeps an epoch only if it beats the warm-up)."""
         logs = model.evaluate(val, verbose=0, return_dict=True)
         value = logs.get(self.monitor.removeprefix("val_"))
-        (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
         model.save_weights(run_dir / BEST_WEIGHTS)
         log.info("warmed-up model: %s = %s", self.monitor, None if value is None else round(value, 4))
         return None if value is None else float(value)

@@ -21,6 +21,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .runs import WARMUP_HISTORY
 from .models.backbones import feature_model, head_model, set_fine_tuning
 from .stopping import WARMUP_MONITOR, early_stopping, warmup_patience
 
@@ -28,7 +29,6 @@ log = logging.getLogger("xraynet")
 #: computed features kept in memory (a search's trials share their backbone's features)
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
-WARMUP_HISTORY = "warmup.csv"
 
 
 def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: int, seed: int,

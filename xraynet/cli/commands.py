@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from ..errors import XRayNetError
+from ..runs import HTML_FILE
 from .arguments import make_datamodule, settings_from_args, storage_from_args
 from .run_config import (count_classes, resolved_config, run_config_from_args, run_config_from_file,
                          run_flags_given)
@@ -135,7 +136,7 @@ def _evaluate_external(args, settings: EvaluateSettings, bundle, root: Path) -> 
         print(json.dumps(summary, indent=2, default=str))
     else:
         print(format_external(summary))
-        print(f"external validation written to {out}; report: {bundle.directory / 'report.html'}")
+        print(f"external validation written to {out}; report: {bundle.directory / HTML_FILE}")
     return 0
 
 
@@ -203,7 +204,7 @@ def cmd_report(args) -> int:
     write_report(bundle.model, dm, bundle.directory, seed=settings.seed,  # None: the run's
                  probabilities=evaluation.probabilities)
     print(evaluation.text)
-    print(f"report written to {bundle.directory / 'report.html'} and model_card.md")
+    print(f"report written to {bundle.directory / HTML_FILE} and model_card.md")
     return 0
 
 

@@ -9,8 +9,8 @@ import hashlib
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..runs import SPLITS_FILE
 
-SPLITS_FILE = "splits.csv"
 COLUMNS = ("path", "label", "group", "split")
 
 

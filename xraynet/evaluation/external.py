@@ -20,16 +20,13 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ..bundle import write_json
+from ..runs import (EXTERNAL_CONFUSION_FILE as CONFUSION_FILE, EXTERNAL_PREFIX, METRICS_FILE,
+                    PREDICTIONS_FILE, REPORT_FILE)
 from .tables import METRIC_HEADER, metric_rows, source_header, source_rows, text_table
 from .metrics import classification_metrics
 from .plots import plot_confusion_matrix
 from .uncertainty import N_RESAMPLES, bootstrap_intervals
 
-EXTERNAL_PREFIX = "external-"
-METRICS_FILE = "metrics.json"
-PREDICTIONS_FILE = "predictions.csv"
-CONFUSION_FILE = "confusion_matrix.png"
-REPORT_FILE = "report.txt"
 
 
 def external_dir_name(name: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..bundle import write_json
 from ..errors import BundleError
+from ..runs import CURVES_FILE, METRICS_FILE, REPORT_FILE, confusion_file
 from .metrics import classification_metrics
 from .tables import fmt
 from .plots import plot_confusion_matrix, plot_histories, plot_history
@@ -87,13 +88,13 @@ def write_evaluation(results: dict, class_names: list[str], directory: str | Pat
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     text = format_report(results, class_names)
-    (directory / "report.txt").write_text(text)
+    (directory / REPORT_FILE).write_text(text)
     serialisable = {k: {kk: vv for kk, vv in v.items() if kk != "classification_report_text"}
                     for k, v in results.items()}
-    write_json(directory / "metrics.json", {**(extra or {}), "splits": serialisable})
+    write_json(directory / METRICS_FILE, {**(extra or {}), "splits": serialisable})
     for name, m in results.items():
         plot_confusion_matrix(m["confusion_matrix"], class_names,
-                              directory / f"confusion_matrix_{name}.png",
+                              directory / confusion_file(name),
                               title=f"{SHORT_TITLES.get(name, name)} (n={m['n']})")
     return text
 
@@ -118,7 +119,7 @@ def write_curves(history_csv: str | Path, directory: str | Path) -> Path | None:
     history = read_history(history_csv)
     if not history:
         return None
-    return plot_history(history, Path(directory) / "curves.png")
+    return plot_history(history, Path(directory) / CURVES_FILE)
 
 
 def write_member_curves(history_csvs: dict[str, str | Path], directory: str | Path) -> Path | None:
@@ -126,4 +127,4 @@ def write_member_curves(history_csvs: dict[str, str | Path], directory: str | Pa
     histories = {name: h for name, path in history_csvs.items() if (h := read_history(path))}
     if not histories:
         return None
-    return plot_histories(histories, Path(directory) / "curves.png")
+    return plot_histories(histories, Path(directory) / CURVES_FILE)

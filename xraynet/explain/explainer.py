@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from ..predict import Predictor
+from ..runs import EXPLANATIONS_FILE, HEATMAPS_FILE
 from .gradcam import GradCAM
 from .heatmap import border_share
 from .occlusion import occlusion_map
 from .overlay import save_overlay
 
 METHODS = ("gradcam", "occlusion")
-HEATMAPS_FILE = "heatmaps.npz"
 
 
 @dataclass
@@ -128,7 +128,7 @@ class Explainer:
         summary = {"model": str(self.predictor.bundle.directory),
                    "gradcam_layer": self.layer, "explanations": [e.to_dict() for e in explanations],
                    "skipped": [list(f) for f in failed]}
-        (Path(out_dir) / "explanations.json").write_text(json.dumps(summary, indent=2) + "\n")
+        (Path(out_dir) / EXPLANATIONS_FILE).write_text(json.dumps(summary, indent=2) + "\n")
         return explanations, failed
 
 

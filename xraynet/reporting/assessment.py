@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple
 
+from ..runs import RELIABILITY_FILE, TRUST_FILE
 from ..settings import known_fields
 
-TRUST_FILE = "trust.json"
-RELIABILITY_FILE = "reliability_diagram.png"
 
 
 class Interval(NamedTuple):

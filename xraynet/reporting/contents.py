@@ -18,7 +18,9 @@ from ..evaluation.external import read_external_sets
 from ..evaluation.tables import (METRIC_HEADER, fmt, interval_text, metric_rows, source_header,
                                  source_rows)
 from ..defaults import CONFIDENT
-from .assessment import TRUST_FILE, AcquisitionCheck, Assessment, ExposureCheck, ShiftResult
+from ..runs import (AUDIT_FILE, CONFIG_FILE, CURVES_FILE, EXTERNAL_CONFUSION_FILE, HYPERPARAMETERS_FILE,
+                    METRICS_FILE, TRUST_FILE, confusion_file)
+from .assessment import AcquisitionCheck, Assessment, ExposureCheck, ShiftResult
 
 NOT_FOR_CLINICAL_USE = (
     "NOT FOR CLINICAL USE. This model is a research prototype. It is not a medical device, has "
@@ -106,16 +108,16 @@ def gather(run_dir: str | Path) -> tuple[str, list[Section]]:
     """The report's title and sections from ``run_dir``'s config, metadata, metrics, audit and
     trust files."""
     run_dir = Path(run_dir)
-    config = _read(run_dir, "config.json")
+    config = _read(run_dir, CONFIG_FILE)
     metadata = read_metadata(run_dir)
-    metrics, audit = _read(run_dir, "metrics.json"), _read(run_dir, "audit.json")
+    metrics, audit = _read(run_dir, METRICS_FILE), _read(run_dir, AUDIT_FILE)
     trust = Assessment.from_dict(_read(run_dir, TRUST_FILE))
     splits = metrics.get("splits", {})
     names = metadata.class_names
     title = f"xraynet model report: {run_dir.name}"
     sections = [_overview(metadata, splits, trust), _intended_use(metadata), _data(metadata, audit),
                 _preprocessing(config, metadata),
-                _hyperparameters(config, metadata, _read(run_dir, "hyperparameters.json")),
+                _hyperparameters(config, metadata, _read(run_dir, HYPERPARAMETERS_FILE)),
                 _metrics(splits, trust, names), _populations(metadata, run_dir), _external(run_dir), _calibration(trust), _quality(trust), _shortcut(trust),
                 _exposure(trust), _acquisition(trust),
                 _explanations(trust), Section("Known limitations", [Bullets(limitations(metadata.data))]),
@@ -264,13 +266,13 @@ def _metrics(splits: dict, trust: Assessment, names: list[str]) -> Section:
         blocks += [Paragraph(f"{title}: {m['n']} images; estimate (95% percentile bootstrap "
                              f"interval, {ci.n_resamples} resamples, seed {ci.seed})."),
                    Table(METRIC_HEADER, metric_rows(ci, names, m.get("macro_auc_ovr"))),
-                   Figure(f"confusion_matrix_{split}.png", f"Confusion matrix, {title.lower()}")]
+                   Figure(confusion_file(split), f"Confusion matrix, {title.lower()}")]
     if "val" in splits:
         blocks.append(Paragraph(f"Validation ({splits['val']['n']} images, used for early stopping and "
                                 f"calibration): accuracy {fmt(splits['val']['accuracy'])}, macro-F1 "
                                 f"{fmt(splits['val']['macro_f1'])}."))
-        blocks.append(Figure("confusion_matrix_val.png", "Confusion matrix, validation"))
-    blocks.append(Figure("curves.png", "Loss and AUC per epoch, train and validation"))
+        blocks.append(Figure(confusion_file("val"), "Confusion matrix, validation"))
+    blocks.append(Figure(CURVES_FILE, "Loss and AUC per epoch, train and validation"))
     return Section("Performance with confidence intervals", blocks)
 
 
@@ -346,7 +348,7 @@ def _external(run_dir: Path) -> Section:
                        Paragraph("Pooled over every source:")]
         blocks += [Table(METRIC_HEADER, metric_rows(m["bootstrap"], list(m["counts"]),
                                                     m.get("macro_auc_ovr"))),
-                   Figure(f"{folder}/{ext.get('confusion_matrix', 'confusion_matrix.png')}",
+                   Figure(f"{folder}/{ext.get('confusion_matrix', EXTERNAL_CONFUSION_FILE)}",
                           f"Confusion matrix, external set {ext['name']}")]
     return Section("External validation", blocks)
 

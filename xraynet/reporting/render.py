@@ -7,10 +7,9 @@ import base64
 import html
 from pathlib import Path
 
+from ..runs import HTML_FILE, MODEL_CARD_FILE
 from .contents import Bullets, Figure, Paragraph, Section, Table, gather
 
-MODEL_CARD_FILE = "model_card.md"
-HTML_FILE = "report.html"
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em;

@@ -27,10 +27,10 @@ from ..explain import BORDER_FRACTION, Explainer, border_mask
 from ..predict import Predictor
 from ..completion import complete_bundle
 from ..quality import QUALITY_FILE, gate_flag_rates, load_feature_gate
-from .assessment import RELIABILITY_FILE, TRUST_FILE, AcquisitionCheck, Assessment
+from ..runs import EXPLANATIONS_DIR, HTML_FILE, RELIABILITY_FILE, TRUST_FILE
+from .assessment import AcquisitionCheck, Assessment
 
 log = logging.getLogger("xraynet")
-EXPLANATIONS_DIR = "explanations"
 #: The report flags a class whose mean Grad-CAM mass in the image border exceeds this share.
 SHORTCUT_THRESHOLD = 0.25
 #: images whose Grad-CAM maps the shortcut check holds at once
@@ -103,7 +103,7 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
         share = trust.shortcut.per_class[name].mean_border_share
         log.warning("warning: shortcut check: %.0f%% of the Grad-CAM mass for %s test images lies in "
                     "the image border (flag above %.0f%%); see %s", 100 * share, name,
-                    100 * SHORTCUT_THRESHOLD, run_dir / "report.html")
+                    100 * SHORTCUT_THRESHOLD, run_dir / HTML_FILE)
     exposure = trust.exposure
     log.log(logging.WARNING if exposure.flagged else logging.INFO,
             "%sexposure stress test: %.0f%% of the test predictions change with exposure alone "

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..bundle import Bundle, read_json
 from ..data.layouts import public_summary
 from ..evaluation.external import read_external_sets
-from ..reporting.assessment import TRUST_FILE
+from ..runs import HTML_FILE, MODEL_CARD_FILE, TRUST_FILE
 from ..reporting.contents import data_description
 
 #: what the page says of inputs from populations a class was not trained on (the model card says more)
@@ -15,7 +15,7 @@ POPULATION_NOT_FLAGGED = ("An X-ray from another population (an adult's Normal X
                           "hospital's scanner) is not flagged: no measured signal tells an "
                           "input's age or source. Ask who the patient is.")
 #: the run directory's documents the server offers read-only, when present
-DOCUMENTS = ("report.html", "model_card.md")
+DOCUMENTS = (HTML_FILE, MODEL_CARD_FILE)
 
 
 def _read_optional(directory: Path, name: str) -> dict:
