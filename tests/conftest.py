@@ -72,14 +72,14 @@ def service(trained_run):
 
 @pytest.fixture
 def make_client(service):
-    """``make(**ServeConfig fields)``: a FastAPI TestClient of the app around ``service``."""
+    """``make(**ServeSettings fields)``: a FastAPI TestClient of the app around ``service``."""
     from fastapi.testclient import TestClient
 
-    from xraynet.config import ServeConfig
+    from xraynet.serve.settings import ServeSettings
     from xraynet.serve.app import create_app
 
     def make(**settings) -> TestClient:
-        return TestClient(create_app(service, ServeConfig(**settings)))
+        return TestClient(create_app(service, ServeSettings(**settings)))
 
     return make
 

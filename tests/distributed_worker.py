@@ -14,9 +14,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 
 def main() -> None:
     data, out, port, pid, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-    from xraynet.distributed import ClusterConfig, barrier, join_cluster
+    from xraynet.distributed import ClusterSettings, barrier, join_cluster
 
-    process = join_cluster(ClusterConfig(coordinator=f"127.0.0.1:{port}", num_processes=count,
+    process = join_cluster(ClusterSettings(coordinator=f"127.0.0.1:{port}", num_processes=count,
                                          process_id=pid, cluster_timeout=60))
     import keras
     import numpy as np

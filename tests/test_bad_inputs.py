@@ -12,7 +12,7 @@ import pytest
 from tuning.settings import SearchSettings
 from xraynet.cli import main
 from xraynet.config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
-from xraynet.settings import flag_of
+from xraynet.config_schema import flag_of
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

@@ -13,7 +13,7 @@ import pytest
 
 from xraynet.bundle import CONFIG_FILE, MODEL_FILE, load_bundle, read_run_config
 from xraynet.config import (SCHEMA_VERSION, DataConfig, ModelConfig, RunConfig, migrate_config)
-from xraynet.settings import ConfigError
+from xraynet.config_schema import ConfigError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_v1"
 
@@ -136,7 +136,7 @@ def test_the_objects_take_a_config_plus_overrides_validated_alike():
 
 def test_with_overrides_puts_flat_keys_in_their_sections_and_refuses_unknown_ones():
     from xraynet.config import RunConfig
-    from xraynet.settings import ConfigError
+    from xraynet.config_schema import ConfigError
 
     config = RunConfig().with_overrides(seed=7, image_size=64, weight_decay=0.01, schedule="constant",
                                         optimizer="adam", rotation=3.0, epochs=5, val_source="east")

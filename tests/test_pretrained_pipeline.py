@@ -96,7 +96,7 @@ def test_external_evaluation_and_the_api_serve_the_pretrained_model(pretrained_r
     from fastapi.testclient import TestClient
 
     from xraynet.predict import Predictor
-    from xraynet.config import ServeConfig
+    from xraynet.serve.settings import ServeSettings
     from xraynet.serve.app import create_app
     from xraynet.serve.service import InferenceService
 
@@ -105,7 +105,7 @@ def test_external_evaluation_and_the_api_serve_the_pretrained_model(pretrained_r
         image = np.asarray(Image.open(next((external / "beta").iterdir())).convert("L"))
         buffer = io.BytesIO()
         Image.fromarray(image).save(buffer, format="PNG")
-        client = TestClient(create_app(service, ServeConfig()))
+        client = TestClient(create_app(service, ServeSettings()))
         reply = client.post("/api/predict?explain=true", files={"file": ("x.png", buffer.getvalue())})
         assert reply.status_code == 200, reply.text
         assert reply.json()["label"] in ("Alpha", "Beta", "Gamma")

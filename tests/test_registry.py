@@ -7,7 +7,7 @@ import pytest
 
 from xraynet.config import ModelConfig, backbone_kind
 from xraynet.registry import backbone_spec, list_backbones, register_backbone, unregister_backbone
-from xraynet.settings import ConfigError
+from xraynet.config_schema import ConfigError
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import pytest
 from tuning.settings import SearchSettings
 from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
                             TrainerConfig)
-from xraynet.settings import ConfigError, flag_of, problems
+from xraynet.config_schema import ConfigError, flag_of, problems
 
 SETTINGS = (DataConfig, AugmentationConfig, ModelConfig, OptimConfig, TrainerConfig, SearchSettings)
 

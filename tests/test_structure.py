@@ -49,3 +49,20 @@ def test_every_module_imports_on_its_own():
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
     assert len(modules) > 40
+
+
+def test_one_suffix_rule_for_config_and_settings_classes():
+    """``*Config``: a section of a run's ``config.json``, declared in xraynet/config.py (the
+    mechanism they are declared with is xraynet/config_schema.py); ``*Settings``: any other group
+    of settings (a command's, the server's, a search's, decoding's, a cluster's)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    misplaced = []
+    for path in [*root.glob("xraynet/**/*.py"), *root.glob("tuning/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.name.endswith("Config"):
+                if path.relative_to(root).as_posix() != "xraynet/config.py":
+                    misplaced.append(f"{path.relative_to(root)}: {node.name}")
+    assert not misplaced, misplaced
+    assert not (root / "xraynet" / "settings.py").exists()

@@ -10,7 +10,7 @@ from xraynet import ModelConfig, Trainer, XRayDataModule, export_bundle, load_bu
 from xraynet.backend import backend_name
 from xraynet.config import DataConfig, EnsembleConfig, OptimConfig, TrainerConfig
 from xraynet.metadata import EnsembleMember
-from xraynet.settings import known_fields
+from xraynet.config_schema import known_fields
 from xraynet.bundle import read_json, read_metadata, read_run_config, save_bundle, write_json
 from xraynet.completion import complete_bundle
 from xraynet.evaluation import evaluate_run, write_member_curves

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xraynet.config import DEFAULT_SEED
-from xraynet.settings import check, setting
+from xraynet.config_schema import check, setting
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class SearchSettings:
     def __post_init__(self) -> None:
         check(self, section="search")
         from xraynet.config import backbone_kind
-        from xraynet.settings import ConfigError
+        from xraynet.config_schema import ConfigError
 
         wrong = [b for b in self.backbone_list or [] if backbone_kind(b) is None]
         if wrong:
@@ -91,7 +91,7 @@ class MemberSettings:
     def __post_init__(self) -> None:
         check(self, section="members")
         if self.select_folds == 1:
-            from xraynet.settings import ConfigError
+            from xraynet.config_schema import ConfigError
 
             raise ConfigError(["members.select_folds = 1: must be 0 (the search's order) or at "
                                "least 2 (--select-folds)"])

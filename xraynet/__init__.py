@@ -53,5 +53,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from .models import build_cnn
     from .module import XRayClassifier
     from .predict import Prediction, Predictor
-    from .settings import ConfigError
+    from .config_schema import ConfigError
     from .trainer import FitResult, Trainer

@@ -21,7 +21,7 @@ from . import layers as _layers  # noqa: F401  (registers the custom layers for 
 from .config import DataConfig, EnsembleConfig, RunConfig, config_from_dict, migrate_config
 from .errors import BundleError
 from .metadata import BundleMetadata
-from .settings import known_fields
+from .config_schema import known_fields
 from .runs import CONFIG_FILE, METADATA_FILE, MODEL_FILE, QUALITY_FILE
 
 __all__ = ["Bundle", "CONFIG_FILE", "load_bundle", "METADATA_FILE", "missing_parts", "MODEL_FILE",

@@ -1,10 +1,10 @@
 """One typed, versioned run configuration: data, model, optimisation and trainer settings.
 
 Every setting is declared here once, with its default, help and valid range
-(:func:`~xraynet.settings.setting`); the command line's flags, ``config.json``, the bundle and
+(:func:`~xraynet.config_schema.setting`); the command line's flags, ``config.json``, the bundle and
 every rebuild (evaluate, report, train-best, tune) derive from these dataclasses. Each validates
 itself on construction and reports every invalid value, one line each
-(:class:`~xraynet.settings.ConfigError`). ``config.json`` files of the first format (no
+(:class:`~xraynet.config_schema.ConfigError`). ``config.json`` files of the first format (no
 ``schema_version``) load through :func:`migrate_config`. No Keras import here.
 """
 
@@ -16,14 +16,15 @@ from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PAT
                        DEFAULT_ASPECT_JITTER, DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PIXELS, DEFAULT_BLUR_AUG, DEFAULT_FILL, DEFAULT_GAMMA_AUG,
                        DEFAULT_IMAGE_SIZE, DEFAULT_INTENSITY, DEFAULT_NOISE_AUG, DEFAULT_RESIZE,
                        DEFAULT_RESOLUTION_AUG, DEFAULT_STEM_STRIDE, FILL_MODES, INTENSITY_MODES, RESIZE_MODES)
+from .runs import RUNS_DIR
 from .registry import KERAS_HUB_PREFIX, backbone_spec, list_backbones
-from .settings import ConfigError, check, known_fields, problems, setting
+from .config_schema import ConfigError, check, known_fields, problems, setting
 
 __all__ = ["AugmentationConfig", "backbone_kind", "config_from_dict", "DataConfig", "DEFAULT_SEED",
            "EnsembleConfig", "feature_side", "flat_setting_owners", "is_pretrained", "LAST_CONV_NAME",
            "migrate_config", "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
            "OPTIMIZERS", "PRETRAINED_REDUCTION", "RunConfig", "RUNS_DIR", "SCHEDULES",
-           "SCHEMA_VERSION", "ServeConfig", "TrainerConfig"]
+           "SCHEMA_VERSION", "TrainerConfig"]
 
 #: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
 SCHEMA_VERSION = 2
@@ -36,8 +37,6 @@ MIN_FEATURE_SIDE = 2
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("cosine", "constant")
 DEFAULT_SEED = 42
-#: folder that receives run directories, unless told otherwise
-RUNS_DIR = "runs"
 #: how much a pretrained backbone divides its input's side by, at most (its feature map's side
 #: must stay at least 2)
 PRETRAINED_REDUCTION = 32
@@ -298,38 +297,6 @@ class TrainerConfig:
         epochs, patience = ((FINE_TUNE_EPOCHS, FINE_TUNE_PATIENCE) if pretrained
                             else (CNN_EPOCHS, CNN_PATIENCE))
         return replace(self, epochs=self.epochs or epochs, patience=self.patience or patience)
-
-
-@dataclass(frozen=True)
-class ServeConfig:
-    """How ``xraynet serve`` behaves (see :mod:`xraynet.serve`)."""
-
-    host: str = setting("127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
-    port: int = setting(8000, help="port", min=1, max=65535)
-    max_upload_mb: float = setting(25.0, help="larger uploads are refused with 413", above=0)
-    queue_limit: int = setting(8, help="requests that may wait for the model; beyond it 503 "
-                               "with Retry-After, before the upload is decoded", flag="--queue",
-                               min=1, max=10_000)
-    timeout_s: float = setting(30.0, help="per-request limit in seconds; beyond it 504",
-                               flag="--timeout", above=0)
-    max_tta: int = setting(32, help="the most test-time augmentations one request may ask for",
-                           flag="", min=0, max=1024)
-    token: str | None = setting(None, help="require this bearer token on every request",
-                                default_text="$XRAYNET_TOKEN when set")
-    max_megapixels: float = setting(50.0, help="uploads with more pixels are refused with 422 "
-                                    "before decoding (the largest chest detectors give about 18)",
-                                    above=0, max=140)
-    decode_workers: int = setting(2, help="uploads decoded at once", min=1, max=64)
-    decode_memory_mb: float = setting(320.0, help="memory the uploads being decoded may take "
-                                      "together; a larger one waits its turn (320: one "
-                                      "139-megapixel 16-bit scan)", above=0)
-
-    def __post_init__(self) -> None:
-        check(self, section="serve")
-
-    @property
-    def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 2**20)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ directory, bundle and report; the others write nothing and exit 0 after the fit.
 JAX ends a process whose peer died, or whose coordinator cannot be reached, with a fatal log and
 SIGABRT; so a multi-process fit runs in a child process (:func:`supervise`) and that end becomes
 one ``error:`` line and exit code 2. No Keras import at module level: the flags derive from
-:class:`ClusterConfig` before a backend loads.
+:class:`ClusterSettings` before a backend loads.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, replace
 
 from .errors import XRayNetError
-from .settings import check, setting
+from .config_schema import check, setting
 
 #: the environment variables Keras' ``keras.distribution.initialize`` reads
 ENV = {"coordinator": "KERAS_DISTRIBUTION_JOB_ADDRESSES",
@@ -36,7 +36,7 @@ CHILD_ENV = "XRAYNET_CLUSTER_CHILD"
 
 
 @dataclass(frozen=True)
-class ClusterConfig:
+class ClusterSettings:
     """Where this process stands in a training cluster (``xraynet fit`` and ``train-best``)."""
 
     coordinator: str | None = setting(None, help="process 0's address HOST:PORT, the same on "
@@ -54,7 +54,7 @@ class ClusterConfig:
     def __post_init__(self) -> None:
         check(self, section="cluster")
 
-    def resolved(self) -> "ClusterConfig":
+    def resolved(self) -> "ClusterSettings":
         """Unset values from the environment variables Keras reads, then 1 process, rank 0."""
         def env(name: str, cast):
             text = os.environ.get(ENV[name])
@@ -84,7 +84,7 @@ class Process:
         return self.index, self.count
 
 
-def cluster_problems(config: ClusterConfig, backend: str) -> list[str]:
+def cluster_problems(config: ClusterSettings, backend: str) -> list[str]:
     """Why ``config`` (resolved) cannot train on ``backend`` (empty: it can)."""
     if config.num_processes <= 1:
         return []
@@ -102,7 +102,7 @@ def cluster_problems(config: ClusterConfig, backend: str) -> list[str]:
     return lines
 
 
-def join_cluster(config: ClusterConfig) -> Process:
+def join_cluster(config: ClusterSettings) -> Process:
     """Join the cluster ``config`` describes (resolved from the environment); alone: nothing.
     Call before any JAX computation."""
     import keras

@@ -8,7 +8,7 @@ import keras
 from .config import OptimConfig
 from .models import ModelConfig
 from .models.backbones import build_model
-from .settings import ConfigView, configure
+from .config_schema import ConfigView, configure
 
 __all__ = ["recompute_batch_norm", "RECOMPUTE_BATCHES", "RecomputeBatchNorm", "XRayClassifier"]
 

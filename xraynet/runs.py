@@ -22,10 +22,14 @@ __all__ = ["AUDIT_FILE", "AUDIT_TEXT_FILE", "BACKUP_DIR", "BEST_WEIGHTS", "CHECK
            "HTML_FILE", "HYPERPARAMETERS_FILE", "load_run", "load_run_data", "MEMBERS_DIR",
            "member_dir", "METADATA_FILE", "METRICS_FILE", "MODEL_CARD_FILE", "MODEL_FILE",
            "new_run_dir", "own_data_root", "PREDICTIONS_FILE", "QUALITY_FILE",
-           "recorded_splits", "RELIABILITY_FILE", "REPORT_FILE", "run_data_root", "run_seed",
+           "recorded_splits", "RELIABILITY_FILE", "REPORT_FILE", "run_data_root", "run_seed", "RUNS_DIR",
            "SEARCH_BEST_FILE", "SEARCH_INPUTS_FILE", "SEARCH_SELECTION_FILE", "SEARCH_TABLE_FILE", "SEARCH_WALL_FILE",
            "SPLITS_FILE", "TENSORBOARD_DIR", "TRUST_FILE", "WARMUP_HISTORY", "confusion_file",
            "export_description_path", "write_audit"]
+
+#: the folder that receives run directories unless told otherwise (``TrainerConfig.out_dir``, every
+#: command's ``--out``)
+RUNS_DIR = "runs"
 
 # -- the bundle (xraynet.bundle) ----------------------------------------------------------------
 #: the Keras 3 model (takes raw 0..255 grayscale images)

@@ -28,7 +28,7 @@ from .module import XRayClassifier
 from .runs import (BACKUP_DIR, CONFIG_FILE, BEST_WEIGHTS, CHECKPOINT_DIR, HISTORY_FILE, TENSORBOARD_DIR,
                    WARMUP_HISTORY, new_run_dir, write_audit)
 from .transfer import warm_up_and_unfreeze
-from .settings import ConfigView, configure
+from .config_schema import ConfigView, configure
 
 __all__ = ["BEST_WEIGHTS", "FitResult", "Trainer"]
 
@@ -66,7 +66,7 @@ class Trainer(ConfigView):
         **overrides: any :class:`~xraynet.config.TrainerConfig` setting by name (``epochs``,
             ``batch_size``, ``devices``, ``seed``, ``monitor``, ``patience``, ``mixup``,
             ``resize_mix``, ``out_dir``, ``tensorboard``), validated as the config validates
-            itself (:class:`~xraynet.settings.ConfigError`).
+            itself (:class:`~xraynet.config_schema.ConfigError`).
     """
 
     def __init__(self, *, config: TrainerConfig | None = None, callbacks: list | None = None,

@@ -10,17 +10,17 @@ from tuning.settings import MemberSettings, SearchSettings
 from xraynet.cli import build_parser
 from xraynet.cli.settings import (EvaluateSettings, ExplainSettings, ExportSettings,
                                   PredictSettings, ReportSettings, StorageSettings)
-from xraynet.config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig, ServeConfig,
-                            TrainerConfig)
-from xraynet.distributed import ClusterConfig
-from xraynet.settings import flag_of
+from xraynet.config import AugmentationConfig, DataConfig, ModelConfig, OptimConfig, TrainerConfig
+from xraynet.serve.settings import ServeSettings
+from xraynet.distributed import ClusterSettings
+from xraynet.config_schema import flag_of
 
 #: the section of a flag's destination (``<section>__<field>``) -> its settings dataclass
 SECTIONS = {"trainer": TrainerConfig, "module": OptimConfig, "model": ModelConfig,
             "aug": AugmentationConfig, "data": DataConfig, "storage": StorageSettings,
             "evaluate": EvaluateSettings, "predict": PredictSettings, "explain": ExplainSettings,
-            "report": ReportSettings, "serve": ServeConfig, "search": SearchSettings,
-            "members": MemberSettings, "cluster": ClusterConfig, "export": ExportSettings}
+            "report": ReportSettings, "serve": ServeSettings, "search": SearchSettings,
+            "members": MemberSettings, "cluster": ClusterSettings, "export": ExportSettings}
 COMMANDS = {"fit", "evaluate", "predict", "explain", "report", "audit", "info", "download", "export",
             "tune", "train-best", "serve"}
 

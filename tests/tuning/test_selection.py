@@ -114,7 +114,7 @@ def test_fold_scores_survive_a_torn_last_line(tmp_path):
 
 def test_one_fold_is_refused_with_one_line(tmp_path):
     from tuning.settings import MemberSettings
-    from xraynet.settings import ConfigError
+    from xraynet.config_schema import ConfigError
 
     with pytest.raises(ConfigError, match="at least 2"):
         MemberSettings(select_folds=1)

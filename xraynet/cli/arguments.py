@@ -16,7 +16,7 @@ import typing
 from typing import Any, Callable
 
 from ..errors import XRayNetError
-from ..settings import flag_of
+from ..config_schema import flag_of
 
 __all__ = ["add_common_args", "add_data_args", "add_setting_flags", "DATA_HELP", "given_settings",
            "make_datamodule", "Parser", "run_command", "script_main", "settings_from_args",
@@ -45,7 +45,7 @@ def _value_type(hint: Any) -> type:
 def add_setting_flags(p: argparse.ArgumentParser, cls: type, *, section: str,
                       skip: tuple[str, ...] = ()) -> None:
     """One flag per field of the settings dataclass ``cls`` that has one (see
-    :func:`~xraynet.settings.setting`); its default, help and choices come from the field. A
+    :func:`~xraynet.config_schema.setting`); its default, help and choices come from the field. A
     typed value lands in ``args.<section>__<field>`` (see :func:`settings_from_args`); a flag not
     typed leaves no attribute (``argparse.SUPPRESS``), so a typed flag always wins over a config
     file, even where its value is the default (:func:`given_settings`)."""
@@ -83,7 +83,7 @@ def given_settings(args: argparse.Namespace, cls: type, *, section: str) -> dict
 def settings_from_args(args: argparse.Namespace, cls: type, *, section: str, **values: Any) -> Any:
     """The settings dataclass ``cls`` from the flags of :func:`add_setting_flags` that were
     typed, its own defaults for the others (``values`` win over both); validated on
-    construction (:class:`~xraynet.settings.ConfigError`)."""
+    construction (:class:`~xraynet.config_schema.ConfigError`)."""
     return cls(**{**given_settings(args, cls, section=section), **values})
 
 

@@ -25,7 +25,7 @@ def cmd_fit(args) -> int:
     from ..backend import backend_name
     from ..bundle import read_run_config
     from ..data import XRayDataModule
-    from ..distributed import (CHILD_ENV, ClusterConfig, barrier, cluster_problems, join_cluster,
+    from ..distributed import (CHILD_ENV, ClusterSettings, barrier, cluster_problems, join_cluster,
                                supervise)
     from ..evaluation import evaluate_run
     from ..module import XRayClassifier
@@ -45,7 +45,7 @@ def cmd_fit(args) -> int:
     if args.print_config:
         print(json.dumps(resolved_config(config), indent=2))
         return 0
-    cluster = settings_from_args(args, ClusterConfig, section="cluster").resolved()
+    cluster = settings_from_args(args, ClusterSettings, section="cluster").resolved()
     if cluster.num_processes > 1 and not os.environ.get(CHILD_ENV):
         problems = cluster_problems(cluster, backend_name())
         if problems:

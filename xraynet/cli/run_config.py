@@ -15,14 +15,14 @@ from .arguments import (add_data_args, add_setting_flags, given_settings, settin
 def add_fit_args(p: argparse.ArgumentParser) -> None:
     """``fit``'s flags: the data options and every setting of the run config that has a flag."""
     from ..config import AugmentationConfig, ModelConfig, OptimConfig, TrainerConfig
-    from ..distributed import ClusterConfig
+    from ..distributed import ClusterSettings
 
     add_data_args(p)
     add_setting_flags(p, TrainerConfig, section="trainer")
     add_setting_flags(p, OptimConfig, section="module")
     add_setting_flags(p, ModelConfig, section="model")
     add_setting_flags(p, AugmentationConfig, section="aug")
-    add_setting_flags(p, ClusterConfig, section="cluster")
+    add_setting_flags(p, ClusterSettings, section="cluster")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in RUN_DIR")
     p.add_argument("--config", metavar="FILE", help="start from this run config (.json or .toml; a "
                    "run directory's config.json reproduces that run); flags given as well override it")
@@ -35,7 +35,7 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
     from ..config import (DEFAULT_SEED, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
                          RunConfig, TrainerConfig)
     from ..locate import resolve_data_dir
-    from ..settings import ConfigError
+    from ..config_schema import ConfigError
 
     problems: list[str] = []
     parts: dict = {}
@@ -123,7 +123,7 @@ def run_flags_given(args: argparse.Namespace) -> list[str]:
     """The run-config flags typed on the command line (``--batch-size``, ...), as typed."""
     import dataclasses
 
-    from ..settings import flag_of
+    from ..config_schema import flag_of
 
     flags = []
     for cls, section in run_sections():

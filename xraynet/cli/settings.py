@@ -1,16 +1,16 @@
 """The settings of the commands that use a saved model or only read data (``evaluate``,
 ``predict``, ``explain``, ``report``, and where every data-reading command writes): one
-:func:`~xraynet.settings.setting` field each, from which the command line derives its flag,
+:func:`~xraynet.config_schema.setting` field each, from which the command line derives its flag,
 help, range and default. (``fit``'s are the run config's, :mod:`xraynet.config`; ``serve``'s
-:class:`~xraynet.config.ServeConfig`; ``tune`` and ``train-best``'s :mod:`tuning.settings`.)
+:class:`~xraynet.serve.settings.ServeSettings`; ``tune`` and ``train-best``'s :mod:`tuning.settings`.)
 No Keras import here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import RUNS_DIR
-from ..settings import check, setting
+from ..runs import RUNS_DIR
+from ..config_schema import check, setting
 
 #: what ``explain --method`` may name
 EXPLAIN_METHODS = ("gradcam", "occlusion", "both")

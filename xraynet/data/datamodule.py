@@ -18,7 +18,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ..config import DataConfig
 from ..errors import DatasetError
-from ..settings import ConfigError, ConfigView, configure
+from ..config_schema import ConfigError, ConfigView, configure
 from .audit import AuditResult, audit, duplicate_groups, file_hash
 from .cache import default_cache_dir
 from .description import DatasetDescription, describe_dataset
@@ -96,9 +96,7 @@ class XRayDataModule(ConfigView):
         self.cache_dir = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) if use_cache else None
         self.in_memory: bool | None = None  # after setup: whether the images are held in memory
         self.workers = workers or os.cpu_count() or 1
-        self.decode_settings = DecodeSettings(image_size=self.config.image_size,
-                                              max_pixels=self.config.max_pixels,
-                                              resize=self.config.resize)
+        self.decode_settings = DecodeSettings.of(self.config)
         self.class_names: list[str] = []
         self.description = DatasetDescription()  # after setup: the data's description
         self.skipped: list[tuple[str, str]] = []

@@ -42,24 +42,22 @@ class ImageDecodeError(ValueError):
 
 @dataclass(frozen=True)
 class DecodeSettings:
-    """How files become arrays; part of the cache key.
-
-    Attributes:
-        image_size: side of the square output, in pixels.
-        max_pixels: files with more pixels than this are refused as decompression bombs
-            (at most ``DEFAULT_MAX_PIXELS``, where Pillow's own guard applies).
-        resize: ``"body"`` (default) cuts the dark background away first (:mod:`.body_box`)
-            and squeezes the body's box into the square, so that neither a looser frame nor a
-            squeezed re-encode changes what the model sees (docs/studies/BODYBOX.md);
-            ``"crop"`` keeps the central square, so every image keeps its proportions but a
-            wide scan shows less of its chest; ``"stretch"`` squeezes the whole image into the
-            square, which turns the scanner's framing (the aspect ratio, which differs per
-            class and source in this dataset) into a shape cue.
+    """How files become arrays; part of the cache key. The decoding part of
+    :class:`~xraynet.config.DataConfig` (``image_size``, ``max_pixels``, ``resize``: declared,
+    documented and validated there; :meth:`of` takes them from it), or of a bundle's metadata
+    (``predict``, ``serve``). ``resize`` modes: ``"body"`` cuts the dark background away
+    (:mod:`.body_box`) and squeezes the body's box into the square (docs/studies/BODYBOX.md);
+    ``"crop"`` keeps the central square; ``"stretch"`` squeezes the whole image in.
     """
 
     image_size: int = DEFAULT_IMAGE_SIZE
     max_pixels: int = DEFAULT_MAX_PIXELS
     resize: str = DEFAULT_RESIZE
+
+    @classmethod
+    def of(cls, config) -> "DecodeSettings":
+        """The decoding settings of a :class:`~xraynet.config.DataConfig`."""
+        return cls(image_size=config.image_size, max_pixels=config.max_pixels, resize=config.resize)
 
     def __post_init__(self) -> None:
         if self.resize not in RESIZE_MODES:

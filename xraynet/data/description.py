@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import DatasetError
-from ..settings import known_fields
+from ..config_schema import known_fields
 
 DESCRIPTION_FILES = ("dataset.json", "DATASET.md")
 #: the classes of the Kaggle set (its description is used only for this layout and these classes)

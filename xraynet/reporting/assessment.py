@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, NamedTuple
 
 from ..runs import RELIABILITY_FILE, TRUST_FILE
-from ..settings import known_fields
+from ..config_schema import known_fields
 
 
 

@@ -2,7 +2,7 @@
 the model is and where it looked, and the JSON API behind it (FastAPI; the ``serve`` extra).
 
 Importing this package needs FastAPI only for :func:`create_app` (imported lazily). Its settings
-are :class:`xraynet.config.ServeConfig`.
+are :class:`xraynet.serve.settings.ServeSettings`.
 """
 
 from __future__ import annotations

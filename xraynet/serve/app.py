@@ -17,7 +17,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from .. import __version__
-from ..config import ServeConfig
+from .settings import ServeSettings
 from ..data.decode import ImageDecodeError
 from ..explain import METHODS
 from .model_info import DOCUMENTS, model_info
@@ -58,7 +58,7 @@ def _authorised(request: Request, token: str) -> bool:
     return hmac.compare_digest(offered.encode(), token.encode())
 
 
-def create_app(service: InferenceService, settings: ServeConfig | None = None) -> FastAPI:
+def create_app(service: InferenceService, settings: ServeSettings | None = None) -> FastAPI:
     """The application around a loaded :class:`~.service.InferenceService`: the guard
     (token, security headers), the page, the JSON API and the run directory's documents."""
     settings = settings or service.settings
@@ -75,7 +75,7 @@ def create_app(service: InferenceService, settings: ServeConfig | None = None) -
     return app
 
 
-def _add_guard(app: FastAPI, settings: ServeConfig) -> None:
+def _add_guard(app: FastAPI, settings: ServeSettings) -> None:
     """Every response: the bearer token checked where one is set, and the security headers."""
 
     @app.middleware("http")
@@ -122,7 +122,7 @@ def _add_page(app: FastAPI) -> None:
         return FileResponse(found, media_type=DOCS_ASSETS[name])
 
 
-def _add_api(app: FastAPI, service: InferenceService, settings: ServeConfig,
+def _add_api(app: FastAPI, service: InferenceService, settings: ServeSettings,
              run_dir: Path | None) -> None:
     """``/api/health``, ``/api/model`` and ``/api/predict`` (admission, decoding, analysis)."""
     bundle = service.predictor.bundle

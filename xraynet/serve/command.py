@@ -10,7 +10,7 @@ import os
 import time
 
 from ..cli.arguments import add_setting_flags, settings_from_args
-from ..config import ServeConfig
+from .settings import ServeSettings
 from ..errors import XRayNetError
 
 log = logging.getLogger("xraynet")
@@ -24,7 +24,7 @@ def register(sub) -> dict:
     p = sub.add_parser("serve", help="web page and JSON API: drop an X-ray, see the diagnosis, "
                        "how sure the model is and where it looked")
     p.add_argument("model", help="run directory of a saved model (or its model.keras)")
-    add_setting_flags(p, ServeConfig, section="serve")
+    add_setting_flags(p, ServeSettings, section="serve")
     return {"serve": run_serve}
 
 
@@ -38,7 +38,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from .memory import return_large_buffers_to_the_os
     from .service import InferenceService
 
-    settings = settings_from_args(args, ServeConfig, section="serve")
+    settings = settings_from_args(args, ServeSettings, section="serve")
     settings = replace(settings, token=settings.token or os.environ.get(TOKEN_ENV) or None)
     if settings.host not in LOOPBACK and not settings.token:
         log.warning("warning: listening on %s without a token: anyone who can reach this port can "

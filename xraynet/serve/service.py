@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 import numpy as np
 from PIL import Image
 
-from ..config import ServeConfig
+from .settings import ServeSettings
 from ..data.decode import DecodeSettings, ImageFacts, decode_cost, decode_with_facts
 from ..explain import Explainer
 from ..predict import Predictor
@@ -75,13 +75,13 @@ class InferenceService:
 
     Args:
         predictor: the loaded bundle.
-        settings: the server's settings (:class:`~xraynet.config.ServeConfig`; its queue limit,
+        settings: the server's settings (:class:`~xraynet.serve.settings.ServeSettings`; its queue limit,
             timeout, decode workers and decode memory are used here).
         **overrides: fields of ``settings`` to replace, validated the same way.
     """
 
-    def __init__(self, predictor: Predictor, settings: ServeConfig | None = None, **overrides) -> None:
-        self.settings = replace(settings or ServeConfig(), **overrides)
+    def __init__(self, predictor: Predictor, settings: ServeSettings | None = None, **overrides) -> None:
+        self.settings = replace(settings or ServeSettings(), **overrides)
         self.predictor = predictor
         self.explainer = Explainer(predictor)
         self.queue_limit = self.settings.queue_limit
