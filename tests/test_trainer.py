@@ -80,6 +80,24 @@ def test_same_seed_same_model(dataset, cache_dir, tmp_path):
     assert np.allclose(outputs[0], outputs[1], atol=1e-3)
 
 
+def test_the_trainers_seed_is_the_runs_one_seed(dataset, cache_dir, tmp_path):
+    """Trainer(seed=7) splits the data and seeds the augmentation where their configs leave the
+    seed to the run; config.json records the three; a seed of their own is kept."""
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    module = XRayClassifier(model=ModelConfig(**TINY))
+    result = Trainer(epochs=1, batch_size=16, seed=7, out_dir=tmp_path, verbose=0).fit(
+        module, dm, run_dir=tmp_path / "run")
+    config = json.loads((result.run_dir / "config.json").read_text())
+    assert (config["data"]["seed"], config["model"]["seed"], config["trainer"]["seed"]) == (7, 7, 7)
+    assert dm.seed == 7 and result.model.get_layer("augment").seed == 7
+    assert sorted(dm.val.paths) == sorted(XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir,
+                                                         seed=7).setup().val.paths)
+    own = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, seed=3)
+    kept = Trainer(epochs=1, batch_size=16, seed=7, out_dir=tmp_path, verbose=0).fit(
+        XRayClassifier(model=ModelConfig(**TINY, seed=4)), own, run_dir=tmp_path / "own")
+    config = json.loads((kept.run_dir / "config.json").read_text())
+    assert (config["data"]["seed"], config["model"]["seed"], config["trainer"]["seed"]) == (3, 4, 7)
+
 
 def test_a_fit_with_resize_mix_records_it(dataset, cache_dir, tmp_path):
     dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)

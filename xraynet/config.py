@@ -24,7 +24,7 @@ __all__ = ["AugmentationConfig", "backbone_kind", "config_from_dict", "DataConfi
            "EnsembleConfig", "feature_side", "flat_setting_owners", "is_pretrained", "LAST_CONV_NAME",
            "migrate_config", "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
            "OPTIMIZERS", "PRETRAINED_REDUCTION", "RunConfig", "RUNS_DIR", "SCHEDULES",
-           "SCHEMA_VERSION", "TrainerConfig"]
+           "SCHEMA_VERSION", "seed_or_default", "TrainerConfig"]
 
 #: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
 SCHEMA_VERSION = 2
@@ -40,6 +40,11 @@ DEFAULT_SEED = 42
 #: how much a pretrained backbone divides its input's side by, at most (its feature map's side
 #: must stay at least 2)
 PRETRAINED_REDUCTION = 32
+
+
+def seed_or_default(seed: int | None) -> int:
+    """A seed left to the run (None) where no run gave it one: :data:`DEFAULT_SEED`."""
+    return DEFAULT_SEED if seed is None else seed
 
 
 def backbone_kind(name: str) -> str | None:
@@ -80,7 +85,8 @@ class DataConfig:
     test_fraction: float = setting(0.2, help="test share of each class, for data without a "
                                    "train/test split (class folders, a manifest without a split "
                                    "column)", min=0.05, max=0.5)
-    seed: int = setting(DEFAULT_SEED, help="seed of the validation split", flag="", min=0)
+    seed: int | None = setting(None, help="seed of the test and validation splits", flag="", min=0,
+                               default_text="the run's seed (TrainerConfig.seed)")
     val_source: str = setting("", help="validate on whole sources instead of a share of train: "
                               "the named source(s) of a manifest's source column (comma-"
                               "separated) are the validation split, never trained on; the "
@@ -162,7 +168,7 @@ class ModelConfig:
         antialias: sigma in pixels of a fixed Gaussian low-pass before the first convolution
             (:class:`~xraynet.layers.AntiAlias`; 0: none).
         augmentation: training-time augmentation, or None for none.
-        seed: seed of the augmentation layer.
+        seed: seed of the augmentation layer (None: the run's, ``TrainerConfig.seed``).
     """
 
     image_size: int = setting(DEFAULT_IMAGE_SIZE, help="square input side, pixels", flag="",
@@ -188,7 +194,8 @@ class ModelConfig:
     antialias: float = setting(0.0, help="fixed Gaussian low-pass before the first convolution, "
                                "sigma in pixels (0: off)", flag="--antialias", min=0, max=3)
     augmentation: AugmentationConfig | None = field(default_factory=AugmentationConfig)
-    seed: int = setting(42, help="seed of the augmentation layer", flag="", min=0)
+    seed: int | None = setting(None, help="seed of the augmentation layer", flag="", min=0,
+                               default_text="the run's seed (TrainerConfig.seed)")
 
     def __post_init__(self) -> None:
         lines = problems(self, section="model")
@@ -273,8 +280,8 @@ class TrainerConfig:
     batch_size: int = setting(16, help="images per step", min=1, max=4096)
     devices: int = setting(1, help="devices of this host to train on, in data parallel (JAX: "
                            "keras.distribution; TensorFlow: MirroredStrategy)", min=1, max=1024)
-    seed: int = setting(DEFAULT_SEED, help="seed of weights, augmentation, shuffling and the "
-                        "validation split", min=0)
+    seed: int = setting(DEFAULT_SEED, help="the run's one seed: of weights, shuffling, and (where "
+                        "they leave theirs to the run) the augmentation and the splits", min=0)
     monitor: str = setting("val_loss", help="validation metric that picks the best epoch",
                            flag="", choices=("val_loss", "val_accuracy", "val_auc"))
     patience: int | None = setting(None, help="epochs without improvement before early stopping",
@@ -302,7 +309,9 @@ class TrainerConfig:
 @dataclass(frozen=True)
 class RunConfig:
     """Everything one training run was given: what ``config.json`` holds (``schema_version``
-    :data:`SCHEMA_VERSION`). The data's and the model's image sizes must agree."""
+    :data:`SCHEMA_VERSION`). The data's and the model's image sizes must agree. One seed: the
+    trainer's; the data's and the model's derive from it where they leave theirs to the run
+    (None), so ``config.json`` records all three."""
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -312,6 +321,11 @@ class RunConfig:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
+        seed = self.trainer.seed
+        if self.data.seed is None:
+            object.__setattr__(self, "data", replace(self.data, seed=seed))
+        if self.model.seed is None:
+            object.__setattr__(self, "model", replace(self.model, seed=seed))
         if self.data.image_size != self.model.image_size:
             raise ConfigError([f"data.image_size = {self.data.image_size} differs from "
                                f"model.image_size = {self.model.image_size}: they must agree"])

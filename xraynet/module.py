@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+
 import keras
 
 from .config import OptimConfig
@@ -100,6 +102,13 @@ class XRayClassifier(ConfigView):
         model.compile(optimizer=self.make_optimizer(learning_rate, ema), loss=self.loss(),
                       metrics=self.metrics())
         return model
+
+    def seed_from(self, seed: int) -> "XRayClassifier":
+        """Give the model ``seed`` (the run's) where its config leaves its seed to the run; a
+        seed the config names is kept. The trainer calls it before building."""
+        if self.model_config.seed is None:
+            self.model_config = replace(self.model_config, seed=seed)
+        return self
 
     def build(self) -> keras.Model:
         """A new compiled model (targets are one-hot); a pretrained backbone comes frozen (see

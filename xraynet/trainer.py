@@ -127,8 +127,15 @@ class Trainer(ConfigView):
         on the frozen backbone's cached features, then ``epochs`` of fine-tuning of its top
         blocks (none for ``fine_tune_blocks`` 0: a linear probe, whose history is the warm-up's).
         Passing the ``run_dir`` of an interrupted run resumes it from its last finished epoch.
+
+        One seed: the trainer's ``seed`` also splits the data and seeds the augmentation where
+        their configs leave theirs to the run (``DataConfig.seed``, ``ModelConfig.seed`` None);
+        a data module set up before keeps its split.
         """
-        datamodule.setup()
+        datamodule.setup("fit", seed=self.seed)
+        if datamodule.seed != self.seed:
+            log.info("data split with the data module's seed %d (the run's seed is %d)",
+                     datamodule.seed, self.seed)
         if self.process.count > 1 and module.pretrained:
             raise XRayNetError("training across processes is implemented for the from-scratch "
                                "CNN (--backbone cnn); a pretrained backbone's warm-up runs in "
@@ -168,6 +175,7 @@ class Trainer(ConfigView):
         work_dir = Path(work_dir)
         work_dir.mkdir(parents=True, exist_ok=True)
         chief = self.process.is_chief
+        module.seed_from(self.seed)
         run = self.run_config(module, datamodule).trainer
         seed_everything(self.seed)
         train, val = self.fit_datasets(datamodule)

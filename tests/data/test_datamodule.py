@@ -101,16 +101,33 @@ def test_resize_mix_reads_training_images_whole_and_squeezed(tmp_path: Path, cac
 def test_prepare_data_decodes_once_and_setup_splits(dataset: Path, cache_dir):
     import pytest
 
-    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).prepare_data()
-    assert dm.class_names and dm.train is None and dm.audit_result is None  # stage 1 only
-    stored = dm._prepared[1]
-    assert dm.prepare_data()._prepared[1] is stored  # once
-    dm.setup()
-    assert dm._prepared[1] is stored  # setup reuses the prepared store
+    dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir)
+    prepared = dm.prepare_data()
+    assert prepared.found.class_names and len(prepared.stored.paths) > 0
+    # stage 1 sets none of the module's state: setup does
+    assert dm.class_names == [] and dm.layout is None and dm.train is None and dm.audit_result is None
+    assert dm.prepare_data() is prepared  # once
+    dm.setup("fit")
+    assert dm.prepare_data() is prepared and dm.class_names == prepared.found.class_names
     total = sum(len(dm.split(s)) for s in ("train", "val", "test"))
-    assert total == len(stored.paths) and dm.split("train") is dm.train
+    assert total == len(prepared.stored.paths) and dm.split("train") is dm.train
     with pytest.raises(ValueError, match="unknown split"):
         dm.split("training")
+    with pytest.raises(ValueError, match="setup stage"):
+        XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir).setup("training")
+
+
+def test_the_data_split_follows_the_runs_seed_unless_its_own_is_given(dataset: Path, cache_dir):
+    """One seed: DataConfig.seed None takes the seed setup is given (the trainer's)."""
+    def test_paths(**kwargs):
+        seed = kwargs.pop("run_seed", None)
+        dm = XRayDataModule(root=dataset, image_size=32, cache_dir=cache_dir, **kwargs).setup(seed=seed)
+        return dm.seed, sorted(dm.split("val").paths)
+
+    assert test_paths()[0] == 42  # no seed anywhere: the default
+    seven = test_paths(run_seed=7)
+    assert seven[0] == 7 and test_paths(seed=7) == seven  # the run's seed, or its own: the same
+    assert test_paths(seed=3, run_seed=7)[0] == 3  # a seed of its own is kept
 
 
 def test_the_audit_hash_does_not_depend_on_the_image_size_or_framing(dataset: Path, cache_dir):
@@ -118,8 +135,7 @@ def test_the_audit_hash_does_not_depend_on_the_image_size_or_framing(dataset: Pa
     from xraynet.data.audit import HASH_IMAGE_SIZE
 
     def hashes(**settings):
-        dm = XRayDataModule(root=dataset, cache_dir=cache_dir, **settings).prepare_data()
-        return dm._prepared[1].dhash
+        return XRayDataModule(root=dataset, cache_dir=cache_dir, **settings).prepare_data().stored.dhash
 
     reference = hashes(image_size=HASH_IMAGE_SIZE)
     assert np.array_equal(hashes(image_size=24), reference)

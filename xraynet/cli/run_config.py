@@ -32,7 +32,7 @@ def add_fit_args(p: argparse.ArgumentParser) -> None:
 
 def run_config_from_args(args: argparse.Namespace, n_classes: int):
     """The run config ``fit``'s flags describe; every invalid value is reported at once."""
-    from ..config import (DEFAULT_SEED, AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
+    from ..config import (AugmentationConfig, DataConfig, ModelConfig, OptimConfig,
                          RunConfig, TrainerConfig)
     from ..locate import resolve_data_dir
     from ..config_schema import ConfigError
@@ -40,18 +40,15 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
     problems: list[str] = []
     parts: dict = {}
 
-    def seed() -> int:  # one --seed for all; an invalid one is reported once, by the trainer
-        return parts["trainer"].seed if "trainer" in parts else DEFAULT_SEED
-
     builders = {
         "trainer": lambda: settings_from_args(args, TrainerConfig, section="trainer",
                                               out_dir=storage_from_args(args).out),
         "module": lambda: settings_from_args(args, OptimConfig, section="module"),
         "aug": lambda: settings_from_args(args, AugmentationConfig, section="aug"),
-        "data": lambda: settings_from_args(args, DataConfig, section="data", seed=seed(),
+        "data": lambda: settings_from_args(args, DataConfig, section="data",
                                            root=str(resolve_data_dir(args.data))),
         "model": lambda: settings_from_args(  # the data's size (its own errors reported once)
-            args, ModelConfig, section="model", seed=seed(), n_classes=n_classes,
+            args, ModelConfig, section="model", n_classes=n_classes,
             augmentation=parts.get("aug", AugmentationConfig()),
             **({"image_size": parts["data"].image_size} if "data" in parts else {})),
     }
@@ -63,7 +60,7 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
     if problems:
         raise ConfigError(problems)
     return RunConfig(data=parts["data"], model=parts["model"], module=parts["module"],
-                     trainer=parts["trainer"])
+                     trainer=parts["trainer"])  # the data's and the model's seed: --seed's
 
 
 def run_config_from_file(path: str | Path, args: argparse.Namespace):

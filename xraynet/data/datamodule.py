@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..config import DataConfig
+from ..config import DataConfig, seed_or_default
 from ..errors import DatasetError
 from ..config_schema import ConfigError, ConfigView, configure
 from .audit import AuditResult, audit, duplicate_groups, file_hash
@@ -24,18 +24,31 @@ from .cache import default_cache_dir
 from .description import DatasetDescription, describe_dataset
 from .decode import DecodeSettings, fit_to_square, load_grayscale
 from .discovery import FileRecord, fingerprint
-from .layouts import find_files
+from .layouts import DatasetFiles, find_files
 from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .store import ImageStore, StoredImages
 from .loaders import SplitImages, SplitDataset
 from .sources import set_name
 from .split import stratified_group_folds, stratified_group_split
 
-__all__ = ["balanced_weights", "CACHE_FORMAT", "SPLITS", "XRayDataModule"]
+__all__ = ["balanced_weights", "CACHE_FORMAT", "PreparedData", "SETUP_STAGES", "SPLITS",
+           "XRayDataModule"]
 
 log = logging.getLogger("xraynet")
 #: the splits a set-up data module holds (:meth:`XRayDataModule.split`)
 SPLITS = ("train", "val", "test", "test_leak_free")
+#: what :meth:`XRayDataModule.setup` may be told it sets up for (Lightning's stages)
+SETUP_STAGES = (None, "fit", "validate", "test", "predict")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedData:
+    """What :meth:`XRayDataModule.prepare_data` leaves: the files found (layout, classes,
+    records) and their decoded store, and whether the store came from the cache."""
+
+    found: DatasetFiles
+    stored: StoredImages
+    cache_hit: bool
 CACHE_FORMAT = 4  # bump when the cached layout or decoding changes (3: high-depth and colour files
 # block-averaged strip by strip; 4: the audit's hash taken at HASH_IMAGE_SIZE whatever the model's)
 
@@ -109,7 +122,7 @@ class XRayDataModule(ConfigView):
         self._train_folder: tuple[SplitImages, np.ndarray] | None = None
         self._records: list[FileRecord] = []
         self._other: tuple | None = None  # the other view's store: images, row of each path
-        self._prepared: tuple | None = None  # after prepare_data: the files found, their store
+        self._prepared: PreparedData | None = None  # prepare_data's result, kept
 
     @property
     def root(self) -> Path:
@@ -132,33 +145,46 @@ class XRayDataModule(ConfigView):
                    use_cache=use_cache, workers=workers, splits_file=splits_file)
 
     # -- public API ---------------------------------------------------------------------------
-    def prepare_data(self) -> "XRayDataModule":
-        """Stage 1 (Lightning's ``prepare_data``): discover the files, read the data's
-        description, and decode every image into the store (from the cache when it is complete;
-        an interrupted decode resumes). Done once; :meth:`setup` calls it."""
-        if self._prepared is not None:
-            return self
-        found = find_files(self.source)
-        self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
-        self.description = describe_dataset(self.source, self.layout, self.class_names,
-                                            describe=self.config.describe or None)
-        self._records = found.records
-        stored = self._stored(found.records)
-        self.skipped = [tuple(s) for s in stored.skipped]
-        for path, reason in self.skipped:
-            log.warning("warning: skipped %s: %s", path, reason)
-        if self.skipped:
-            log.warning("warning: %d file(s) skipped as unreadable", len(self.skipped))
-        self._prepared = (found, stored)
-        return self
+    def prepare_data(self) -> PreparedData:
+        """Stage 1 (Lightning's ``prepare_data``): discover the files and decode every image into
+        the store (from the cache when it is complete; an interrupted decode resumes). Returns
+        what it found and decoded, and sets nothing of the module's (:meth:`setup` does); the
+        result is kept, so that decoding runs once."""
+        if self._prepared is None:
+            found = find_files(self.source)
+            stored, hit = self._open_store(found.records, self.decode_settings, base=found.base,
+                                           class_names=found.class_names)
+            for path, reason in stored.skipped:
+                log.warning("warning: skipped %s: %s", path, reason)
+            if stored.skipped:
+                log.warning("warning: %d file(s) skipped as unreadable", len(stored.skipped))
+            self._prepared = PreparedData(found, stored, hit)
+        return self._prepared
 
-    def setup(self) -> "XRayDataModule":
-        """Stage 2 (Lightning's ``setup``): the duplicate audit and the splits (train,
-        validation, test, leak-free test) of the prepared images (:meth:`prepare_data` first,
-        if it has not run). Idempotent."""
+    def setup(self, stage: str | None = None, *, seed: int | None = None) -> "XRayDataModule":
+        """Stage 2 (Lightning's ``setup``): the data's description, the duplicate audit and the
+        splits (train, validation, test, leak-free test) of the prepared images
+        (:meth:`prepare_data` first, if it has not run). Idempotent.
+
+        ``stage``: Lightning's ``"fit"``, ``"validate"``, ``"test"`` or ``"predict"`` (or None);
+        every stage sets up every split, because the leak-free test split is what the audit of
+        all files leaves. ``seed``: the run's seed (the trainer's), which splits the data where
+        its config leaves the seed to the run (``DataConfig.seed`` None; the default seed
+        without one). A module set up already keeps its split."""
+        if stage not in SETUP_STAGES:
+            raise ValueError(f"setup stage {stage!r}: one of {', '.join(map(str, SETUP_STAGES))}")
         if self.train is not None:
             return self
-        found, stored = self.prepare_data()._prepared
+        if self.config.seed is None:
+            self.config = dataclasses.replace(self.config, seed=seed_or_default(seed))
+        prepared = self.prepare_data()
+        found, stored = prepared.found, prepared.stored
+        self.layout, self._base, self.class_names = found.layout, found.base, found.class_names
+        self._records = found.records
+        self.cache_hit, self.in_memory = prepared.cache_hit, stored.in_memory
+        self.skipped = [tuple(s) for s in stored.skipped]
+        self.description = describe_dataset(self.source, self.layout, self.class_names,
+                                            describe=self.config.describe or None)
         paths = stored.paths
         # labels, splits and groups come from the files as listed now (a manifest may change
         # them); the cache holds only what decoding gave
@@ -367,23 +393,20 @@ class XRayDataModule(ConfigView):
             raise RuntimeError("call setup() first")
         return split
 
-    def _stored(self, records: list[FileRecord]) -> StoredImages:
-        """The decoded images of ``records`` (see :meth:`_open_store`); records whether they
-        came from the cache and are held in memory."""
-        stored, self.cache_hit = self._open_store(records, self.decode_settings)
-        self.in_memory = stored.in_memory
-        return stored
-
-    def _open_store(self, records: list[FileRecord], settings: DecodeSettings
+    def _open_store(self, records: list[FileRecord], settings: DecodeSettings, *,
+                    base: Path | None = None, class_names: list[str] | None = None
                     ) -> tuple[StoredImages, bool]:
-        """The images of ``records`` decoded with ``settings``, and whether the store was
-        complete already: from the store when complete, else decoded into it (resuming an
-        interrupted decode). Without a cache, into a temporary store."""
-        key = fingerprint(self.root, records, {"size": settings.image_size,
-                                               "max_pixels": settings.max_pixels,
-                                               "resize": settings.resize,
-                                               "format": CACHE_FORMAT,
-                                               "classes": self.class_names})
+        """The images of ``records`` (relative to ``base``, default :attr:`root`) decoded with
+        ``settings``, and whether the store was complete already: from the store when complete,
+        else decoded into it (resuming an interrupted decode). Without a cache, into a temporary
+        store."""
+        base = self.root if base is None else base
+        key = fingerprint(base, records, {"size": settings.image_size,
+                                          "max_pixels": settings.max_pixels,
+                                          "resize": settings.resize,
+                                          "format": CACHE_FORMAT,
+                                          "classes": self.class_names if class_names is None
+                                          else class_names})
         if self.cache_dir is not None:
             directory = self.cache_dir / f"images-{key}"
         else:
@@ -404,7 +427,7 @@ class XRayDataModule(ConfigView):
                  len(records), settings.image_size, settings.image_size, settings.resize,
                  self.workers, directory)
         start = time.perf_counter()
-        rel = [str(r.path.relative_to(self.root)) for r in records]
+        rel = [str(r.path.relative_to(base)) for r in records]
         store.build(rel, [r.path for r in records], functools.partial(_decode_one, settings=settings),
                     workers=self.workers)
         log.info("decoded %d files in %.1fs", len(records), time.perf_counter() - start)

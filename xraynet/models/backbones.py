@@ -35,7 +35,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from ..config import LAST_CONV_NAME, ModelConfig, backbone_kind
+from ..config import LAST_CONV_NAME, ModelConfig, backbone_kind, seed_or_default
 from ..registry import IMAGENET_MEAN, IMAGENET_STD, KERAS_HUB_PREFIX, backbone_spec
 from ..errors import XRayNetError
 from ..layers import BackboneInput, XRayAugmentation
@@ -59,7 +59,7 @@ def build_model(config: ModelConfig) -> keras.Model:
     inputs = keras.Input((config.image_size, config.image_size, 1), name="image")
     x = inputs
     if config.augmentation is not None:
-        x = XRayAugmentation(**asdict(config.augmentation), seed=config.seed, name="augment")(x)
+        x = XRayAugmentation(**asdict(config.augmentation), seed=seed_or_default(config.seed), name="augment")(x)
     if kind == "efficientnet_lite":
         x = BackboneInput(config.intensity, mean=lite.INPUT_MEAN, std=lite.INPUT_STD,
                           name="normalize")(x)

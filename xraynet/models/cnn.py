@@ -7,7 +7,7 @@ from dataclasses import asdict
 import keras
 from keras import layers
 
-from ..config import LAST_CONV_NAME, AugmentationConfig, ModelConfig
+from ..config import LAST_CONV_NAME, AugmentationConfig, ModelConfig, seed_or_default
 from ..layers import AntiAlias, IntensityNormalization, XRayAugmentation
 
 __all__ = ["LAST_CONV_NAME", "AugmentationConfig", "ModelConfig", "build_cnn"]
@@ -19,7 +19,7 @@ def build_cnn(config: ModelConfig) -> keras.Model:
     inputs = keras.Input((config.image_size, config.image_size, 1), name="image")
     x = inputs
     if config.augmentation is not None:
-        x = XRayAugmentation(**asdict(config.augmentation), seed=config.seed, name="augment")(x)
+        x = XRayAugmentation(**asdict(config.augmentation), seed=seed_or_default(config.seed), name="augment")(x)
     x = IntensityNormalization(config.intensity, name="normalize")(x)
     if config.antialias:
         x = AntiAlias(config.antialias, name="antialias")(x)
