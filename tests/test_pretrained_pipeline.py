@@ -31,8 +31,8 @@ def pretrained_run(tmp_path_factory):
     trainer = Trainer(epochs=2, batch_size=16, seed=0, out_dir=tmp_path_factory.mktemp("runs"),
                       verbose=0, tensorboard=False)
     result = trainer.fit(module, dm)
-    evaluation = evaluate_run(result.model, dm, result.run_dir)
-    write_report(result.model, dm, result.run_dir, seed=0, probabilities=evaluation.probabilities)
+    evaluation = evaluate_run(result.model, dm.split_data(), result.run_dir)
+    write_report(result.model, dm.split_data(), result.run_dir, seed=0, probabilities=evaluation.probabilities)
     return {"root": root, "dm": dm, "result": result}
 
 

@@ -137,15 +137,16 @@ def train_best(*, hyperparameters: str | Path | None = None, data: str | Path | 
                 "selection": selection})
     model = results[0].model if len(results) == 1 else _save_ensemble(results, dm, run_dir)
     export_saved_model(run_dir)
-    evaluation = evaluate_run(model, dm, run_dir)
-    write_report(model, dm, run_dir, probabilities=evaluation.probabilities)  # the run's seed
+    data = dm.split_data()
+    evaluation = evaluate_run(model, data, run_dir)
+    write_report(model, data, run_dir, probabilities=evaluation.probabilities)  # the run's seed
     return run_dir, evaluation.text
 
 
 def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     """Average the members into one bundle in ``run_dir``, with member curves and reports."""
     for result in results:  # each member's own evaluation, beside its model
-        evaluate_run(result.model, dm, result.run_dir)
+        evaluate_run(result.model, dm.split_data(), result.run_dir)
     model = average_ensemble([r.model for r in results])
     member_dirs = [r.run_dir.relative_to(run_dir).as_posix() for r in results]
     metadata = dataclasses.replace(
@@ -156,7 +157,7 @@ def _save_ensemble(results: list[FitResult], dm: XRayDataModule, run_dir: Path):
     config = EnsembleConfig(data=dm.config, backend=backend_name(),
                             members=tuple(read_run_config(r.run_dir) for r in results))
     save_bundle(model, run_dir, config=config.to_dict(), metadata=metadata)
-    complete_bundle(model, dm, run_dir, refit=True)  # the ensemble's own temperature and gate (not member 1's)
+    complete_bundle(model, dm.split_data(), run_dir, refit=True)  # the ensemble's own temperature and gate (not member 1's)
     write_audit(dm, run_dir)  # like every run directory: the report quotes it
     write_member_curves({f"member {i + 1}": r.run_dir / HISTORY_FILE for i, r in enumerate(results)},
                         run_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import keras_tuner as kt
 
-from xraynet import ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
+from xraynet import DataConfig, ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
 from xraynet.errors import XRayNetError
 from xraynet.stopping import early_stopping, monitor_mode
@@ -127,7 +127,7 @@ def top_configurations(tuner: kt.Tuner, n: int) -> list[dict]:
     return top
 
 
-def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDataModule,
+def write_results(tuner: kt.Tuner, settings: SearchSettings, data: DataConfig,
                   base: ModelConfig, seconds: float, optim: OptimConfig | None = None) -> Path:
     """``best_hyperparameters.json`` and ``trials.csv`` in the project folder; returns the JSON.
 
@@ -146,7 +146,7 @@ def write_results(tuner: kt.Tuner, settings: SearchSettings, datamodule: XRayDat
     payload = {"hyperparameters": best["hyperparameters"], "trial_id": best["trial_id"],
                "score": best["score"], "top": top,
                "objective": settings.objective, "search": asdict(settings),
-               "data": asdict(datamodule.config), "base_model": base.to_dict(),
+               "data": asdict(data), "base_model": base.to_dict(),
                "optim": asdict(optim or OptimConfig()), "backend": backend_name(), "trials": len(rows), "search_seconds": round(seconds, 1),
                "trial_seconds_total": round(sum(r["wall_seconds"] or 0.0 for r in rows), 1)}
     path = settings.project_dir / BEST_FILE
@@ -165,12 +165,12 @@ def format_top(rows: list[dict], n: int = 5) -> str:
     return "\n".join(lines)
 
 
-def search_inputs(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSettings,
+def search_inputs(data_config: DataConfig, base: ModelConfig, settings: SearchSettings,
                   trainer: TrainerConfig | None = None, optim: OptimConfig | None = None) -> dict:
     """What decides a search's trials: the data settings (not the folder's path), the base model,
     the search settings (not where the state lives) and the trials' training and optimisation
     settings (not where runs are written)."""
-    data = {k: v for k, v in asdict(datamodule.config).items() if k != "root"}
+    data = {k: v for k, v in asdict(data_config).items() if k != "root"}
     search = {k: v for k, v in asdict(settings).items() if k not in ("directory", "project")}
     training = {k: v for k, v in asdict(trainer or TrainerConfig()).items()
                 if k not in ("out_dir", "tensorboard")}
@@ -205,7 +205,7 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
     datamodule.setup()
     resuming = not fresh and settings.project_dir.is_dir()
     chief = os.environ.get("KERASTUNER_TUNER_ID", "chief") == "chief"
-    inputs = search_inputs(datamodule, base, settings, trainer, optim)
+    inputs = search_inputs(datamodule.config, base, settings, trainer, optim)
     if resuming and chief:
         check_resumable(settings.project_dir, inputs)
     try:
@@ -229,6 +229,6 @@ def run_search(datamodule: XRayDataModule, base: ModelConfig, settings: SearchSe
         tuner.search(epochs=settings.max_epochs, callbacks=[stop], verbose=0)
     if not chief:
         return None  # a worker: the chief writes the results
-    path = write_results(tuner, settings, datamodule, base, time.perf_counter() - start, optim)
+    path = write_results(tuner, settings, datamodule.config, base, time.perf_counter() - start, optim)
     print(format_top(trial_rows(tuner)))
     return path

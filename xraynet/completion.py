@@ -18,6 +18,7 @@ import numpy as np
 
 from .bundle import METADATA_FILE, missing_parts, read_metadata, write_json
 from .evaluation.calibration import FREE_TEMPERATURE_BOUNDS, TEMPERATURE_BOUNDS, fit_temperature
+from .data.split_data import SplitData
 from .metadata import BundleMetadata
 from .quality import QUALITY_FILE, fit_gate, load_feature_gate
 
@@ -30,22 +31,23 @@ def is_complete(metadata: BundleMetadata, run_dir: str | Path) -> bool:
             and load_feature_gate(Path(run_dir) / QUALITY_FILE) is not None)
 
 
-def complete_bundle(model: keras.Model, datamodule, run_dir: str | Path, *,
+def complete_bundle(model: keras.Model, data: SplitData, run_dir: str | Path, *,
                     val_probabilities: np.ndarray | None = None, refit: bool = False) -> BundleMetadata:
     """Fit and record the temperature (validation) and the quality gate (train and validation)
-    of the bundle in ``run_dir``; a bundle complete already is left as it is unless ``refit``.
+    of the bundle in ``run_dir`` (``data``: a set-up data module's splits, ``dm.split_data()``);
+    a bundle complete already is left as it is unless ``refit``.
     ``val_probabilities``: the model's uncalibrated validation probabilities, where the caller
     has them. Returns the bundle's metadata as written."""
     run_dir = Path(run_dir)
     metadata = read_metadata(run_dir)
     if not refit and is_complete(metadata, run_dir):
         return metadata
-    val = datamodule.dataset("val")
+    val = data.dataset("val")
     raw = (val_probabilities if val_probabilities is not None
            else np.asarray(model.predict(val, verbose=0)))
     temperature = fit_temperature(val.labels, raw)
     free = fit_temperature(val.labels, raw, bounds=FREE_TEMPERATURE_BOUNDS)
-    gate = fit_gate(model, datamodule, run_dir)
+    gate = fit_gate(model, data, run_dir)
     metadata = dataclasses.replace(
         metadata, temperature=temperature, quality=gate.summary(),
         calibration={"method": "temperature scaling", "fitted_on": "validation",

@@ -223,7 +223,7 @@ class Trainer(ConfigView):
         metadata = self._metadata(datamodule, module, trained.best_epoch, trained.best_value)
         config = self.run_config(module, datamodule).to_dict()
         save_bundle(trained.model, run_dir, config=config, metadata=metadata)
-        complete_bundle(trained.model, datamodule, run_dir)  # temperature and gate: no test image
+        complete_bundle(trained.model, datamodule.split_data(), run_dir)  # temperature and gate: no test image
         write_curves(self._history_file(module, run_dir), run_dir)
         return trained
 

@@ -65,8 +65,9 @@ def cmd_fit(args) -> int:
     if not process.is_chief:
         return 0  # its share is trained; process 0 writes the run
     print("\n".join(dm.audit_result.summary_lines()[:3]))
-    evaluation = evaluate_run(result.model, dm, result.run_dir)
-    write_report(result.model, dm, result.run_dir, probabilities=evaluation.probabilities)
+    data = dm.split_data()
+    evaluation = evaluate_run(result.model, data, result.run_dir)
+    write_report(result.model, data, result.run_dir, probabilities=evaluation.probabilities)
     print(evaluation.text)
     print(f"run directory: {result.run_dir}")
     return 0
@@ -200,8 +201,9 @@ def cmd_report(args) -> int:
     bundle, dm = load_run(args.model, data=args.data, cache_dir=storage.cache_dir,
                           use_cache=storage.cache)
     write_audit(dm, bundle.directory)  # runs written before the audit was kept get one too
-    evaluation = evaluate_run(bundle.model, dm, bundle.directory)
-    write_report(bundle.model, dm, bundle.directory, seed=settings.seed,  # None: the run's
+    data = dm.split_data()
+    evaluation = evaluate_run(bundle.model, data, bundle.directory)
+    write_report(bundle.model, data, bundle.directory, seed=settings.seed,  # None: the run's
                  probabilities=evaluation.probabilities)
     print(evaluation.text)
     print(f"report written to {bundle.directory / HTML_FILE} and model_card.md")

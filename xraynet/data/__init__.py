@@ -5,6 +5,7 @@ from .datamodule import XRayDataModule
 from .decode import DecodeSettings, ImageDecodeError, decode_image
 from .loaders import SplitImages, SplitDataset
 from .sources import SourcedSet, sourced_set
+from .split_data import SplitData
 
 __all__ = ["AuditResult", "DecodeSettings", "DuplicatePair", "ImageDecodeError", "SplitImages",
-           "SplitDataset", "SourcedSet", "XRayDataModule", "decode_image", "sourced_set"]
+           "SplitData", "SplitDataset", "SourcedSet", "XRayDataModule", "decode_image", "sourced_set"]

@@ -29,6 +29,7 @@ from .split_record import SPLITS_FILE, read_splits, record_key, write_splits
 from .store import ImageStore, StoredImages
 from .loaders import SplitImages, SplitDataset
 from .sources import set_name
+from .split_data import EVALUATION_SPLITS, SplitData
 from .split import stratified_group_folds, stratified_group_split
 
 __all__ = ["balanced_weights", "CACHE_FORMAT", "PreparedData", "SETUP_STAGES", "SPLITS",
@@ -366,8 +367,13 @@ class XRayDataModule(ConfigView):
 
     def evaluation_datasets(self, *, batch_size: int = 32) -> dict[str, SplitDataset]:
         """The splits every evaluation scores: ``val``, ``test`` and ``test_leak_free``."""
-        return {name: self.dataset(name, batch_size=batch_size)
-                for name in ("val", "test", "test_leak_free")}
+        return {name: self.dataset(name, batch_size=batch_size) for name in EVALUATION_SPLITS}
+
+    def split_data(self) -> SplitData:
+        """The splits as plain data (:class:`~.split_data.SplitData`): what calibration, the
+        gate, evaluation and the report take. Call :meth:`setup` first."""
+        return SplitData({name: self.split(name) for name in SPLITS}, list(self.class_names),
+                         self.root, self.decode_settings, self.summary())
 
     def class_weights(self) -> dict[int, float]:
         """Balanced class weights from the training split (inverse class frequency)."""

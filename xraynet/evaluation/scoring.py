@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bundle import write_json
+from ..data.split_data import SplitData
 from ..errors import BundleError
 from ..runs import CURVES_FILE, METRICS_FILE, REPORT_FILE, confusion_file
 from .metrics import classification_metrics
@@ -99,18 +100,19 @@ def write_evaluation(results: dict, class_names: list[str], directory: str | Pat
     return text
 
 
-def evaluate_run(model, datamodule, run_dir: str | Path) -> Evaluation:
-    """Evaluate ``model`` on the data module's validation, full test and leak-free test splits:
+def evaluate_run(model, data: SplitData, run_dir: str | Path) -> Evaluation:
+    """Evaluate ``model`` on the validation, full test and leak-free test splits of ``data`` (a
+    set-up data module's, ``dm.split_data()``):
     write ``metrics.json``, ``report.txt`` and the confusion matrices into ``run_dir``. Only
     evaluates; the model report (trust checks, ``report.html``) is the next step,
     :func:`xraynet.reporting.write_report`, which can reuse the returned probabilities."""
     from ..backend import backend_name
 
-    datasets = datamodule.evaluation_datasets()
+    datasets = data.evaluation_datasets()
     probabilities = predict_splits(model, datasets)
-    metrics = score_splits(probabilities, datasets, datamodule.class_names)
-    text = write_evaluation(metrics, datamodule.class_names, run_dir,
-                            extra={"backend": backend_name(), "data": datamodule.summary()})
+    metrics = score_splits(probabilities, datasets, data.class_names)
+    text = write_evaluation(metrics, data.class_names, run_dir,
+                            extra={"backend": backend_name(), "data": data.summary})
     return Evaluation(text=text, metrics=metrics, probabilities=probabilities)
 
 

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from ..data.decode import DecodeSettings, decode_files_with_facts
+from ..data.split_data import SplitData
 from .features import QUALITY_FILE, FeatureGate, feature_model, fit_feature_gate
 from .gate import Quality, QualityGate
 
@@ -43,10 +44,10 @@ def flag_summary(verdicts: list[Quality]) -> dict:
             "reasons": dict(kinds)}
 
 
-def fit_gate(model: keras.Model, datamodule, run_dir: str | Path) -> FeatureGate:
-    """Fit the gate on the data module's train and validation splits and save it in ``run_dir``
+def fit_gate(model: keras.Model, data: SplitData, run_dir: str | Path) -> FeatureGate:
+    """Fit the gate on the train and validation splits of ``data`` and save it in ``run_dir``
     (:data:`~.features.QUALITY_FILE`). No test image is read."""
-    train, val = datamodule.dataset("train"), datamodule.dataset("val")
+    train, val = data.dataset("train"), data.dataset("val")
     both = feature_model(model)
     gate = fit_feature_gate(batched_features(both, train.chunks(FEATURE_CHUNK)), train.labels,
                             batched_features(both, val.chunks(FEATURE_CHUNK)))
@@ -54,10 +55,10 @@ def fit_gate(model: keras.Model, datamodule, run_dir: str | Path) -> FeatureGate
     return gate
 
 
-def gate_flag_rates(model: keras.Model, gate: FeatureGate, datamodule) -> dict:
+def gate_flag_rates(model: keras.Model, gate: FeatureGate, data: SplitData) -> dict:
     """How often the fitted gate flags validation images and the leak-free test files (those
     read as ``predict`` reads them): what the assessment records."""
-    val = datamodule.dataset("val")
+    val = data.dataset("val")
     both = feature_model(model)
     val_features = batched_features(both, val.chunks(FEATURE_CHUNK))
     full = QualityGate(gate)
@@ -65,9 +66,8 @@ def gate_flag_rates(model: keras.Model, gate: FeatureGate, datamodule) -> dict:
     for start, images in zip(range(0, val.n_images, FEATURE_CHUNK), val.chunks(FEATURE_CHUNK)):
         val_verdicts += full.assess(images, val_features[start:start + len(images)])
     rates = {"val": flag_summary(val_verdicts)}
-    leak_free = datamodule.dataset("test_leak_free")
-    settings: DecodeSettings = datamodule.decode_settings
-    files = [datamodule.root / p for p in leak_free.paths]
+    settings: DecodeSettings = data.decode_settings
+    files = data.files("test_leak_free")
     test_verdicts: list[Quality] = []
     for start in range(0, len(files), FEATURE_CHUNK):  # the files as predict reads them
         images, _, _, facts = decode_files_with_facts(files[start:start + FEATURE_CHUNK], settings)

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ..data.datamodule import XRayDataModule
+from ..data.split_data import SplitData
 from .trust_checks import assess_model
 from .render import write_model_report
 from .assessment import Assessment
@@ -17,9 +17,10 @@ from .assessment import Assessment
 log = logging.getLogger("xraynet")
 
 
-def write_report(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
+def write_report(model: keras.Model, data: SplitData, run_dir: str | Path, *,
                  seed: int | None = None, probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
-    """Assess the model in ``run_dir`` (:func:`assess_model`: calibration on validation, test
+    """Assess the model in ``run_dir`` on ``data`` (a set-up data module's splits,
+    ``dm.split_data()``) (:func:`assess_model`: calibration on validation, test
     intervals, shortcut, exposure and acquisition checks, explanations) and render its report.
     ``seed``: the bootstrap's (default: the run's own, :func:`~xraynet.runs.run_seed`, so every
     command that writes a run's report draws the same intervals).
@@ -28,7 +29,7 @@ def write_report(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     from ..runs import run_seed
 
     seed = run_seed(run_dir) if seed is None else seed
-    assessment = assess_model(model, datamodule, run_dir, seed=seed, probabilities=probabilities)
+    assessment = assess_model(model, data, run_dir, seed=seed, probabilities=probabilities)
     card, page = write_model_report(run_dir)
     log.info("model report: %s and %s", page, card)
     return assessment

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from ..bundle import Bundle, write_json
-from ..data.datamodule import XRayDataModule
+from ..data.split_data import SplitData
 from ..data.loaders import SplitDataset
 from ..evaluation.calibration import TEMPERATURE_BOUNDS, apply_temperature, calibration_summary
 from ..evaluation.plots import plot_reliability
@@ -38,10 +38,11 @@ SHORTCUT_CHUNK = 64
 TEST_SPLITS = ("test", "test_leak_free")
 
 
-def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | Path, *,
+def assess_model(model: keras.Model, data: SplitData, run_dir: str | Path, *,
                  seed: int = 0, n_resamples: int = N_RESAMPLES, examples: int = 3,
                  probabilities: dict[str, np.ndarray] | None = None) -> Assessment:
-    """Measure the model on test: CIs, calibration, shortcut, explanations.
+    """Measure the model on the test splits of ``data`` (a set-up data module's,
+    ``dm.split_data()``): CIs, calibration, shortcut, explanations.
 
     The temperature and the quality gate come from the bundle (fitted at save time on
     validation and train, :func:`~xraynet.completion.complete_bundle`; fitted here for a bundle
@@ -51,17 +52,17 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
     ``val``, ``test`` and ``test_leak_free`` where the caller has them already.
     """
     run_dir = Path(run_dir)
-    names = datamodule.class_names
-    splits = datamodule.evaluation_datasets()
+    names = data.class_names
+    splits = data.evaluation_datasets()
     raw = probabilities if probabilities is not None else predict_splits(model, splits)
     test, leak_free = splits["test"], splits["test_leak_free"]
 
-    meta = complete_bundle(model, datamodule, run_dir, val_probabilities=raw["val"])
+    meta = complete_bundle(model, data, run_dir, val_probabilities=raw["val"])
     temperature, free = meta.temperature, meta.calibration["unconstrained_temperature"]
     calibration = {name: calibration_summary(splits[name].labels, raw[name], temperature)
                    for name in splits}
     gate = load_feature_gate(run_dir / QUALITY_FILE)
-    quality = {**gate.summary(), "flags": gate_flag_rates(model, gate, datamodule)}
+    quality = {**gate.summary(), "flags": gate_flag_rates(model, gate, data)}
     plot_reliability(test.labels, {"before calibration": raw["test"],
                                    f"after (T = {temperature:.2f})":
                                        apply_temperature(raw["test"], temperature)},
@@ -91,8 +92,8 @@ def assess_model(model: keras.Model, datamodule: XRayDataModule, run_dir: str | 
             proba=apply_temperature(raw["test"], temperature))},
         quality=quality,
         acquisition=acquisition_check(
-            predict, [datamodule.root / p for p in leak_free.paths], leak_free.labels, names,
-            datamodule.decode_settings, proba=apply_temperature(raw["test_leak_free"], temperature),
+            predict, data.files("test_leak_free"), leak_free.labels, names,
+            data.decode_settings, proba=apply_temperature(raw["test_leak_free"], temperature),
             seed=seed),
         explanations=_example_explanations(explainer, leak_free, names, raw["test_leak_free"],
                                            run_dir / EXPLANATIONS_DIR, examples),
