@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from xraynet.bundle import CONFIG_FILE, MODEL_FILE, load_bundle, read_run_config
-from xraynet.config import (SCHEMA_VERSION, DataConfig, ModelConfig, RunConfig, migrate_config)
+from xraynet.config import SCHEMA_VERSION, DataConfig, ModelConfig, RunConfig
+from xraynet.schema import migrate
 from xraynet.config_schema import ConfigError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bundle_v1"
@@ -43,13 +44,15 @@ def test_a_config_of_the_first_format_migrates():
 def test_options_missing_from_old_configs_get_their_former_behaviour():
     v1 = json.loads((FIXTURE / CONFIG_FILE).read_text())
     del v1["module"]["model"]["stem_stride"], v1["data"]["resize"]
-    migrated = migrate_config(v1)
+    migrated, _ = migrate(config=v1)
     assert migrated["model"]["stem_stride"] == 1 and migrated["data"]["resize"] == "stretch"
 
 
 def test_a_config_from_a_newer_xraynet_is_refused_with_advice():
     with pytest.raises(ConfigError, match="upgrade xraynet"):
-        migrate_config({"schema_version": SCHEMA_VERSION + 1})
+        migrate(config={"schema_version": SCHEMA_VERSION + 1})
+    with pytest.raises(ConfigError, match="upgrade xraynet"):
+        migrate(metadata={"schema_version": SCHEMA_VERSION + 1})
 
 
 def test_a_bundle_of_the_first_format_loads_predicts_and_reports_its_config(tmp_path):
@@ -82,7 +85,7 @@ def test_training_length_follows_the_model_kind_unless_set():
 def test_metadata_of_every_version_loads_through_the_one_migration():
     """Version 1 (tests/fixtures/bundle_v1, before schema_version) and version 2 (written by
     this code: tests/fixtures/metadata_v2) load to the same structured layout."""
-    from xraynet.metadata import SCHEMA_VERSION, BundleMetadata, migrate
+    from xraynet.metadata import BundleMetadata
 
     old = json.loads((FIXTURE / "metadata.json").read_text())
     current = json.loads((FIXTURE.parent / "metadata_v2" / "metadata.json").read_text())
@@ -95,9 +98,28 @@ def test_metadata_of_every_version_loads_through_the_one_migration():
         assert BundleMetadata.from_dict(meta.to_dict()) == meta  # a fixed point
     assert BundleMetadata.from_dict(old).resize == "crop" and BundleMetadata.from_dict(current).resize == "body"
     no_resize = {k: v for k, v in old.items() if k != "resize"}
-    assert migrate(no_resize)["resize"] == "stretch"  # the first bundles squeezed
-    with pytest.raises(ValueError, match="newer than this xraynet"):
-        migrate({**current, "schema_version": SCHEMA_VERSION + 1})
+    assert migrate(metadata=no_resize)[1]["resize"] == "stretch"  # the first bundles squeezed
+    with pytest.raises(ValueError, match="upgrade xraynet"):
+        migrate(metadata={**current, "schema_version": SCHEMA_VERSION + 1})
+
+
+def test_one_schema_version_and_one_migration_for_the_whole_bundle():
+    """config.json and metadata.json carry the bundle's one version; the migration takes both
+    (each from its own version) and returns both stamped with it."""
+    import xraynet.config
+    import xraynet.metadata
+    from xraynet.schema import STEPS
+
+    assert xraynet.config.SCHEMA_VERSION is xraynet.metadata.SCHEMA_VERSION
+    assert sorted(STEPS) == list(range(1, SCHEMA_VERSION))  # one step per earlier version
+    config = json.loads((FIXTURE / CONFIG_FILE).read_text())
+    metadata = json.loads((FIXTURE / "metadata.json").read_text())
+    new_config, new_metadata = migrate(config=config, metadata=metadata)
+    assert new_config["schema_version"] == new_metadata["schema_version"] == SCHEMA_VERSION
+    assert migrate(config=new_config, metadata=new_metadata) == (new_config, new_metadata)
+    assert "model" in new_config and isinstance(new_metadata["input"], dict)
+    ensemble = {"schema_version": SCHEMA_VERSION, "members": [config]}
+    assert migrate(config=ensemble)[0]["members"][0] == new_config
 
 
 def test_an_ensemble_config_is_typed_and_round_trips():

@@ -18,7 +18,8 @@ from pathlib import Path
 import keras
 
 from . import layers as _layers  # noqa: F401  (registers the custom layers for loading)
-from .config import DataConfig, EnsembleConfig, RunConfig, config_from_dict, migrate_config
+from .config import DataConfig, EnsembleConfig, RunConfig, config_from_dict
+from .schema import migrate
 from .errors import BundleError
 from .metadata import BundleMetadata
 from .config_schema import known_fields
@@ -61,7 +62,7 @@ def read_json(path: str | Path, what: str, *, fix: str) -> dict:
 
 def read_run_config(directory: str | Path) -> RunConfig:
     """The typed run config in ``directory/config.json`` (any format; see
-    :func:`~xraynet.config.migrate_config`)."""
+    :func:`~xraynet.schema.migrate`)."""
     path = Path(directory) / CONFIG_FILE
     data = read_json(path, "run config", fix="the run directory is incomplete; train it again")
     if "members" in data:
@@ -176,8 +177,8 @@ def load_bundle(path: str | Path) -> Bundle:
     except Exception as exc:  # keras raises many types for a bad archive
         raise BundleError(f"cannot load model {model_path}: {exc}") from exc
     config_path = directory / CONFIG_FILE
-    config = (migrate_config(read_json(config_path, "run config",
-                                       fix=REBUILD_HINT.format(directory=directory)))
+    config = (migrate(config=read_json(config_path, "run config",
+                                       fix=REBUILD_HINT.format(directory=directory)))[0]
               if config_path.is_file() else {})
     missing = missing_parts(meta, directory)
     if missing:

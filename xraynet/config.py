@@ -5,7 +5,8 @@ Every setting is declared here once, with its default, help and valid range
 every rebuild (evaluate, report, train-best, tune) derive from these dataclasses. Each validates
 itself on construction and reports every invalid value, one line each
 (:class:`~xraynet.config_schema.ConfigError`). ``config.json`` files of the first format (no
-``schema_version``) load through :func:`migrate_config`. No Keras import here.
+``schema_version``) load through the bundle's one migration, :func:`xraynet.schema.migrate`. No
+Keras import here.
 """
 
 from __future__ import annotations
@@ -19,15 +20,14 @@ from .defaults import (CNN_EPOCHS, CNN_PATIENCE, FINE_TUNE_EPOCHS, FINE_TUNE_PAT
 from .runs import RUNS_DIR
 from .registry import KERAS_HUB_PREFIX, backbone_spec, list_backbones
 from .config_schema import ConfigError, check, known_fields, problems, setting
+from .schema import SCHEMA_VERSION, migrate
 
 __all__ = ["AugmentationConfig", "backbone_kind", "config_from_dict", "DataConfig", "DEFAULT_SEED",
            "EnsembleConfig", "feature_side", "flat_setting_owners", "is_pretrained", "LAST_CONV_NAME",
-           "migrate_config", "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
+           "MIN_FEATURE_SIDE", "ModelConfig", "NORMALIZATIONS", "OptimConfig",
            "OPTIMIZERS", "PRETRAINED_REDUCTION", "RunConfig", "RUNS_DIR", "SCHEDULES",
            "SCHEMA_VERSION", "seed_or_default", "TrainerConfig"]
 
-#: version of ``config.json``; 1 is the first format (no ``schema_version`` key)
-SCHEMA_VERSION = 2
 #: Name of the last convolutional block's output (the Grad-CAM target layer).
 LAST_CONV_NAME = "last_conv"
 #: what may follow each convolution
@@ -371,8 +371,8 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunConfig":
-        """From ``config.json`` of any format (see :func:`migrate_config`)."""
-        data = migrate_config(data)
+        """From ``config.json`` of any version (:func:`xraynet.schema.migrate`)."""
+        data = migrate(config=data)[0]
         return cls(data=DataConfig(**known_fields(DataConfig, data.get("data", {}))),
                    model=ModelConfig.from_dict(data.get("model", {})),
                    module=OptimConfig(**known_fields(OptimConfig, data.get("module", {}))),
@@ -414,8 +414,8 @@ class EnsembleConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "EnsembleConfig":
-        """From an ensemble's ``config.json`` of any format (see :func:`migrate_config`)."""
-        data = migrate_config(data)
+        """From an ensemble's ``config.json`` of any version (:func:`xraynet.schema.migrate`)."""
+        data = migrate(config=data)[0]
         members = tuple(RunConfig.from_dict(m) for m in data["members"])
         shared = data.get("data") or asdict(members[0].data)
         return cls(data=DataConfig(**known_fields(DataConfig, shared)), members=members,
@@ -425,30 +425,3 @@ class EnsembleConfig:
 def config_from_dict(data: dict) -> RunConfig | EnsembleConfig:
     """The typed config of a ``config.json`` of any format: an ensemble's or one model's."""
     return EnsembleConfig.from_dict(data) if "members" in data else RunConfig.from_dict(data)
-
-
-def migrate_config(data: dict) -> dict:
-    """A ``config.json`` of any earlier format, as the current format reads it.
-
-    Format 1 (no ``schema_version``) nested the model settings in ``module.model``, and runs
-    written before an option existed had its former behaviour: stride 1 for ``stem_stride``,
-    ``"stretch"`` for ``resize``. An ensemble's config (``members``) migrates each member.
-    """
-    version = int(data.get("schema_version", 1))
-    if version > SCHEMA_VERSION:
-        raise ConfigError([f"schema_version = {version}: written by a newer xraynet (this one "
-                           f"reads up to {SCHEMA_VERSION}); upgrade xraynet"])
-    if "members" in data:
-        return {**data, "members": [migrate_config(m) for m in data["members"]],
-                "schema_version": SCHEMA_VERSION}
-    if version == SCHEMA_VERSION:
-        return data
-    module = dict(data.get("module", {}))
-    model = dict(module.pop("model", data.get("model", {})))
-    model.setdefault("stem_stride", 1)
-    data_cfg = dict(data.get("data", {}))
-    data_cfg.setdefault("resize", "stretch")
-    if "image_size" in data_cfg:
-        model.setdefault("image_size", data_cfg["image_size"])
-    return {**data, "schema_version": SCHEMA_VERSION, "data": data_cfg, "model": model,
-            "module": module, "trainer": dict(data.get("trainer", {}))}

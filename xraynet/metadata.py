@@ -1,14 +1,9 @@
 """The typed metadata of a bundle (``metadata.json``): what a saved model needs to be used,
 calibrated, explained and reported. No Keras import here.
 
-Every ``metadata.json`` carries a ``schema_version``; :func:`migrate` is the one function that
-brings an older one up to date (:meth:`BundleMetadata.from_dict` calls it). Changelog:
-
-- 1 (no ``schema_version``): ``input`` and ``output`` were sentences; a bundle without
-  ``resize`` was fitted by squeezing (``"stretch"``); without ``temperature``, uncalibrated;
-  without ``gradcam_layer``, the CNN's last convolution.
-- 2: ``schema_version``; ``input`` and ``output`` are structured (:func:`io_spec`): shape,
-  dtype, value range, colour, the preprocessing inside the model, and the class names.
+Every ``metadata.json`` carries the bundle's ``schema_version``; the bundle's one migration,
+:func:`xraynet.schema.migrate`, brings an older one up to date (:meth:`BundleMetadata.from_dict`
+calls it; its changelog says what each version changed).
 """
 
 from __future__ import annotations
@@ -17,9 +12,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 from .config import LAST_CONV_NAME
 from .defaults import DEFAULT_RESIZE
+from .schema import SCHEMA_VERSION, migrate
 
-#: the version of ``metadata.json`` this code writes (see the changelog above)
-SCHEMA_VERSION = 2
 #: the entries without which a bundle cannot be used
 REQUIRED = ("class_names", "image_size")
 #: what the exported model does to its raw input before the network (its own layers)
@@ -35,21 +29,6 @@ def io_spec(image_size: int, class_names: list) -> tuple[dict, dict]:
             {"shape": [len(class_names)], "dtype": "float32", "value_range": [0, 1],
              "meaning": "softmax probabilities, uncalibrated (apply temperature)",
              "class_names": list(class_names)})
-
-
-def migrate(data: dict) -> dict:
-    """``metadata.json`` of any version as the current version's entries (see the changelog)."""
-    data = dict(data)
-    version = int(data.get("schema_version") or 1)
-    if version > SCHEMA_VERSION:
-        raise ValueError(f"metadata schema_version {version} is newer than this xraynet "
-                         f"understands ({SCHEMA_VERSION}): upgrade xraynet")
-    if version < 2:
-        data.setdefault("resize", "stretch")  # bundles from before the crop default
-        if all(k in data for k in REQUIRED):
-            data["input"], data["output"] = io_spec(data["image_size"], data["class_names"])
-    data["schema_version"] = SCHEMA_VERSION
-    return data
 
 
 @dataclass(frozen=True)
@@ -122,12 +101,12 @@ class BundleMetadata:
 
     @classmethod
     def from_dict(cls, data: dict) -> "BundleMetadata":
-        """From ``metadata.json`` of any version, through :func:`migrate`. Raises KeyError
-        naming a missing required entry."""
+        """From ``metadata.json`` of any version, through the bundle's one migration
+        (:func:`xraynet.schema.migrate`). Raises KeyError naming a missing required entry."""
         missing = [k for k in REQUIRED if k not in data]
         if missing:
             raise KeyError(missing[0])
-        data = migrate(data)
+        data = migrate(metadata=data)[1]
         values = {f.name: data[f.name] for f in fields(cls) if data.get(f.name) is not None}
         members = tuple(m if isinstance(m, EnsembleMember) else EnsembleMember.from_dict(m)
                         for m in values.get("members", ()))

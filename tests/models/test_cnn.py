@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xraynet.config import migrate_config
+from xraynet.schema import migrate
 from xraynet.models import LAST_CONV_NAME, AugmentationConfig, ModelConfig, build_cnn
 
 
@@ -34,7 +34,7 @@ def test_stem_stride_halves_the_feature_maps_and_old_configs_keep_stride_one():
     assert strided.get_layer(LAST_CONV_NAME).output.shape[1:3] == (8, 8)
     legacy = {"module": {"model": {k: v for k, v in ModelConfig().to_dict().items()
                                    if k != "stem_stride"}}}
-    assert migrate_config(legacy)["model"]["stem_stride"] == 1  # configs from before the option
+    assert migrate(config=legacy)[0]["model"]["stem_stride"] == 1  # configs from before the option
     assert ModelConfig().stem_stride == 2 and ModelConfig().image_size == 192
     with pytest.raises(ValueError):
         build_cnn(ModelConfig(image_size=32, stem_stride=0))
