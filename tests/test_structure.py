@@ -66,3 +66,19 @@ def test_one_suffix_rule_for_config_and_settings_classes():
                     misplaced.append(f"{path.relative_to(root)}: {node.name}")
     assert not misplaced, misplaced
     assert not (root / "xraynet" / "settings.py").exists()
+
+
+def test_one_training_loop():
+    """``model.fit`` is called in one place, xraynet/loop.py's fit_model (the trainer's fit, the
+    search's trials and the head's warm-up all go through it)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    calls = []
+    for path in [*root.glob("xraynet/**/*.py"), *root.glob("tuning/**/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "fit" and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id in ("model", "head", "net", "keras_model")):
+                calls.append(path.relative_to(root).as_posix())
+    assert calls == ["xraynet/loop.py"]

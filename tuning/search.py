@@ -17,7 +17,7 @@ import keras_tuner as kt
 from xraynet import DataConfig, ModelConfig, OptimConfig, TrainerConfig, XRayDataModule
 from xraynet.backend import backend_name, seed_everything
 from xraynet.errors import XRayNetError
-from xraynet.stopping import early_stopping, monitor_mode
+from xraynet.loop import early_stopping, monitor_mode
 from xraynet.runs import (SEARCH_BEST_FILE as BEST_FILE, SEARCH_INPUTS_FILE as INPUTS_FILE,
                           SEARCH_TABLE_FILE as TABLE_FILE, SEARCH_WALL_FILE as WALL_FILE)
 

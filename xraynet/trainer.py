@@ -15,7 +15,7 @@ import numpy as np
 from .backend import backend_name, data_parallel, has_tensorboard, seed_everything, versions
 from .bundle import save_bundle, write_json
 from .completion import complete_bundle
-from .stopping import early_stopping, monitor_mode
+from .loop import early_stopping, fit_model, monitor_mode
 from .config import RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.scoring import read_history, write_curves
@@ -250,8 +250,7 @@ class Trainer(ConfigView):
         ``initial_epoch``, ``verbose``) forwarded untouched."""
         train, val = datasets if datasets is not None else self.fit_datasets(datamodule)
         fit_kwargs.setdefault("verbose", self.verbose)
-        return model.fit(train, validation_data=val, epochs=epochs,
-                         shuffle=False,  # the dataset reshuffles itself, seeded
+        return fit_model(model, train, validation_data=val, epochs=epochs,
                          class_weight=datamodule.class_weights() if self.parallel_devices == 1 else None,
                          callbacks=[*leading_callbacks, *module.callbacks(epochs, train), *callbacks],
                          **fit_kwargs)

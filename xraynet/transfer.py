@@ -5,7 +5,7 @@ The frozen backbone's pooled features of the training and validation images are 
 (without augmentation, which is what lets them be cached) and the head is trained on them for
 ``warmup_epochs``, keeping its best epoch by validation loss. Then the top
 ``fine_tune_blocks`` blocks are unfrozen (batch norm stays in inference mode) and the model is
-recompiled at the fine-tuning learning rate; the caller's ``model.fit`` is the second stage,
+recompiled at the fine-tuning learning rate; the caller's fit (the one loop, :func:`~xraynet.loop.fit_model`) is the second stage,
 with the augmentation, checkpoints and callbacks of any fit. With ``fine_tune_blocks`` 0 there
 is no second stage: the model is a linear probe. The Trainer and the search's HyperModel both
 call :func:`warm_up_and_unfreeze`.
@@ -23,7 +23,7 @@ import numpy as np
 
 from .runs import WARMUP_HISTORY
 from .models.backbones import feature_model, head_model, set_fine_tuning
-from .stopping import WARMUP_MONITOR, early_stopping, warmup_patience
+from .loop import WARMUP_MONITOR, early_stopping, fit_model, warmup_patience
 
 log = logging.getLogger("xraynet")
 #: computed features kept in memory (a search's trials share their backbone's features)
@@ -47,9 +47,9 @@ def warm_up_and_unfreeze(model: keras.Model, module, datamodule, *, batch_size: 
                                       restore_best_weights=True)]
     if run_dir is not None:
         callbacks.append(keras.callbacks.CSVLogger(str(Path(run_dir) / WARMUP_HISTORY)))
-    history = head.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=module.warmup_epochs,
-                       batch_size=batch_size, class_weight=weights, shuffle=True,
-                       callbacks=callbacks, verbose=verbose)
+    history = fit_model(head, x_train, y_train, validation_data=(x_val, y_val),  # arrays: shuffled
+                        epochs=module.warmup_epochs, batch_size=batch_size, class_weight=weights,
+                        shuffle=True, callbacks=callbacks, verbose=verbose)
     opened = unfreeze(model, module)
     best = float(np.min(history.history[WARMUP_MONITOR]))
     log.info("head warm-up: %d epochs, best %s %.4f; fine-tuning %d layers of the backbone",
