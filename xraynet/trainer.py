@@ -16,7 +16,7 @@ from .backend import backend_name, data_parallel, has_tensorboard, seed_everythi
 from .bundle import save_bundle, write_json
 from .completion import complete_bundle
 from .loop import early_stopping, fit_model, monitor_mode
-from .config import RunConfig, TrainerConfig
+from .config import DataConfig, RunConfig, TrainerConfig
 from .data.datamodule import XRayDataModule
 from .evaluation.scoring import read_history, write_curves
 from .models import LAST_CONV_NAME
@@ -152,16 +152,16 @@ class Trainer(ConfigView):
         resuming = (run_dir / BACKUP_DIR).is_dir()
         run_dir.mkdir(parents=True, exist_ok=True)
         log.info("run directory: %s%s", run_dir, " (resuming)" if resuming else "")
-        write_json(run_dir / CONFIG_FILE, self.run_config(module, datamodule).to_dict())
+        write_json(run_dir / CONFIG_FILE, self.run_config(module, datamodule.config).to_dict())
         write_audit(datamodule, run_dir)
         trained = self.train(module, datamodule, work_dir=run_dir, resuming=resuming)
         if trained.model is None:
             return trained  # a cluster's other process: process 0 writes the run
         return self.save_run(trained, module, datamodule)
 
-    def run_config(self, module: XRayClassifier, datamodule: XRayDataModule) -> RunConfig:
-        """The run's resolved config (what ``config.json`` records)."""
-        return RunConfig(data=datamodule.config, model=module.model_config, module=module.config,
+    def run_config(self, module: XRayClassifier, data: DataConfig) -> RunConfig:
+        """The run's resolved config (what ``config.json`` records), of the data's settings."""
+        return RunConfig(data=data, model=module.model_config, module=module.config,
                          trainer=self.config).resolved(backend_name())
 
     def train(self, module: XRayClassifier, datamodule: XRayDataModule, *, work_dir: str | Path,
@@ -176,7 +176,7 @@ class Trainer(ConfigView):
         work_dir.mkdir(parents=True, exist_ok=True)
         chief = self.process.is_chief
         module.seed_from(self.seed)
-        run = self.run_config(module, datamodule).trainer
+        run = self.run_config(module, datamodule.config).trainer
         seed_everything(self.seed)
         train, val = self.fit_datasets(datamodule)
         with data_parallel(self.parallel_devices, across_processes=self.process.count > 1):
@@ -221,7 +221,7 @@ class Trainer(ConfigView):
         only: :func:`~xraynet.completion.complete_bundle`), and the curves."""
         run_dir = trained.run_dir
         metadata = self._metadata(datamodule, module, trained.best_epoch, trained.best_value)
-        config = self.run_config(module, datamodule).to_dict()
+        config = self.run_config(module, datamodule.config).to_dict()
         save_bundle(trained.model, run_dir, config=config, metadata=metadata)
         complete_bundle(trained.model, datamodule.split_data(), run_dir)  # temperature and gate: no test image
         write_curves(self._history_file(module, run_dir), run_dir)
