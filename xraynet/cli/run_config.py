@@ -64,8 +64,8 @@ def run_config_from_args(args: argparse.Namespace, n_classes: int):
 
 
 def run_config_from_file(path: str | Path, args: argparse.Namespace):
-    """The run config in ``path`` (``.json`` or ``.toml``; any format :func:`~xraynet.config.
-    migrate_config` reads), with every setting whose flag was typed (whatever its value), and
+    """The run config in ``path`` (``.json`` or ``.toml``; of any schema version,
+    :func:`~xraynet.schema.migrate`), with every setting whose flag was typed (whatever its value), and
     ``--data`` / ``--out`` when given, put in its place."""
     import tomllib
     from dataclasses import replace
